@@ -39,14 +39,18 @@ try {
 
   const before = workspaces(scratch);
   const old = before.get(target).pkg.version;
-  writeFileSync(join(scratch, ".changeset", "ci-flow-check.md"), `---\n"${target}": patch\n---\n\nCI check of the flow.\n`);
+  writeFileSync(
+    join(scratch, ".changeset", "ci-flow-check.md"),
+    `---\n"${target}": patch\n---\n\nCI check of the flow.\n`,
+  );
   execFileSync(join(root, "node_modules", ".bin", "changeset"), ["version"], { cwd: scratch, stdio: "pipe" });
   const after = workspaces(scratch);
 
   const [maj, min, pat] = old.split(".").map(Number);
   const expected = `${maj}.${min}.${pat + 1}`;
   const problems = [];
-  if (after.get(target).pkg.version !== expected) problems.push(`${target} is ${after.get(target).pkg.version}, expected ${expected}`);
+  if (after.get(target).pkg.version !== expected)
+    problems.push(`${target} is ${after.get(target).pkg.version}, expected ${expected}`);
   for (const [name, { pkg }] of before) {
     if (name === target) continue;
     const deps = { ...pkg.dependencies, ...pkg.peerDependencies };
