@@ -37,6 +37,10 @@ try {
   symlinkSync(join(root, "node_modules"), join(scratch, "node_modules"));
   execFileSync("git", ["init", "-q", "-b", "main"], { cwd: scratch });
 
+  // Pending changesets of real work would add their own bumps: start from none.
+  for (const name of readdirSync(join(scratch, ".changeset"))) {
+    if (name.endsWith(".md") && name !== "README.md") rmSync(join(scratch, ".changeset", name));
+  }
   const before = workspaces(scratch);
   const old = before.get(target).pkg.version;
   writeFileSync(
