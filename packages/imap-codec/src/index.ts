@@ -1,0 +1,11 @@
+export * from "./command-parser.js";
+export * from "./dates.js";
+export * from "./errors.js";
+export * from "./limits.js";
+export * from "./sequence-set.js";
+export type * from "./types/commands.js";
+export type * from "./types/common.js";
+export type * from "./types/fetch.js";
+export type * from "./types/response-codes.js";
+export type * from "./types/responses.js";
+export type * from "./types/search.js";
