@@ -1,0 +1,230 @@
+/**
+ * RFC 5322 address lists as Dovecot's lib-mail reads them for ENVELOPE: groups become a
+ * start marker (mailbox = group name, host NIL) and an end marker (all NIL); a missing
+ * local part or domain is filled with MISSING_MAILBOX / MISSING_DOMAIN, an unterminated
+ * angle address gets the domain SYNTAX_ERROR; a comment stands in for a missing display
+ * name. Names keep their encoded words and 8-bit bytes (byte strings).
+ */
+import { isAtomChar, Rfc822Lexer } from "./rfc822-lexer.js";
+
+export interface Address {
+  name: string | undefined;
+  route: string | undefined;
+  mailbox: string | undefined;
+  host: string | undefined;
+}
+
+class AddressParser {
+  readonly out: Address[] = [];
+  constructor(readonly lx: Rfc822Lexer) {}
+
+  /** phrase = 1*word / obs-phrase; returns the words joined by single spaces. */
+  phrase(): { ret: number; text: string } {
+    const lx = this.lx;
+    let text = "";
+    if (lx.atEnd) return { ret: 0, text };
+    if (lx.peek() === 0x2e) return { ret: -1, text };
+    for (;;) {
+      if (lx.peek() === 0x22) {
+        const q = lx.quotedString();
+        if (q === undefined) return { ret: -1, text };
+        text += q;
+      } else {
+        const start = lx.pos;
+        while (!lx.atEnd && (isAtomChar(lx.peek()) || lx.peek() === 0x2e)) lx.pos++;
+        if (lx.pos === start) return { ret: -1, text };
+        text += lx.data.slice(start, lx.pos);
+        lx.skipLwsp();
+      }
+      if (lx.atEnd) return { ret: 0, text };
+      const c = lx.peek();
+      if (!isAtomChar(c) && c !== 0x22 && c !== 0x2e) break;
+      text += " ";
+    }
+    return { ret: lx.skipLwsp() ? 1 : 0, text };
+  }
+
+  /** dot-atom or quoted-string local part; false when there is none. */
+  localPart(): string | undefined {
+    const lx = this.lx;
+    let out = "";
+    for (;;) {
+      if (lx.peek() === 0x22) {
+        const q = lx.quotedString();
+        if (q === undefined) return out === "" ? undefined : out;
+        out += q;
+      } else {
+        const a = lx.atom();
+        if (a === "") return out === "" ? undefined : out;
+        out += a;
+      }
+      if (lx.peek() !== 0x2e) return out;
+      out += ".";
+      lx.pos++;
+      lx.skipLwsp();
+    }
+  }
+
+  domain(): string | undefined {
+    const lx = this.lx;
+    if (lx.peek() === 0x5b) {
+      const start = lx.pos;
+      while (!lx.atEnd && lx.peek() !== 0x5d) {
+        if (lx.peek() === 0x5c) lx.pos++;
+        lx.pos++;
+      }
+      if (lx.atEnd) return undefined;
+      lx.pos++;
+      const lit = lx.data.slice(start, lx.pos).replace(/[\r\n]/g, "");
+      lx.skipLwsp();
+      return lit;
+    }
+    let out = "";
+    for (;;) {
+      const a = lx.atom();
+      if (a === "") return out === "" ? undefined : out;
+      out += a;
+      if (lx.peek() !== 0x2e) return out;
+      out += ".";
+      lx.pos++;
+      lx.skipLwsp();
+    }
+  }
+
+  /** addr-spec; fills `addr`. Returns -1 on a syntax error. */
+  addrSpec(addr: Address): number {
+    const lx = this.lx;
+    lx.lastComment = "";
+    const local = this.localPart();
+    let ret = 1;
+    addr.mailbox = local;
+    if (local === undefined) ret = -1;
+    if (lx.peek() === 0x40) {
+      lx.pos++;
+      lx.skipLwsp();
+      const d = this.domain();
+      addr.host = d;
+      if (d === undefined) ret = -1;
+    }
+    if (lx.lastComment !== "" && addr.name === undefined) addr.name = lx.lastComment;
+    return ret;
+  }
+
+  /** angle-addr = "<" [route ":"] addr-spec ">" */
+  angleAddr(addr: Address): number {
+    const lx = this.lx;
+    lx.pos++; // '<'
+    lx.skipLwsp();
+    if (lx.peek() === 0x40) {
+      // obs-route: 1#("@" domain) ":"
+      let route = "";
+      while (lx.peek() === 0x40 || lx.peek() === 0x2c) {
+        if (lx.peek() === 0x2c) {
+          route += ",";
+          lx.pos++;
+          lx.skipLwsp();
+          continue;
+        }
+        lx.pos++;
+        lx.skipLwsp();
+        const d = this.domain();
+        if (d === undefined) return -1;
+        route += `@${d}`;
+      }
+      if (lx.peek() !== 0x3a) return -1;
+      lx.pos++;
+      lx.skipLwsp();
+      addr.route = route;
+    }
+    const keepName = addr.name;
+    // an empty or broken addr-spec inside <> is filled in later, only a missing ">" is an error
+    this.addrSpec(addr);
+    addr.name = keepName;
+    if (lx.peek() !== 0x3e) return -1;
+    lx.pos++;
+    lx.skipLwsp();
+    return 1;
+  }
+
+  mailbox(): void {
+    const lx = this.lx;
+    const start = lx.pos;
+    const addr: Address = { name: undefined, route: undefined, mailbox: undefined, host: undefined };
+    if (lx.peek() === 0x3c) {
+      // "<address>" without a display name
+      if (this.angleAddr(addr) < 0) addr.host = "SYNTAX_ERROR";
+      this.add(addr);
+      return;
+    }
+    const ph = this.phrase();
+    if (ph.ret <= 0 || lx.peek() !== 0x3c) {
+      lx.pos = start;
+      this.addrSpec(addr);
+    } else {
+      addr.name = ph.text === "" ? undefined : ph.text;
+      if (this.angleAddr(addr) < 0) addr.host = "SYNTAX_ERROR";
+    }
+    this.add(addr);
+  }
+
+  add(addr: Address): void {
+    if (addr.mailbox === undefined || addr.mailbox === "") addr.mailbox = "MISSING_MAILBOX";
+    if (addr.host === undefined || addr.host === "") addr.host = "MISSING_DOMAIN";
+    this.out.push(addr);
+  }
+
+  /** address = mailbox / group */
+  address(): void {
+    const lx = this.lx;
+    const start = lx.pos;
+    const ph = this.phrase();
+    if (ph.ret > 0 && lx.peek() === 0x3a) {
+      lx.pos++;
+      this.out.push({ name: undefined, route: undefined, mailbox: ph.text, host: undefined });
+      lx.skipLwsp();
+      while (!lx.atEnd && lx.peek() !== 0x3b) {
+        const before = lx.pos;
+        if (lx.peek() !== 0x2c) this.mailbox();
+        if (lx.peek() === 0x2c) {
+          lx.pos++;
+          lx.skipLwsp();
+        } else if (lx.pos === before || (!lx.atEnd && lx.peek() !== 0x3b)) {
+          // junk inside the group: skip a byte so parsing always moves on
+          if (lx.pos === before) lx.pos++;
+          else break;
+        }
+      }
+      if (lx.peek() === 0x3b) {
+        lx.pos++;
+        lx.skipLwsp();
+      }
+      this.out.push({ name: undefined, route: undefined, mailbox: undefined, host: undefined });
+      return;
+    }
+    lx.pos = start;
+    this.mailbox();
+  }
+}
+
+/** Parses an address-list header value (a byte string). Never throws. */
+export function parseAddressList(value: string): Address[] {
+  const lx = new Rfc822Lexer(value);
+  const p = new AddressParser(lx);
+  if (!lx.skipLwsp()) return [];
+  let guard = value.length + 2;
+  while (guard-- > 0) {
+    const before = lx.pos;
+    p.address();
+    if (lx.atEnd) break;
+    if (lx.peek() !== 0x2c) {
+      // Dovecot stops at the first junk after an address
+      if (lx.pos === before) lx.pos++;
+      break;
+    }
+    lx.pos++;
+    if (!lx.skipLwsp()) {
+      break;
+    }
+  }
+  return p.out;
+}

@@ -1,0 +1,65 @@
+/**
+ * The MIME header fields that shape BODYSTRUCTURE: Content-Type, -Transfer-Encoding,
+ * -Disposition, -Language (parsed) and -ID, -Description, -MD5, -Location (kept raw).
+ * Parsing follows Dovecot's lib-mail so the output matches it: a Content-Type that does
+ * not parse as `type/subtype` becomes an empty type and subtype with no parameters.
+ */
+import { type MimeParam, parseParams } from "./params.js";
+import { Rfc822Lexer } from "./rfc822-lexer.js";
+
+export interface ContentType {
+  /** As written (case kept); "" when the header is broken. */
+  type: string;
+  subtype: string;
+  params: MimeParam[];
+}
+
+export function parseContentType(value: string): ContentType {
+  const lx = new Rfc822Lexer(value);
+  if (!lx.skipLwsp()) return { type: "", subtype: "", params: [] };
+  const type = lx.mimeToken();
+  if (type === "" || lx.peek() !== 0x2f) return { type: "", subtype: "", params: [] };
+  lx.pos++;
+  if (!lx.skipLwsp()) return { type: "", subtype: "", params: [] };
+  const subtype = lx.mimeToken();
+  if (subtype === "") return { type: "", subtype: "", params: [] };
+  return { type, subtype, params: parseParams(lx) };
+}
+
+/** The encoding token, or undefined when the value is not exactly one token. */
+export function parseTransferEncoding(value: string): string | undefined {
+  const lx = new Rfc822Lexer(value);
+  lx.skipLwsp();
+  const tok = lx.mimeToken();
+  if (!lx.atEnd || tok === "") return undefined;
+  return tok;
+}
+
+export interface Disposition {
+  type: string;
+  params: MimeParam[];
+}
+
+export function parseDisposition(value: string): Disposition | undefined {
+  const lx = new Rfc822Lexer(value);
+  lx.skipLwsp();
+  const type = lx.mimeToken();
+  if (type === "") return undefined;
+  return { type, params: parseParams(lx) };
+}
+
+/** Content-Language: a comma-separated list of language tags. */
+export function parseLanguage(value: string): string[] | undefined {
+  const lx = new Rfc822Lexer(value);
+  lx.skipLwsp();
+  const out: string[] = [];
+  for (;;) {
+    const tag = lx.atom();
+    if (tag === "") break;
+    out.push(tag);
+    if (lx.peek() !== 0x2c) break;
+    lx.pos++;
+    lx.skipLwsp();
+  }
+  return out.length > 0 ? out : undefined;
+}

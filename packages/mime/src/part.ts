@@ -1,0 +1,77 @@
+/**
+ * The part tree: every part is a pair of byte ranges (header, body) into the message
+ * buffer, plus what its MIME header fields say. Invariants: headerStart <= headerEnd ==
+ * bodyStart <= bodyEnd <= message length; children lie inside the body range, in order.
+ */
+import type { ContentType, Disposition } from "./content-headers.js";
+import type { HeaderBlock } from "./header-fields.js";
+import type { MimeParam } from "./params.js";
+
+/** Size of a range: bytes as stored, bytes with every bare LF counted as CRLF, and LF count. */
+export interface PartSize {
+  physical: number;
+  /** What IMAP reports (RFC822.SIZE, BODYSTRUCTURE sizes): lines end in CRLF on the wire. */
+  virtual: number;
+  lines: number;
+}
+
+/**
+ * `multipart`: has sub-parts; `message`: message/rfc822 whose body was parsed as one
+ * encapsulated message (children[0]); `single`: anything else (including a multipart or
+ * message/rfc822 beyond the nesting limit, which becomes application/octet-stream).
+ */
+export type PartKind = "multipart" | "message" | "single";
+
+export interface MimePart {
+  kind: PartKind;
+  /** 0 for the message itself. */
+  depth: number;
+  header: HeaderBlock;
+  headerStart: number;
+  headerEnd: number;
+  bodyStart: number;
+  bodyEnd: number;
+  headerSize: PartSize;
+  bodySize: PartSize;
+  /**
+   * Type and subtype as written (case kept), after defaults: no Content-Type means
+   * text/plain (message/rfc822 inside multipart/digest); a broken one gives "" and "".
+   */
+  type: string;
+  subtype: string;
+  params: MimeParam[];
+  /** True when the part had no Content-Type field (BODYSTRUCTURE shows the default). */
+  defaultType: boolean;
+  transferEncoding: string | undefined;
+  id: string | undefined;
+  description: string | undefined;
+  md5: string | undefined;
+  location: string | undefined;
+  disposition: Disposition | undefined;
+  language: string[] | undefined;
+  /** Multipart boundary (without the leading "--"), when there is one. */
+  boundary: string | undefined;
+  /** True when the part was too deep (or past the part limit) to be split further. */
+  overflow: boolean;
+  children: MimePart[];
+}
+
+export interface ParseOptions {
+  /**
+   * Parts nested this deep are not split further; a multipart or message/rfc822 part there
+   * becomes application/octet-stream. Default 100 (Dovecot's max_nested_mime_parts).
+   */
+  maxDepth?: number;
+  /** Parts beyond this count are not split further. Default 10000 (Dovecot's default). */
+  maxParts?: number;
+}
+
+export interface ParsedMessage {
+  /** The message bytes (the caller's buffer, not a copy). */
+  bytes: Buffer;
+  root: MimePart;
+  /** Whole message size (RFC822.SIZE is `size.virtual`). */
+  size: PartSize;
+}
+
+export type { ContentType, Disposition, MimeParam };
