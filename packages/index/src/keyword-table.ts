@@ -1,0 +1,65 @@
+import { xxh64 } from "@holdfast/checksum";
+import { IndexInputError } from "./errors.js";
+import { MAX_KEYWORDS, MESSAGE_HASH_SEED } from "./format.js";
+
+const encoder = new TextEncoder();
+
+/*
+ * The mailbox's keyword names. A keyword gets the next free number the first time it is
+ * set on a message and keeps it for the life of the index (numbers are never reused, so a
+ * mask bit always means the same name). Names compare case-insensitively (RFC 9051 §2.3.2);
+ * the first spelling seen is kept.
+ */
+export class KeywordTable {
+  readonly names: string[] = [];
+  /** xxh64 of each lower-cased name: the digest mixes keywords by name, not by number. */
+  readonly nameHashes: bigint[] = [];
+  private readonly byFolded = new Map<string, number>();
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  find(name: string): number | undefined {
+    return this.byFolded.get(name.toLowerCase());
+  }
+
+  /** Append a keyword with the given number (must be the next one). */
+  add(id: number, name: string): void {
+    if (id !== this.names.length) throw new IndexInputError(`keyword number ${id} out of order`);
+    if (id >= MAX_KEYWORDS) throw new IndexInputError(`a mailbox holds at most ${MAX_KEYWORDS} keywords`);
+    const folded = name.toLowerCase();
+    this.names.push(name);
+    this.nameHashes.push(xxh64(encoder.encode(folded), MESSAGE_HASH_SEED));
+    this.byFolded.set(folded, id);
+  }
+
+  /** XOR of the name hashes of the keywords set in `words`: order-independent. */
+  hashOf(words: Uint32Array): bigint {
+    let h = 0n;
+    for (let w = 0; w < words.length; w++) {
+      let bits = words[w]!;
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const hash = this.nameHashes[w * 32 + b];
+        if (hash !== undefined) h ^= hash;
+      }
+    }
+    return h;
+  }
+
+  namesOf(words: Uint32Array): string[] {
+    const out: string[] = [];
+    for (let w = 0; w < words.length; w++) {
+      let bits = words[w]!;
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const name = this.names[w * 32 + b];
+        if (name !== undefined) out.push(name);
+      }
+    }
+    return out;
+  }
+}

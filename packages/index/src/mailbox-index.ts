@@ -1,0 +1,525 @@
+import { join } from "node:path";
+import { IndexClosedError, IndexError, IndexInputError, IndexNotFoundError, IndexReadOnlyError } from "./errors.js";
+import { FileName, LogRecordType } from "./format.js";
+import { type IndexFile, type IndexFs, nodeFs } from "./fs.js";
+import { MailboxLock } from "./lock.js";
+import { encodeBatch } from "./log-format.js";
+import { logCodec, scanLog } from "./log-scan.js";
+import type { Transaction } from "./operations.js";
+import { buildLog, type RecoveryReport, recover } from "./recovery.js";
+import { encodeSnapshot } from "./snapshot.js";
+import type { Change, MailboxState } from "./state.js";
+import { type Built, type CommitResult, tombstoneTrim, WriteTransaction } from "./transaction.js";
+import { ReadView, type ViewHost } from "./view.js";
+
+/**
+ * Durability of commits. "always": commit() resolves after fdatasync of the log (batched
+ * across concurrent commits). "never" is UNSAFE: a crash loses acknowledged commits —
+ * for tests and benchmarks only.
+ */
+export type FsyncMode = "always" | "never";
+
+export interface MailboxIndexOptions {
+  /** File layer (default: node:fs). */
+  fs?: IndexFs;
+  /** Create the mailbox when the folder holds no index. Default false. */
+  create?: boolean;
+  /** UIDVALIDITY for a new mailbox (default: current time in seconds). */
+  uidValidity?: number;
+  /** Open without the lock and without writing anything (no repair). Default false. */
+  readOnly?: boolean;
+  fsync?: FsyncMode;
+  /** Expunge tombstones kept for QRESYNC (oldest trimmed first). Default 100,000. */
+  maxTombstones?: number;
+  /** Checkpoint automatically once the log exceeds this many bytes (0: never). Default 16 MiB. */
+  autoCheckpointBytes?: number;
+  /** Changes kept for lagging read views before they expire. Default 1,000,000. */
+  maxJournal?: number;
+}
+
+/** Counters and sizes of the mailbox (including commits still being made durable). */
+export interface MailboxStatus {
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  firstRecentUid: number;
+  messages: number;
+  keywords: string[];
+  /** Order-independent digest of every message (hex-free bigint). */
+  digest: bigint;
+  /** Sequence number of the last transaction. */
+  seq: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** A tiny FIFO mutex: log writes and checkpoints never overlap. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+/**
+ * One mailbox's index, open for writing (or read-only). Create with `MailboxIndex.open`.
+ *
+ * Write path: a transaction is resolved against the in-memory state when committed (so
+ * commits are ordered by the order of commit() calls), applied in memory, and queued;
+ * the queue is written as one log record and made durable with one fdatasync (group
+ * commit); then every commit in it resolves and its changes reach the read views.
+ */
+export class MailboxIndex implements ViewHost {
+  private pending: { txns: Transaction[]; waiters: Waiter[]; changes: Change[] } = {
+    txns: [],
+    waiters: [],
+    changes: [],
+  };
+  private flushing: Promise<void> | undefined;
+  private flushActive = false;
+  private readonly io = new Mutex();
+  private failure: unknown;
+  private closed = false;
+  private journal: Change[] = [];
+  private journalStart = 0;
+  private readonly views = new Set<ReadView>();
+  private checkpointRunning: Promise<void> | undefined;
+  private snapshotSeq: number;
+  private backupSeq: number | undefined;
+
+  private constructor(
+    readonly folder: string,
+    readonly state: MailboxState,
+    private readonly fs: IndexFs,
+    private logFile: IndexFile | undefined,
+    private logEnd: number,
+    private readonly lock: MailboxLock | undefined,
+    /** What open found and did. */
+    readonly recovery: RecoveryReport,
+    /** Why writes are refused, when they are. */
+    readonly readOnlyReason: string | undefined,
+    private readonly options: Required<Omit<MailboxIndexOptions, "fs" | "uidValidity" | "create" | "readOnly">>,
+    seqs: { snapshot: number; backup: number | undefined },
+  ) {
+    this.snapshotSeq = seqs.snapshot;
+    this.backupSeq = seqs.backup;
+  }
+
+  /**
+   * Open (or create) the index in `folder`. Recovers from crashes (torn log tail) and
+   * repairs damage that a redundant copy covers; when damage is not covered, the index
+   * opens read-only and `recovery` says what is lost.
+   */
+  static async open(folder: string, options: MailboxIndexOptions = {}): Promise<MailboxIndex> {
+    const fs = options.fs ?? nodeFs;
+    const settings = {
+      fsync: options.fsync ?? "always",
+      maxTombstones: options.maxTombstones ?? 100_000,
+      autoCheckpointBytes: options.autoCheckpointBytes ?? 16 * 1024 * 1024,
+      maxJournal: options.maxJournal ?? 1_000_000,
+    } as const;
+    if (settings.fsync !== "always" && settings.fsync !== "never")
+      throw new IndexInputError(`bad fsync mode ${String(settings.fsync)}`);
+    const readOnly = options.readOnly === true;
+    if (!readOnly && options.create) await fs.mkdir(folder);
+    const lock = readOnly ? undefined : await MailboxLock.acquire(fs, folder);
+    try {
+      if (!readOnly)
+        for (const temp of [FileName.snapshotTemp, FileName.logTemp, `${FileName.backup}.tmp`])
+          await fs.unlink(join(folder, temp));
+      const [snapshot, backup, log] = await Promise.all([
+        fs.readFile(join(folder, FileName.snapshot)),
+        fs.readFile(join(folder, FileName.backup)),
+        fs.readFile(join(folder, FileName.log)),
+      ]);
+      const logHasContent = log !== undefined && scanLog(log).txns.length > 0;
+      if (!snapshot && !backup && !logHasContent) {
+        // Nothing, or only the leftovers of a creation that crashed before its first fsync.
+        if (!options.create || readOnly) throw new IndexNotFoundError(`no mailbox index in ${folder}`);
+        return await MailboxIndex.create(folder, fs, lock!, options.uidValidity, settings);
+      }
+      const { state, report, plan } = recover({ snapshot, backup, log });
+      let readOnlyReason = readOnly ? "opened read-only" : undefined;
+      if (!report.lossless) readOnlyReason = `damage no copy covers: ${report.problems.join("; ")}`;
+      let logFile: IndexFile | undefined;
+      let logEnd = 0;
+      let snapshotSeq = report.snapshot.seq ?? 0;
+      let backupSeq = report.backup.ok ? report.backup.seq : undefined;
+      if (readOnlyReason === undefined) {
+        if (plan.rewrite) {
+          if (plan.rewrite.backup) await writeAtomic(fs, folder, FileName.backup, plan.rewrite.backup);
+          await writeAtomic(fs, folder, FileName.snapshot, plan.rewrite.snapshot);
+          await writeAtomic(fs, folder, FileName.log, plan.rewrite.log);
+          snapshotSeq = state.seq;
+          backupSeq = scanLog(plan.rewrite.log).header?.baseSeq;
+        }
+        logFile = await fs.open(join(folder, FileName.log), "readwrite");
+        logEnd = plan.rewrite ? plan.rewrite.log.byteLength : (log?.byteLength ?? 0);
+        if (plan.truncateLogTo !== undefined) {
+          await logFile.truncate(plan.truncateLogTo);
+          await logFile.sync();
+          logEnd = plan.truncateLogTo;
+        }
+      } else if (lock) {
+        await lock.release();
+      }
+      return new MailboxIndex(
+        folder,
+        state,
+        fs,
+        logFile,
+        logEnd,
+        readOnlyReason ? undefined : lock,
+        report,
+        readOnlyReason,
+        settings,
+        { snapshot: snapshotSeq, backup: backupSeq },
+      );
+    } catch (error) {
+      if (lock) await lock.release().catch(() => lock.abandon());
+      throw error;
+    }
+  }
+
+  private static async create(
+    folder: string,
+    fs: IndexFs,
+    lock: MailboxLock,
+    uidValidity: number | undefined,
+    settings: MailboxIndex["options"],
+  ): Promise<MailboxIndex> {
+    const v = uidValidity ?? Math.max(1, Math.floor(Date.now() / 1000) >>> 0);
+    if (!Number.isInteger(v) || v < 1 || v > 0xffff_ffff)
+      throw new IndexInputError("uidValidity must be an integer in 1..2^32-1");
+    const first: Transaction = {
+      seq: 1,
+      uidNext: 1,
+      highestModseq: 1,
+      ops: [{ op: "setUidValidity", uidValidity: v }],
+    };
+    const bytes = buildLog(v, 0, [first]);
+    await writeAtomic(fs, folder, FileName.log, bytes);
+    const { state, report } = recover({ snapshot: undefined, backup: undefined, log: bytes });
+    report.actions.push("created a new mailbox");
+    const logFile = await fs.open(join(folder, FileName.log), "readwrite");
+    return new MailboxIndex(folder, state, fs, logFile, bytes.byteLength, lock, report, undefined, settings, {
+      snapshot: 0,
+      backup: undefined,
+    });
+  }
+
+  get readOnly(): boolean {
+    return this.readOnlyReason !== undefined;
+  }
+
+  status(): MailboxStatus {
+    const s = this.state;
+    return {
+      uidValidity: s.uidValidity,
+      uidNext: s.uidNext,
+      highestModseq: s.highestModseq,
+      firstRecentUid: s.firstRecentUid,
+      messages: s.messages.count,
+      keywords: [...s.keywords.names],
+      digest: s.digest,
+      seq: s.seq,
+    };
+  }
+
+  /** A new write transaction. */
+  transaction(): WriteTransaction {
+    return new WriteTransaction((build) => this.commitBuilt(build));
+  }
+
+  /**
+   * A read view of the latest durable state. Waits until no commit is in flight so the view
+   * never shows a change that is not durable yet.
+   */
+  async view(): Promise<ReadView> {
+    this.checkOpen();
+    for (;;) {
+      if (this.pending.txns.length === 0 && !this.flushActive) break;
+      if (!this.flushActive) this.startFlush();
+      await this.flushing;
+    }
+    const view = new ReadView(this, this.journalEnd());
+    this.views.add(view);
+    return view;
+  }
+
+  /**
+   * UIDs expunged with a MODSEQ above `modseq` (QRESYNC VANISHED (EARLIER)). When the
+   * tombstones no longer reach back that far, `exact` is false and `uids` holds every UID
+   * below UIDNEXT that is not in the mailbox (RFC 7162 allows reporting those).
+   */
+  expungedSince(modseq: number): { exact: boolean; uids: number[] } {
+    const s = this.state;
+    if (modseq >= s.tombstones.floor) {
+      const from = s.tombstones.firstAfter(modseq);
+      const uids = Array.from(s.tombstones.uids.subarray(from, s.tombstones.count)).sort((a, b) => a - b);
+      return { exact: true, uids };
+    }
+    const uids: number[] = [];
+    const t = s.messages;
+    let i = 0;
+    for (let u = 1; u < s.uidNext; u++) {
+      while (i < t.count && t.uids[i]! < u) i++;
+      if (i < t.count && t.uids[i] === u) continue;
+      uids.push(u);
+      if (uids.length > 10_000_000) break;
+    }
+    return { exact: false, uids };
+  }
+
+  // ViewHost --------------------------------------------------------------------------
+
+  journalEnd(): number {
+    return this.journalStart + this.journal.length;
+  }
+
+  changesSince(cursor: number): { durable: readonly Change[]; pending: readonly Change[] } | undefined {
+    if (cursor < this.journalStart) return undefined;
+    return { durable: this.journal.slice(cursor - this.journalStart), pending: this.pending.changes };
+  }
+
+  releaseView(view: ReadView): void {
+    if (view.isClosed) this.views.delete(view);
+    this.trimJournal();
+  }
+
+  private trimJournal(): void {
+    let min = this.journalEnd();
+    for (const v of this.views) min = Math.min(min, v.cursor);
+    const excess = this.journal.length - this.options.maxJournal;
+    if (excess > 0) min = Math.max(min, this.journalStart + excess);
+    if (min > this.journalStart) {
+      this.journal = this.journal.slice(min - this.journalStart);
+      this.journalStart = min;
+    }
+  }
+
+  // Write path ------------------------------------------------------------------------
+
+  private checkOpen(): void {
+    if (this.failure !== undefined)
+      throw new IndexClosedError(`index failed and must be reopened: ${String(this.failure)}`);
+    if (this.closed) throw new IndexClosedError("index is closed");
+  }
+
+  private commitBuilt(build: (state: MailboxState) => Built): Promise<CommitResult> {
+    try {
+      this.checkOpen();
+      if (this.readOnlyReason !== undefined) throw new IndexReadOnlyError(`index is read-only: ${this.readOnlyReason}`);
+      const { txn, result } = build(this.state);
+      if (!txn) return Promise.resolve(result);
+      const expunges = result.expunged.length;
+      const trim = tombstoneTrim(this.state, this.options.maxTombstones, expunges, txn.highestModseq);
+      if (trim) txn.ops.push(trim);
+      const changes: Change[] = [];
+      try {
+        this.state.apply(txn, changes);
+      } catch (error) {
+        // The state may be half-changed: nothing more may be written from it.
+        this.fail(error);
+        throw error;
+      }
+      for (const c of changes) this.pending.changes.push(c);
+      this.pending.txns.push(txn);
+      const done = new Promise<void>((resolve, reject) => this.pending.waiters.push({ resolve, reject }));
+      this.startFlush();
+      return done.then(() => result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Start the flush loop unless it is running. `flushActive` is cleared by the loop itself
+   * in the same tick in which it finds the queue empty, so a commit queued at any moment
+   * is either seen by the running loop or starts a new one.
+   */
+  private startFlush(): void {
+    if (this.flushActive) return;
+    this.flushActive = true;
+    const run: Promise<void> = this.io.run(() => this.flushLoop());
+    this.flushing = run;
+    void run.finally(() => {
+      if (this.flushing === run) this.flushing = undefined;
+    });
+  }
+
+  /** Write queued transactions, one batch record and one fdatasync per round. */
+  private async flushLoop(): Promise<void> {
+    for (;;) {
+      // Check and clear in one synchronous step (see startFlush).
+      if (this.pending.txns.length === 0) {
+        this.flushActive = false;
+        break;
+      }
+      const ok = await this.writeBatch();
+      if (!ok) {
+        this.flushActive = false;
+        return;
+      }
+    }
+    if (
+      this.options.autoCheckpointBytes > 0 &&
+      this.logEnd > this.options.autoCheckpointBytes &&
+      !this.checkpointRunning &&
+      this.failure === undefined &&
+      this.readOnlyReason === undefined
+    ) {
+      this.checkpointRunning = this.checkpoint()
+        .then(() => undefined)
+        .catch(() => undefined)
+        .finally(() => {
+          this.checkpointRunning = undefined;
+        });
+    }
+  }
+
+  /** One group commit: every queued transaction, one record, one fdatasync. False on failure. */
+  private async writeBatch(): Promise<boolean> {
+    const batch = this.pending;
+    this.pending = { txns: [], waiters: [], changes: [] };
+    if (this.failure !== undefined) {
+      for (const w of batch.waiters) w.reject(new IndexClosedError("index failed before this commit was durable"));
+      return true;
+    }
+    try {
+      const record = logCodec.encode(LogRecordType.batch, encodeBatch(batch.txns));
+      await this.logFile!.write(record, this.logEnd);
+      if (this.options.fsync === "always") await this.logFile!.datasync();
+      this.logEnd += record.byteLength;
+    } catch (error) {
+      this.fail(error);
+      for (const w of batch.waiters) w.reject(error);
+      for (const w of this.pending.waiters) w.reject(error);
+      this.pending = { txns: [], waiters: [], changes: [] };
+      return false;
+    }
+    for (const c of batch.changes) this.journal.push(c);
+    this.trimJournal();
+    for (const w of batch.waiters) w.resolve();
+    return true;
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure === undefined) this.failure = error ?? new IndexError("unknown failure");
+  }
+
+  /** Resolves when every commit made so far is durable (or failed). */
+  async flush(): Promise<void> {
+    while (this.flushActive || this.pending.txns.length > 0) {
+      if (!this.flushActive) this.startFlush();
+      await this.flushing;
+    }
+  }
+
+  /**
+   * Write a new snapshot of the durable state; the previous snapshot becomes the backup and
+   * the log keeps only the transactions after the backup (so backup + log replay still
+   * reproduces the snapshot). Commits may continue meanwhile; they wait for the log.
+   */
+  async checkpoint(): Promise<{ seq: number; bytes: number }> {
+    this.checkOpen();
+    if (this.readOnlyReason !== undefined) throw new IndexReadOnlyError(`index is read-only: ${this.readOnlyReason}`);
+    for (;;) {
+      await this.flush();
+      const done = await this.io.run(async () => {
+        // Only a state without commits in flight is durable in full: snapshot exactly that.
+        if (this.pending.txns.length > 0) return undefined;
+        this.checkOpen();
+        return this.writeCheckpoint();
+      });
+      if (done) return done;
+    }
+  }
+
+  private async writeCheckpoint(): Promise<{ seq: number; bytes: number }> {
+    const bytes = encodeSnapshot(this.state);
+    const seq = this.state.seq;
+    const fs = this.fs;
+    const dir = this.folder;
+    try {
+      const temp = join(dir, FileName.snapshotTemp);
+      const file = await fs.open(temp, "replace");
+      try {
+        await file.write(bytes, 0);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      const hadSnapshot = (await fs.readdir(dir))?.includes(FileName.snapshot) ?? false;
+      if (hadSnapshot) {
+        await fs.rename(join(dir, FileName.snapshot), join(dir, FileName.backup));
+        this.backupSeq = this.snapshotSeq;
+      } else {
+        // First checkpoint: the backup starts as a copy, so there are two copies at once.
+        await writeAtomic(fs, dir, FileName.backup, bytes);
+        this.backupSeq = seq;
+      }
+      await fs.rename(temp, join(dir, FileName.snapshot));
+      await fs.fsyncDir(dir);
+      this.snapshotSeq = seq;
+      // Rotate the log: keep what the backup does not include.
+      const keepAfter = this.backupSeq!;
+      const current = await fs.readFile(join(dir, FileName.log));
+      const scan = scanLog(current);
+      if (scan.damage.length > 0 || scan.tail.kind !== "clean")
+        throw new IndexError("log damaged under a running index: checkpoint refused");
+      const rotated = buildLog(this.state.uidValidity, keepAfter, scan.txns);
+      await this.logFile!.close();
+      this.logFile = undefined;
+      await writeAtomic(fs, dir, FileName.log, rotated);
+      this.logFile = await fs.open(join(dir, FileName.log), "readwrite");
+      this.logEnd = rotated.byteLength;
+      return { seq, bytes: bytes.byteLength };
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /** Make pending commits durable, release the lock and close the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.failure === undefined) await this.flush();
+      await this.checkpointRunning;
+    } finally {
+      this.closed = true;
+      for (const v of [...this.views]) v.close();
+      await this.io.run(async () => {
+        await this.logFile?.close().catch(() => undefined);
+        this.logFile = undefined;
+      });
+      if (this.lock) {
+        if (this.failure === undefined) await this.lock.release().catch(() => this.lock!.abandon());
+        else this.lock.abandon();
+      }
+    }
+  }
+}
+
+/** Replace `name` in `dir` atomically: temp file, fsync, rename, fsync the folder. */
+async function writeAtomic(fs: IndexFs, dir: string, name: string, data: Uint8Array): Promise<void> {
+  const temp = join(dir, `${name}.tmp`);
+  const file = await fs.open(temp, "replace");
+  try {
+    await file.write(data, 0);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await fs.rename(temp, join(dir, name));
+  await fs.fsyncDir(dir);
+}

@@ -1,0 +1,209 @@
+import { xxh64 } from "@holdfast/checksum";
+import { IndexError } from "./errors.js";
+import { MESSAGE_HASH_SEED } from "./format.js";
+import { KeywordTable } from "./keyword-table.js";
+import { type MessageRecord, MessageTable } from "./message-table.js";
+import type { Operation, Transaction } from "./operations.js";
+
+/** Replay found a transaction that does not fit the state (a bug or undetected damage). */
+export class ReplayError extends IndexError {
+  override name = "ReplayError";
+}
+
+/** A committed change, as the change feed reports it (see ReadView.sync). */
+export type Change =
+  | { kind: "append"; uid: number; modseq: number }
+  | { kind: "flags"; uid: number; modseq: number; before: FlagState }
+  | { kind: "expunge"; uid: number; modseq: number; before: MessageRecord };
+
+export interface FlagState {
+  flags: number;
+  keywords: Uint32Array;
+  modseq: number;
+}
+
+/**
+ * Expunged UIDs with the MODSEQ of their expunge, in expunge order (so MODSEQ ascending).
+ * `floor`: every expunge with MODSEQ > floor is here; older ones may have been trimmed.
+ */
+export class Tombstones {
+  count = 0;
+  uids = new Uint32Array(16);
+  modseqs = new Float64Array(16);
+  floor = 0;
+
+  push(uid: number, modseq: number): void {
+    if (this.count === this.uids.length) {
+      const n = this.count * 2;
+      const u = new Uint32Array(n);
+      u.set(this.uids);
+      const m = new Float64Array(n);
+      m.set(this.modseqs);
+      this.uids = u;
+      this.modseqs = m;
+    }
+    this.uids[this.count] = uid;
+    this.modseqs[this.count] = modseq;
+    this.count++;
+  }
+
+  /** Drop every tombstone with MODSEQ <= floor. */
+  trim(floor: number): void {
+    let k = 0;
+    while (k < this.count && this.modseqs[k]! <= floor) k++;
+    this.uids.copyWithin(0, k, this.count);
+    this.modseqs.copyWithin(0, k, this.count);
+    this.count -= k;
+    if (floor > this.floor) this.floor = floor;
+  }
+
+  /** First position with MODSEQ > modseq. */
+  firstAfter(modseq: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.modseqs[mid]! <= modseq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+const hashScratch = new Uint8Array(40);
+const hashView = new DataView(hashScratch.buffer);
+
+/**
+ * The whole state of a mailbox in memory. Mutated only through `apply` (and by the
+ * snapshot loader), so every path — commit, replay, rebuild — goes through the same code.
+ */
+export class MailboxState {
+  uidValidity = 0;
+  uidNext = 1;
+  highestModseq = 0;
+  firstRecentUid = 1;
+  /** Sequence number of the last transaction included. */
+  seq = 0;
+  /** XOR of messageHash over every message. */
+  digest = 0n;
+  readonly keywords = new KeywordTable();
+  messages: MessageTable;
+  readonly tombstones = new Tombstones();
+
+  constructor(capacity = 16) {
+    this.messages = new MessageTable(capacity);
+  }
+
+  /**
+   * Per-message hash for the order-independent digest: xxh64 over UID, flags, MODSEQ,
+   * the keyword names (XOR of their hashes, so numbering does not matter) and the GUID.
+   */
+  messageHash(uid: number, flags: number, keywords: Uint32Array, modseq: number, guid: Uint8Array): bigint {
+    hashView.setUint32(0, uid, true);
+    hashView.setUint32(4, flags, true);
+    hashView.setBigUint64(8, BigInt(modseq), true);
+    hashView.setBigUint64(16, this.keywords.hashOf(keywords), true);
+    hashScratch.set(guid.subarray(0, 16), 24);
+    return xxh64(hashScratch, MESSAGE_HASH_SEED);
+  }
+
+  hashAt(i: number): bigint {
+    const t = this.messages;
+    return this.messageHash(
+      t.uids[i]!,
+      t.flags[i]!,
+      t.keywordsAt(i),
+      t.modseqs[i]!,
+      t.guids.subarray(i * 16, i * 16 + 16),
+    );
+  }
+
+  /** Recompute the digest from every message (verify; the loader trusts the stored one). */
+  computeDigest(): bigint {
+    let d = 0n;
+    for (let i = 0; i < this.messages.count; i++) d ^= this.hashAt(i);
+    return d;
+  }
+
+  /**
+   * Apply one transaction. `changes`, when given, receives what the change feed reports
+   * (with the values before, for read views that are behind). Throws ReplayError when the
+   * transaction does not fit (then the state may be half-applied: callers discard it).
+   */
+  apply(txn: Transaction, changes?: Change[], lenient?: Set<number>): void {
+    if (txn.seq !== this.seq + 1) throw new ReplayError(`transaction ${txn.seq} does not follow ${this.seq}`);
+    const expungePositions = new Set<number>();
+    for (const op of txn.ops) {
+      if (lenient && (op.op === "setFlags" || op.op === "expunge")) {
+        // Salvage replay over a state with withheld messages: a change to a message that
+        // is not there is skipped and its UID reported, never applied to a guess.
+        const i = this.messages.indexOf(op.uid);
+        if (i < 0 || expungePositions.has(i)) {
+          lenient.add(op.uid);
+          if (op.op === "expunge") this.tombstones.push(op.uid, op.modseq);
+          continue;
+        }
+      }
+      this.applyOp(op, changes, expungePositions);
+    }
+    if (expungePositions.size > 0) {
+      this.messages.removePositions([...expungePositions].sort((a, b) => a - b));
+    }
+    if (!lenient && (txn.uidNext < this.uidNext || txn.highestModseq < this.highestModseq)) {
+      throw new ReplayError(`transaction ${txn.seq} moves UIDNEXT or HIGHESTMODSEQ backwards`);
+    }
+    this.uidNext = Math.max(this.uidNext, txn.uidNext);
+    this.highestModseq = Math.max(this.highestModseq, txn.highestModseq);
+    this.seq = txn.seq;
+  }
+
+  private applyOp(op: Operation, changes: Change[] | undefined, expungePositions: Set<number>): void {
+    const t = this.messages;
+    switch (op.op) {
+      case "append": {
+        const r = op.record;
+        if (r.uid <= t.lastUid() || r.uid < this.uidNext) {
+          throw new ReplayError(`append of UID ${r.uid} below UIDNEXT ${this.uidNext} or the last UID`);
+        }
+        t.push(r);
+        this.digest ^= this.messageHash(r.uid, r.flags, r.keywords, r.modseq, r.guid);
+        changes?.push({ kind: "append", uid: r.uid, modseq: r.modseq });
+        return;
+      }
+      case "setFlags": {
+        const i = t.indexOf(op.uid);
+        if (i < 0 || expungePositions.has(i)) throw new ReplayError(`flag change on missing UID ${op.uid}`);
+        const before: FlagState = { flags: t.flags[i]!, keywords: t.keywordsAt(i), modseq: t.modseqs[i]! };
+        const guid = t.guids.subarray(i * 16, i * 16 + 16);
+        this.digest ^= this.messageHash(op.uid, before.flags, before.keywords, before.modseq, guid);
+        t.setFlagsAt(i, op.flags, op.keywords);
+        t.modseqs[i] = op.modseq;
+        this.digest ^= this.messageHash(op.uid, op.flags, op.keywords, op.modseq, guid);
+        changes?.push({ kind: "flags", uid: op.uid, modseq: op.modseq, before });
+        return;
+      }
+      case "expunge": {
+        const i = t.indexOf(op.uid);
+        if (i < 0 || expungePositions.has(i)) throw new ReplayError(`expunge of missing UID ${op.uid}`);
+        this.digest ^= this.hashAt(i);
+        expungePositions.add(i);
+        this.tombstones.push(op.uid, op.modseq);
+        changes?.push({ kind: "expunge", uid: op.uid, modseq: op.modseq, before: t.recordAt(i) });
+        return;
+      }
+      case "defineKeyword":
+        if (op.id !== this.keywords.size) throw new ReplayError(`keyword ${op.id} defined out of order`);
+        this.keywords.add(op.id, op.name);
+        return;
+      case "setUidValidity":
+        this.uidValidity = op.uidValidity;
+        return;
+      case "setFirstRecent":
+        this.firstRecentUid = op.uid;
+        return;
+      case "trimTombstones":
+        this.tombstones.trim(op.floor);
+        return;
+    }
+  }
+}
