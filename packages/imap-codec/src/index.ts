@@ -1,7 +1,12 @@
 export * from "./command-parser.js";
 export * from "./dates.js";
+export * from "./encode-command.js";
+export * from "./encode-response.js";
 export * from "./errors.js";
 export * from "./limits.js";
+export * from "./mutf7.js";
+export * from "./response-parser.js";
+export * from "./response-writer.js";
 export * from "./sequence-set.js";
 export type * from "./types/commands.js";
 export type * from "./types/common.js";
@@ -9,3 +14,4 @@ export type * from "./types/fetch.js";
 export type * from "./types/response-codes.js";
 export type * from "./types/responses.js";
 export type * from "./types/search.js";
+export { partsToBuffer, type WaitForContinuation, type WirePart } from "./wire-builder.js";

@@ -83,6 +83,11 @@ export class Reader {
     return this.pos >= this.buf.length && this.pi + 1 >= this.parts.length;
   }
 
+  /** Text of the current part between two offsets (UTF-8). */
+  sliceText(from: number, to: number): string {
+    return this.buf.toString("utf8", from, to);
+  }
+
   /** Everything after the cursor in the current text part, as latin1 text (resp-text). */
   restOfText(): string {
     const s = this.buf.toString("utf8", this.pos);
@@ -343,7 +348,7 @@ export class Reader {
     if (this.pos === start) this.fail(`expected a sequence set${this.context()}`);
     this.countArg();
     const parsed = parseSequenceSet(this.buf.toString("latin1", start, this.pos), this.limits.maxSequenceSetLength);
-    if (typeof parsed === "string") {
+    if (typeof parsed === "string" && parsed !== "$") {
       throw new SyntaxFail(parsed, parsed.includes("ranges") ? "SEQUENCE_SET_TOO_LONG" : "SYNTAX");
     }
     return parsed;

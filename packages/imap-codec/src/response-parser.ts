@@ -1,0 +1,175 @@
+import { ParseError, type ParseErrorCode } from "./errors.js";
+import { Framer, type LiteralMarker } from "./framer.js";
+import { type Limits, resolveLimits } from "./limits.js";
+import { parseResponse } from "./parse-response.js";
+import { type Part, SyntaxFail } from "./reader.js";
+import type { Response } from "./types/responses.js";
+
+export interface ResponseParserOptions {
+  limits?: Partial<Limits>;
+  /**
+   * FETCH body literals (BODY[...], BINARY[...], RFC822*) of at least this many bytes are
+   * streamed as literal-start / literal-chunk / literal-end events and appear in the parsed
+   * FETCH item as a `StreamedLiteral` placeholder. Default 0: every body literal is streamed.
+   * Smaller ones are kept as a Buffer in the item.
+   */
+  streamThreshold?: number;
+}
+
+export type ResponseParserEvent =
+  | { type: "response"; response: Response }
+  /** A FETCH body literal starts; `item` is the item name as sent, e.g. `BODY[1.2]<0>`. */
+  | { type: "literal-start"; id: number; seq: number; item: string; size: number }
+  | { type: "literal-chunk"; id: number; chunk: Buffer }
+  | { type: "literal-end"; id: number }
+  | { type: "error"; error: ParseError };
+
+const FETCH_PREFIX = /^\* (\d{1,10}) FETCH /i;
+// A body item right before the literal, at the end of the text (only the tail is examined).
+const BODY_ITEM_BEFORE_LITERAL = /(?:^|[ (])((?:BODY|BINARY)\[[^\]]*\](?:<\d+>)?|RFC822(?:\.HEADER|\.TEXT)?) $/i;
+
+/**
+ * Incremental client-side response parser. `push()` server bytes, get events back. Memory is
+ * bounded like the command parser's: the current line, the current response's lines and
+ * inline literals (≤ maxInlineLiteral each, ≤ maxCommandSize in all); FETCH bodies are streamed.
+ * A malformed response is reported as a recoverable error and skipped; an over-long line or an
+ * inline literal over the limits is fatal (the stream cannot be trusted any more).
+ */
+export class ResponseParser {
+  private readonly limits: Limits;
+  private readonly threshold: number;
+  private readonly framer: Framer;
+  private parts: Part[] = [];
+  private partsBytes = 0;
+  private mode: "line" | "inline" | "stream" | "closed" = "line";
+  private literal: { id: number; marker: LiteralMarker } | null = null;
+  private inline: Buffer[] = [];
+  private nextId = 0;
+  private out: ResponseParserEvent[] = [];
+
+  constructor(options: ResponseParserOptions = {}) {
+    this.limits = resolveLimits(options.limits);
+    this.threshold = options.streamThreshold ?? 0;
+    this.framer = new Framer(this.limits.maxLineLength);
+  }
+
+  get closed(): boolean {
+    return this.mode === "closed";
+  }
+
+  push(chunk: Buffer): ResponseParserEvent[] {
+    const out: ResponseParserEvent[] = [];
+    this.out = out;
+    if (this.mode === "closed") return out;
+    this.framer.push(chunk);
+    try {
+      for (;;) {
+        const ev = this.framer.next();
+        if (ev === null) break;
+        if (ev.type === "line") this.onLine(ev.text, ev.literal);
+        else this.onLiteral(ev.chunk, ev.last);
+        if ((this.mode as string) === "closed") break;
+      }
+    } catch (e) {
+      this.fail(
+        e instanceof ParseError
+          ? e
+          : new ParseError("SYNTAX", `internal parser failure: ${(e as Error).message}`, false),
+      );
+    }
+    return out;
+  }
+
+  private onLine(text: Buffer, marker: LiteralMarker | null): void {
+    if (this.parts.length === 0 && text.length === 0 && marker === null) return;
+    this.parts.push(text);
+    this.partsBytes += text.length;
+    if (this.partsBytes > this.limits.maxCommandSize) {
+      this.fatal("COMMAND_TOO_LARGE", `response larger than ${this.limits.maxCommandSize} bytes`);
+      return;
+    }
+    if (marker === null) {
+      this.complete();
+      return;
+    }
+    const id = this.nextId++;
+    this.literal = { id, marker };
+    const stream = marker.size >= this.threshold ? this.bodyItem(text) : null;
+    if (stream !== null) {
+      if (marker.size > this.limits.maxLiteralSize) {
+        this.fatal("LITERAL_TOO_LARGE", `literal of ${marker.size} bytes exceeds ${this.limits.maxLiteralSize}`);
+        return;
+      }
+      this.mode = "stream";
+      this.out.push({ type: "literal-start", id, seq: stream.seq, item: stream.item, size: marker.size });
+    } else {
+      if (marker.size > this.limits.maxInlineLiteral || this.partsBytes + marker.size > this.limits.maxCommandSize) {
+        this.fatal(
+          "LITERAL_TOO_LARGE",
+          `literal of ${marker.size} bytes exceeds the inline limit ${this.limits.maxInlineLiteral}`,
+        );
+        return;
+      }
+      this.mode = "inline";
+      this.inline = [];
+    }
+    this.framer.beginLiteral(marker.size);
+  }
+
+  /** Is the announced literal the value of a FETCH body item? */
+  private bodyItem(text: Buffer): { seq: number; item: string } | null {
+    const first = this.parts[0] as Buffer;
+    const head = FETCH_PREFIX.exec(first.toString("latin1", 0, Math.min(first.length, 32)));
+    if (head === null) return null;
+    const tail = text.toString("latin1", Math.max(0, text.length - 300));
+    const m = BODY_ITEM_BEFORE_LITERAL.exec(tail);
+    if (m === null) return null;
+    return { seq: Number(head[1]), item: m[1]!.toUpperCase() };
+  }
+
+  private onLiteral(chunk: Buffer, last: boolean): void {
+    const lit = this.literal!;
+    if (this.mode === "stream") {
+      if (chunk.length > 0) this.out.push({ type: "literal-chunk", id: lit.id, chunk });
+      if (last) {
+        this.out.push({ type: "literal-end", id: lit.id });
+        this.parts.push({ kind: "literal", data: null, size: lit.marker.size, binary: lit.marker.binary, id: lit.id });
+        this.mode = "line";
+      }
+      return;
+    }
+    if (chunk.length > 0) this.inline.push(chunk);
+    if (last) {
+      const data = this.inline.length === 1 ? Buffer.from(this.inline[0]!) : Buffer.concat(this.inline);
+      this.inline = [];
+      this.partsBytes += data.length;
+      this.parts.push({ kind: "literal", data, size: lit.marker.size, binary: lit.marker.binary, id: lit.id });
+      this.mode = "line";
+    }
+  }
+
+  private complete(): void {
+    const parts = this.parts;
+    this.parts = [];
+    this.partsBytes = 0;
+    try {
+      this.out.push({ type: "response", response: parseResponse(parts, this.limits) });
+    } catch (e) {
+      if (!(e instanceof SyntaxFail)) throw e;
+      const first = parts[0] as Buffer;
+      const tag = /^([^\s*+]{1,64}) /.exec(first.toString("latin1", 0, 70))?.[1];
+      this.out.push({ type: "error", error: new ParseError(e.code, e.message, true, tag) });
+    }
+  }
+
+  private fatal(code: ParseErrorCode, message: string): void {
+    this.fail(new ParseError(code, message, false));
+  }
+
+  private fail(e: ParseError): void {
+    this.mode = "closed";
+    this.parts = [];
+    this.inline = [];
+    this.out.push({ type: "error", error: e });
+  }
+}
