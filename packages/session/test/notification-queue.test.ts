@@ -162,7 +162,7 @@ describe("NotificationQueue", () => {
         }
         client.apply(q.flush({ expunge: true }), q.map, flagsOf);
         expect(client.uids).toEqual([...backend.keys()]);
-        client.uids.forEach((uid, i) => expect(sameFlags(client.flags[i]!, backend.get(uid)!)).toBe(true));
+        for (const [i, uid] of client.uids.entries()) expect(sameFlags(client.flags[i]!, backend.get(uid)!)).toBe(true);
         expect(q.inconsistency).toBeNull();
       }),
       { numRuns: 300 },

@@ -184,7 +184,7 @@ describe("resync", () => {
           const out = q.flush({ expunge: true });
           client.apply(out, q.map, (u) => truth.find((m) => m.uid === u)!.flags);
           expect(client.uids).toEqual(truth.map((m) => m.uid));
-          truth.forEach((m, i) => expect(sameFlags(client.flags[i]!, m.flags)).toBe(true));
+          for (const [i, m] of truth.entries()) expect(sameFlags(client.flags[i]!, m.flags)).toBe(true);
           // Exactly: one FETCH per surviving message whose state changed, nothing more.
           const fetches = out.filter((n) => n.type === "fetch").length;
           const survivorsChanged = plan.filter((p) => p.keep && p.bump).length;
