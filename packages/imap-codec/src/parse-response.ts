@@ -310,9 +310,13 @@ function readStatus(r: Reader): UntaggedData {
   return { type: "STATUS", mailbox, attributes };
 }
 
+/** Namespace = nil / "(" 1*Namespace-Descr ")" (descriptors are not space-separated). */
 function readNamespaces(r: Reader): NamespaceDescriptor[] | null {
   if (r.tryKeyword("NIL")) return null;
-  return r.list(() => {
+  r.expect(0x28, "( of a namespace list");
+  r.enterList();
+  const list: NamespaceDescriptor[] = [];
+  do {
     r.expect(0x28, "( of a namespace");
     r.enterList();
     const prefix = r.string();
@@ -328,8 +332,12 @@ function readNamespaces(r: Reader): NamespaceDescriptor[] | null {
     }
     r.expect(0x29, ") closing a namespace");
     r.leaveList();
-    return ns;
-  }, "namespaces");
+    list.push(ns);
+    r.trySp();
+  } while (r.peek() === 0x28);
+  r.expect(0x29, ") closing the namespace list");
+  r.leaveList();
+  return list;
 }
 
 function readEsearch(r: Reader): UntaggedData {
