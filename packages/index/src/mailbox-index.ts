@@ -319,7 +319,9 @@ export class MailboxIndex implements ViewHost {
       this.checkOpen();
       if (this.readOnlyReason !== undefined) throw new IndexReadOnlyError(`index is read-only: ${this.readOnlyReason}`);
       const { txn, result } = build(this.state);
-      if (!txn) return Promise.resolve(result);
+      // A transaction that changes nothing still resolves only after every earlier commit
+      // is durable, so "resolved" always means "this and everything before it is on disk".
+      if (!txn) return this.flush().then(() => result);
       const expunges = result.expunged.length;
       const trim = tombstoneTrim(this.state, this.options.maxTombstones, expunges, txn.highestModseq);
       if (trim) txn.ops.push(trim);
@@ -416,12 +418,15 @@ export class MailboxIndex implements ViewHost {
     if (this.failure === undefined) this.failure = error ?? new IndexError("unknown failure");
   }
 
-  /** Resolves when every commit made so far is durable (or failed). */
+  /** Resolves when every commit made so far is durable; rejects if the index failed. */
   async flush(): Promise<void> {
     while (this.flushActive || this.pending.txns.length > 0) {
       if (!this.flushActive) this.startFlush();
       await this.flushing;
     }
+    // A failed write means some earlier commit is not durable: never report success then.
+    if (this.failure !== undefined)
+      throw new IndexClosedError(`index failed and must be reopened: ${String(this.failure)}`);
   }
 
   /**
