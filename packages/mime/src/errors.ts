@@ -28,3 +28,11 @@ export class UnknownCteError extends MimeError {
     super(`unknown Content-Transfer-Encoding "${encoding}"`);
   }
 }
+
+/**
+ * BINARY[...] of a part whose encoded content is invalid (bad base64 or quoted-printable);
+ * IMAP answers it with NO [PARSE] as Dovecot does.
+ */
+export class TransferDecodeError extends MimeError {
+  override name = "TransferDecodeError";
+}

@@ -27,6 +27,11 @@ export interface HeaderBlock {
   end: number;
   /** True when the header ends with an empty line. */
   hasEoh: boolean;
+  /**
+   * Set when a boundary line ended the header: the offset of that line. `end` is then
+   * before the line break that precedes it.
+   */
+  stoppedAt?: number;
   fields: HeaderField[];
 }
 
@@ -51,7 +56,14 @@ export function parseHeaderBlock(
   let current: HeaderField | undefined;
   while (pos < end) {
     if (isBoundary && buf[pos] === 0x2d && isBoundary(pos)) {
-      return { start, end: pos, hasEoh: false, fields };
+      // the line break before a boundary line belongs to the boundary (Dovecot leaves it
+      // out of the header too, though the enclosing part's body still counts it)
+      let end = pos;
+      if (end > start && buf[end - 1] === 0x0a) {
+        end--;
+        if (end > start && buf[end - 1] === 0x0d) end--;
+      }
+      return { start, end, hasEoh: false, fields, stoppedAt: pos };
     }
     let eol = buf.indexOf(0x0a, pos);
     if (eol < 0 || eol >= end) eol = end;

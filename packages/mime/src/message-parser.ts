@@ -15,7 +15,7 @@
  *   becomes application/octet-stream, as in Dovecot.
  */
 import { parseContentType, parseDisposition, parseLanguage, parseTransferEncoding } from "./content-headers.js";
-import { fieldValue, firstField, parseHeaderBlock } from "./header-fields.js";
+import { fieldValue, firstField, lastField, parseHeaderBlock } from "./header-fields.js";
 import { addSizes, measure, ZERO_SIZE } from "./line-counts.js";
 import type { MimePart, ParsedMessage, ParseOptions, PartSize } from "./part.js";
 
@@ -151,6 +151,8 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
   }
   const cteValue = get("content-transfer-encoding");
   const transferEncoding = cteValue === undefined ? undefined : parseTransferEncoding(cteValue);
+  const lastCte = lastField(fields, "content-transfer-encoding");
+  const binaryEncoding = lastCte ? parseTransferEncoding(fieldValue(buf, lastCte)) : undefined;
   const dispValue = get("content-disposition");
   const langValue = get("content-language");
   const isMultipart = eqi(type, "multipart");
@@ -177,8 +179,8 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
     header,
     headerStart: start,
     headerEnd: header.end,
-    bodyStart: header.end,
-    bodyEnd: header.end,
+    bodyStart: header.stoppedAt ?? header.end,
+    bodyEnd: header.stoppedAt ?? header.end,
     headerSize: measure(buf, start, header.end),
     bodySize: ZERO_SIZE,
     type,
@@ -186,6 +188,7 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
     params,
     defaultType: ctValue === undefined,
     transferEncoding,
+    binaryEncoding,
     id: get("content-id"),
     description: get("content-description"),
     md5: get("content-md5"),
@@ -198,9 +201,9 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
   };
   const bodyStart = header.end;
   let stop: Stop;
-  if (!header.hasEoh && header.end < ctx.len) {
+  if (header.stoppedAt !== undefined) {
     // the header ran into a boundary line: no body
-    stop = findBoundary(ctx, header.end);
+    stop = findBoundary(ctx, header.stoppedAt);
     part.bodySize = ZERO_SIZE;
     return { part, stop };
   }
@@ -211,7 +214,7 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
     part.children.push(inner.part);
     stop = inner.stop;
     part.bodyEnd = inner.part.bodyEnd;
-    part.bodySize = addSizes(inner.part.headerSize, inner.part.bodySize);
+    part.bodySize = extentSize(ctx, inner.part);
     return { part, stop };
   } else {
     stop = findBoundary(ctx, bodyStart);
@@ -241,9 +244,12 @@ function parseMultipartBody(ctx: Ctx, part: MimePart, boundary: string): Stop {
       part.bodyEnd = endBefore(ctx, stop, epilogue);
       return stop;
     }
-    // an enclosing multipart's boundary, or the end of data
+    // an enclosing multipart's boundary, or the end of data. The line break before it
+    // can only be taken from the last sub-part: one that ended the boundary line opening
+    // that sub-part stays in this body.
     ctx.stack.pop();
-    part.bodyEnd = endBefore(ctx, stop, part.bodyStart);
+    const last = part.children[part.children.length - 1];
+    part.bodyEnd = endBefore(ctx, stop, last ? last.headerStart : part.bodyStart);
     return stop;
   }
 }
@@ -257,8 +263,14 @@ function bodySizeOf(ctx: Ctx, part: MimePart): PartSize {
   let pos = part.bodyStart;
   for (const c of part.children) {
     size = addSizes(size, measure(ctx.buf, pos, c.headerStart));
-    size = addSizes(size, addSizes(c.headerSize, c.bodySize));
+    size = addSizes(size, extentSize(ctx, c));
     pos = c.bodyEnd;
   }
   return addSizes(size, measure(ctx.buf, pos, part.bodyEnd));
+}
+
+/** Size of a finished part from its header start to its body end. */
+function extentSize(ctx: Ctx, part: MimePart): PartSize {
+  const gap = part.bodyStart > part.headerEnd ? measure(ctx.buf, part.headerEnd, part.bodyStart) : ZERO_SIZE;
+  return addSizes(addSizes(part.headerSize, gap), part.bodySize);
 }

@@ -1,7 +1,12 @@
 /**
  * The part tree: every part is a pair of byte ranges (header, body) into the message
- * buffer, plus what its MIME header fields say. Invariants: headerStart <= headerEnd ==
- * bodyStart <= bodyEnd <= message length; children lie inside the body range, in order.
+ * buffer, plus what its MIME header fields say. Invariants: headerStart <= headerEnd <=
+ * bodyStart <= bodyEnd <= message length; children follow each other in order inside
+ * the body range, except that a sub-part with an empty body may reach past its parent's
+ * bodyEnd by one line break (Dovecot ends the parent before the line break that precedes
+ * the boundary, and that line break is also the end of the sub-part's header).
+ * headerEnd < bodyStart only when a boundary line cut the header short: the line break
+ * between them belongs to neither (the body is then empty).
  */
 import type { ContentType, Disposition } from "./content-headers.js";
 import type { HeaderBlock } from "./header-fields.js";
@@ -42,7 +47,10 @@ export interface MimePart {
   params: MimeParam[];
   /** True when the part had no Content-Type field (BODYSTRUCTURE shows the default). */
   defaultType: boolean;
+  /** From the first Content-Transfer-Encoding field (what BODYSTRUCTURE shows). */
   transferEncoding: string | undefined;
+  /** From the last Content-Transfer-Encoding field: what BINARY decodes (Dovecot's choice). */
+  binaryEncoding: string | undefined;
   id: string | undefined;
   description: string | undefined;
   md5: string | undefined;

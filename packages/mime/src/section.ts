@@ -1,0 +1,138 @@
+/**
+ * BODY[section]<partial> by offsets, with the rules Dovecot follows:
+ *
+ * - Part 1 of a non-multipart message is its body; below that, part 1 of a non-multipart
+ *   part is that part itself (`2.1` = `2` when part 2 is a leaf), but `1.1` of a plain
+ *   single-part message names nothing.
+ * - For a message/rfc822 part X, `X.n` are the parts of the encapsulated message (its
+ *   body when that is not multipart); `X.HEADER`, `X.TEXT`, `X.HEADER.FIELDS` apply to the
+ *   encapsulated message, and are empty for other parts.
+ * - `X.MIME` is the part's own header (for part 1 of a single-part message that is the
+ *   message header).
+ * - A section that names no part is empty (Dovecot answers an empty string, not NIL).
+ * - HEADER.FIELDS output ends with an empty line when the header had one or when any
+ *   field matched.
+ * - Bare LFs come out as CRLF; <partial> offsets count in that CRLF form.
+ */
+import { ChunkList } from "./crlf-output.js";
+import type { MimePart, ParsedMessage } from "./part.js";
+import { parseSectionSpec, type SectionSpec } from "./section-spec.js";
+
+const CRLF = Buffer.from("\r\n");
+
+export interface Partial {
+  offset: number;
+  /** Omit for "to the end". */
+  length?: number;
+}
+
+/** A section's bytes: views into the message buffer (plus inserted CRLFs). */
+export interface SectionContent {
+  /** The output bytes as chunks; concatenated they are the literal's content. */
+  chunks: Buffer[];
+  /** Total size (the literal's length). */
+  size: number;
+  /** False when the section names a part that does not exist (content is then empty). */
+  found: boolean;
+}
+
+/** The part a section's part numbers name, or undefined. */
+export function resolvePart(root: MimePart, path: readonly number[]): MimePart | undefined {
+  let cur: MimePart | undefined = root;
+  for (let i = 0; i < path.length && cur; i++) {
+    const n = path[i]!;
+    if (i === 0) {
+      if (cur.kind === "multipart") {
+        cur = cur.children[n - 1];
+        continue;
+      }
+      // part 1 of a single-part message is its body; it has no sub-parts unless it is a
+      // message/rfc822 (Dovecot answers 1.1 of a plain single-part message with nothing)
+      if (n !== 1 || (path.length > 1 && cur.kind !== "message")) return undefined;
+      continue;
+    }
+    if (cur.kind === "multipart") {
+      cur = cur.children[n - 1];
+    } else if (cur.kind === "message") {
+      const inner: MimePart | undefined = cur.children[0];
+      if (!inner) cur = undefined;
+      else if (inner.kind === "multipart") cur = inner.children[n - 1];
+      else cur = n === 1 ? inner : undefined;
+    } else {
+      cur = n === 1 ? cur : undefined;
+    }
+  }
+  return cur;
+}
+
+function headerFields(out: ChunkList, msg: ParsedMessage, part: MimePart, names: readonly string[], not: boolean) {
+  const wanted = new Set(names.map((n) => n.toLowerCase()));
+  let matched = false;
+  for (const f of part.header.fields) {
+    if (wanted.has(f.name) !== not) {
+      matched = true;
+      out.pushRange(msg.bytes, f.start, f.end);
+    }
+  }
+  if (part.header.hasEoh || matched) out.push(CRLF);
+}
+
+function fill(out: ChunkList, msg: ParsedMessage, spec: SectionSpec): boolean {
+  const buf = msg.bytes;
+  const root = msg.root;
+  let part: MimePart | undefined;
+  if (spec.path.length === 0) {
+    part = root;
+    if (!spec.text) {
+      out.pushRange(buf, 0, buf.length);
+      return true;
+    }
+  } else {
+    part = resolvePart(root, spec.path);
+    if (!part) return false;
+    if (!spec.text) {
+      out.pushRange(buf, part.bodyStart, part.bodyEnd);
+      return true;
+    }
+    if (spec.text === "MIME") {
+      out.pushRange(buf, part.headerStart, part.headerEnd);
+      return true;
+    }
+    // HEADER / TEXT / HEADER.FIELDS address the encapsulated message
+    if (part.kind !== "message" || !part.children[0]) return false;
+    part = part.children[0];
+  }
+  switch (spec.text) {
+    case "HEADER":
+      out.pushRange(buf, part.headerStart, part.headerEnd);
+      return true;
+    case "TEXT":
+      out.pushRange(buf, part.bodyStart, part.bodyEnd);
+      return true;
+    case "HEADER.FIELDS":
+    case "HEADER.FIELDS.NOT":
+      headerFields(out, msg, part, spec.fields ?? [], spec.text === "HEADER.FIELDS.NOT");
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * The content of BODY[section]<partial>. `section` is the text between the brackets
+ * (e.g. "1.2.MIME", "HEADER.FIELDS (From To)") or an already parsed SectionSpec. Throws
+ * SectionSyntaxError only for a malformed section string; never for bad mail.
+ */
+export function extractSection(msg: ParsedMessage, section: string | SectionSpec, partial?: Partial): SectionContent {
+  const spec = typeof section === "string" ? parseSectionSpec(section) : section;
+  let out = new ChunkList();
+  const found = fill(out, msg, spec);
+  if (partial) out = out.slice(partial.offset, partial.length ?? Number.POSITIVE_INFINITY);
+  return { chunks: out.chunks, size: out.size, found };
+}
+
+/** extractSection as one Buffer. */
+export function sectionBytes(msg: ParsedMessage, section: string | SectionSpec, partial?: Partial): Buffer {
+  const c = extractSection(msg, section, partial);
+  return c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks, c.size);
+}
