@@ -120,6 +120,16 @@ export class CommandParser {
     return this.mode === "closed";
   }
 
+  /**
+   * Bytes this parser holds for the connection right now: unparsed input, the current
+   * command's lines and inline literals. Bounded by the limits; useful for monitoring.
+   */
+  get bufferedBytes(): number {
+    let inline = 0;
+    for (const b of this.inline) inline += b.length;
+    return this.framer.bufferedBytes + this.partsBytes + inline;
+  }
+
   /** Feeds bytes from the client; returns the events they completed. */
   push(chunk: Buffer): CommandParserEvent[] {
     if (this.mode === "closed") return [];
@@ -444,7 +454,9 @@ export class CommandParser {
         : e;
     this.mode = "closed";
     this.parts = [];
+    this.partsBytes = 0;
     this.inline = [];
+    this.framer.clear();
     this.out.push({ type: "error", error: err });
   }
 

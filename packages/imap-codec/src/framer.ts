@@ -65,6 +65,15 @@ export class Framer {
     return this.literalRemaining;
   }
 
+  /** Drops everything buffered (after a fatal error nothing more is parsed). */
+  clear(): void {
+    this.queue = [];
+    this.queueOffset = 0;
+    this.queued = 0;
+    this.partial = [];
+    this.partialLength = 0;
+  }
+
   beginLiteral(size: number): void {
     this.mode = "literal";
     this.literalRemaining = size;

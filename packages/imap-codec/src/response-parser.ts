@@ -57,6 +57,13 @@ export class ResponseParser {
     return this.mode === "closed";
   }
 
+  /** Bytes held right now (unparsed input, the current response's lines and inline literals). */
+  get bufferedBytes(): number {
+    let inline = 0;
+    for (const b of this.inline) inline += b.length;
+    return this.framer.bufferedBytes + this.partsBytes + inline;
+  }
+
   push(chunk: Buffer): ResponseParserEvent[] {
     const out: ResponseParserEvent[] = [];
     this.out = out;
@@ -169,7 +176,9 @@ export class ResponseParser {
   private fail(e: ParseError): void {
     this.mode = "closed";
     this.parts = [];
+    this.partsBytes = 0;
     this.inline = [];
+    this.framer.clear();
     this.out.push({ type: "error", error: e });
   }
 }

@@ -77,7 +77,9 @@ describe("response encoder streams literal bodies with back-pressure", () => {
     expect(wire.subarray(-18).toString()).toBe("j FLAGS (\\Seen))\r\n");
     const p = new ResponseParser();
     const events = p.push(wire);
-    const body = events.filter((e) => e.type === "literal-chunk").reduce((n, e) => n + (e as { chunk: Buffer }).chunk.length, 0);
+    const body = events
+      .filter((e) => e.type === "literal-chunk")
+      .reduce((n, e) => n + (e as { chunk: Buffer }).chunk.length, 0);
     expect(body).toBe(10_000);
     expect(events.at(-1)).toMatchObject({ type: "response", response: { data: { type: "FETCH", seq: 7 } } });
   });
@@ -124,7 +126,10 @@ async function* relay(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
         }
       })(),
     };
-    yield* responseChunks({ kind: "untagged", data: { type: "FETCH", seq: ev.seq, items: [{ name: "BODY[]", section: { part: [] }, value: body }] } });
+    yield* responseChunks({
+      kind: "untagged",
+      data: { type: "FETCH", seq: ev.seq, items: [{ name: "BODY[]", section: { part: [] }, value: body }] },
+    });
   }
 }
 
