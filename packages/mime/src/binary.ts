@@ -7,8 +7,9 @@
  *   anything else is UnknownCteError (NO [UNKNOWN-CTE]); invalid encoded data is
  *   TransferDecodeError (NO [PARSE]);
  * - a multipart or message/rfc822 part (or the whole message) comes out with every part
- *   inside it decoded in place and its Content-Transfer-Encoding field rewritten to
- *   "binary";
+ *   inside it decoded in place, each decoded part's Content-Transfer-Encoding fields
+ *   replaced by "Content-Transfer-Encoding: binary" at the end of its header; an encoded
+ *   message/rfc822 part inside it is left as it is;
  * - what is decoded is the CRLF form of the body; the answer is a literal8 (`~{n}`) when
  *   anything was decoded.
  */
@@ -57,21 +58,26 @@ function writeHeader(out: ChunkList, buf: Buffer, part: MimePart, rewrite: boole
   };
   let pos = part.headerStart;
   if (rewrite) {
-    for (const f of part.header.fields) {
+    // Dovecot drops the Content-Transfer-Encoding fields and adds its own as the last field
+    const fields = part.header.fields;
+    for (const f of fields) {
       if (f.name !== "content-transfer-encoding" || !f.hasColon || f.end > limit) continue;
       range(pos, f.start);
-      out.push(BINARY_CTE_FIELD);
       pos = f.end;
     }
+    const fieldsEnd = fields.length > 0 ? Math.min(fields[fields.length - 1]!.end, part.headerEnd) : part.headerStart;
+    range(pos, fieldsEnd);
+    out.push(BINARY_CTE_FIELD);
+    pos = Math.max(pos, fieldsEnd);
   }
   range(pos, part.headerEnd);
   range(part.headerEnd, part.bodyStart);
 }
 
 /** Writes the body of `part`, decoding everything inside it. Returns true if anything was decoded. */
-function writeBody(out: ChunkList, buf: Buffer, part: MimePart, limit: number): boolean {
+function writeBody(out: ChunkList, buf: Buffer, part: MimePart, limit: number, asLeaf = false): boolean {
   const end = Math.min(part.bodyEnd, limit);
-  if (part.kind === "single") {
+  if (part.kind === "single" || asLeaf) {
     const enc = encodingOf(part);
     if (enc === "identity") {
       if (part.bodyStart < end) out.pushRange(buf, part.bodyStart, end);
@@ -112,9 +118,9 @@ export function extractBinary(
   let decoded: boolean;
   if (path.length === 0) {
     const root = msg.root;
-    const enc = root.kind === "single" ? encodingOf(root) : "identity";
+    const enc = root.kind === "multipart" ? "identity" : encodingOf(root);
     writeHeader(out, msg.bytes, root, enc !== "identity", msg.bytes.length);
-    decoded = writeBody(out, msg.bytes, root, msg.bytes.length);
+    decoded = writeBody(out, msg.bytes, root, msg.bytes.length, enc !== "identity");
   } else {
     const part = resolvePart(msg.root, path);
     if (!part) return { chunks: [], size: 0, decoded: false, found: false };

@@ -5,7 +5,8 @@
  * - A boundary line is a line that starts with "--" + boundary of any enclosing multipart
  *   (a prefix match; innermost first); "--" right after it makes it a closing boundary.
  *   Whatever else is on the line is ignored.
- * - The line break before a boundary line belongs to the boundary, not to the part.
+ * - The line break before a boundary line belongs to the boundary, not to the part, when
+ *   it is a body line break (not the end of a header or of another boundary line).
  * - Boundaries are looked for before every header line too: a part whose header runs into
  *   a boundary has an empty body.
  * - A multipart ends at its closing boundary plus epilogue, at a boundary of an enclosing
@@ -32,6 +33,13 @@ interface Stop {
   /** Offset just past the boundary line (its terminator included). */
   lineEnd: number;
   close: boolean;
+  /**
+   * Where the scan that found this line started (a body, an epilogue, or the line itself
+   * when a header ran into it). The line break before the boundary line is taken off the
+   * parts that end here only if it lies after this point: a line break that ended a header
+   * or a boundary line stays where it is (Dovecot's parser holds back only body line breaks).
+   */
+  scanStart: number;
 }
 
 interface Ctx {
@@ -74,24 +82,24 @@ function boundaryAt(ctx: Ctx, pos: number): number {
   return -1;
 }
 
-function stopAt(ctx: Ctx, lineStart: number, level: number): Stop {
+function stopAt(ctx: Ctx, lineStart: number, level: number, scanStart: number): Stop {
   const { buf } = ctx;
   const b = ctx.stack[level]!.bytes;
   const after = lineStart + b.length;
   const close = buf[after] === 0x2d && buf[after + 1] === 0x2d;
   const eol = buf.indexOf(0x0a, after);
-  return { level, lineStart, lineEnd: eol < 0 ? ctx.len : eol + 1, close };
+  return { level, lineStart, lineEnd: eol < 0 ? ctx.len : eol + 1, close, scanStart };
 }
 
 /** The next boundary line at or after `pos` (a line start), or end of data. */
 function findBoundary(ctx: Ctx, pos: number): Stop {
-  if (ctx.stack.length === 0) return { level: -1, lineStart: ctx.len, lineEnd: ctx.len, close: false };
+  if (ctx.stack.length === 0) return { level: -1, lineStart: ctx.len, lineEnd: ctx.len, close: false, scanStart: pos };
   const { buf } = ctx;
   let line = pos;
   while (line < ctx.len) {
     if (buf[line] === 0x2d) {
       const level = boundaryAt(ctx, line);
-      if (level >= 0) return stopAt(ctx, line, level);
+      if (level >= 0) return stopAt(ctx, line, level, pos);
     }
     const next = buf.indexOf(DASH_DASH, line + 1);
     if (next < 0) break;
@@ -104,16 +112,16 @@ function findBoundary(ctx: Ctx, pos: number): Stop {
       line = eol + 1;
     }
   }
-  return { level: -1, lineStart: ctx.len, lineEnd: ctx.len, close: false };
+  return { level: -1, lineStart: ctx.len, lineEnd: ctx.len, close: false, scanStart: pos };
 }
 
 /** End of the content before a boundary line: the line break before it is the boundary's. */
-function endBefore(ctx: Ctx, stop: Stop, bodyStart: number): number {
+function endBefore(ctx: Ctx, stop: Stop): number {
   if (stop.level < 0) return ctx.len;
   let end = stop.lineStart;
-  if (end > bodyStart && ctx.buf[end - 1] === 0x0a) {
+  if (end > stop.scanStart && ctx.buf[end - 1] === 0x0a) {
     end--;
-    if (end > bodyStart && ctx.buf[end - 1] === 0x0d) end--;
+    if (end > stop.scanStart && ctx.buf[end - 1] === 0x0d) end--;
   }
   return end;
 }
@@ -215,10 +223,22 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
     stop = inner.stop;
     part.bodyEnd = inner.part.bodyEnd;
     part.bodySize = extentSize(ctx, inner.part);
+    const ih = inner.part.header;
+    if (ih.stoppedAt === ih.start && ih.start === part.headerEnd && part.header.hasEoh) {
+      // an empty encapsulated message right before a boundary: Dovecot's header parser
+      // gives the line break that ended our header to that boundary
+      let end = part.headerEnd;
+      if (end > part.headerStart && buf[end - 1] === 0x0a) {
+        end--;
+        if (end > part.headerStart && buf[end - 1] === 0x0d) end--;
+      }
+      part.headerEnd = end;
+      part.headerSize = measure(buf, part.headerStart, end);
+    }
     return { part, stop };
   } else {
     stop = findBoundary(ctx, bodyStart);
-    part.bodyEnd = endBefore(ctx, stop, bodyStart);
+    part.bodyEnd = endBefore(ctx, stop);
   }
   part.bodySize = bodySizeOf(ctx, part);
   return { part, stop };
@@ -241,15 +261,12 @@ function parseMultipartBody(ctx: Ctx, part: MimePart, boundary: string): Stop {
       ctx.stack.pop();
       const epilogue = stop.lineEnd;
       stop = findBoundary(ctx, epilogue);
-      part.bodyEnd = endBefore(ctx, stop, epilogue);
+      part.bodyEnd = endBefore(ctx, stop);
       return stop;
     }
-    // an enclosing multipart's boundary, or the end of data. The line break before it
-    // can only be taken from the last sub-part: one that ended the boundary line opening
-    // that sub-part stays in this body.
+    // an enclosing multipart's boundary, or the end of data
     ctx.stack.pop();
-    const last = part.children[part.children.length - 1];
-    part.bodyEnd = endBefore(ctx, stop, last ? last.headerStart : part.bodyStart);
+    part.bodyEnd = endBefore(ctx, stop);
     return stop;
   }
 }

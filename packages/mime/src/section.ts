@@ -1,17 +1,18 @@
 /**
  * BODY[section]<partial> by offsets, with the rules Dovecot follows:
  *
- * - Part 1 of a non-multipart message is its body; below that, part 1 of a non-multipart
- *   part is that part itself (`2.1` = `2` when part 2 is a leaf), but `1.1` of a plain
- *   single-part message names nothing.
+ * - Part 1 of a non-multipart message (the whole message or an encapsulated one) is its
+ *   body, which has no parts below it. Part 1 of a non-multipart sub-part of a multipart
+ *   is that sub-part itself (`2.1` = `2` when part 2 is a leaf).
  * - For a message/rfc822 part X, `X.n` are the parts of the encapsulated message (its
  *   body when that is not multipart); `X.HEADER`, `X.TEXT`, `X.HEADER.FIELDS` apply to the
  *   encapsulated message, and are empty for other parts.
  * - `X.MIME` is the part's own header (for part 1 of a single-part message that is the
  *   message header).
  * - A section that names no part is empty (Dovecot answers an empty string, not NIL).
- * - HEADER.FIELDS output ends with an empty line when the header had one or when any
- *   field matched.
+ * - HEADER.FIELDS[.NOT] output ends with an empty line when the header had one (or was
+ *   ended by a boundary line); without one, HEADER.FIELDS still adds it when a field
+ *   matched, HEADER.FIELDS.NOT never does.
  * - Bare LFs come out as CRLF; <partial> offsets count in that CRLF form.
  */
 import { ChunkList } from "./crlf-output.js";
@@ -38,43 +39,50 @@ export interface SectionContent {
 
 /** The part a section's part numbers name, or undefined. */
 export function resolvePart(root: MimePart, path: readonly number[]): MimePart | undefined {
-  let cur: MimePart | undefined = root;
-  for (let i = 0; i < path.length && cur; i++) {
+  let cur: MimePart | undefined;
+  // true when `cur` is the body of a message (the root or an encapsulated message) rather
+  // than a sub-part of a multipart: such a part has no part 1 below it
+  let messageBody = false;
+  for (let i = 0; i < path.length; i++) {
     const n = path[i]!;
     if (i === 0) {
-      if (cur.kind === "multipart") {
-        cur = cur.children[n - 1];
-        continue;
+      if (root.kind === "multipart") {
+        cur = root.children[n - 1];
+      } else {
+        cur = n === 1 ? root : undefined;
+        messageBody = true;
       }
-      // part 1 of a single-part message is its body; it has no sub-parts unless it is a
-      // message/rfc822 (Dovecot answers 1.1 of a plain single-part message with nothing)
-      if (n !== 1 || (path.length > 1 && cur.kind !== "message")) return undefined;
-      continue;
-    }
-    if (cur.kind === "multipart") {
-      cur = cur.children[n - 1];
-    } else if (cur.kind === "message") {
-      const inner: MimePart | undefined = cur.children[0];
+    } else if (cur!.kind === "multipart") {
+      cur = cur!.children[n - 1];
+      messageBody = false;
+    } else if (cur!.kind === "message") {
+      const inner: MimePart | undefined = cur!.children[0];
       if (!inner) cur = undefined;
       else if (inner.kind === "multipart") cur = inner.children[n - 1];
       else cur = n === 1 ? inner : undefined;
-    } else {
-      cur = n === 1 ? cur : undefined;
+      messageBody = inner !== undefined && inner.kind !== "multipart";
+    } else if (messageBody || n !== 1) {
+      cur = undefined;
     }
+    if (!cur) return undefined;
   }
   return cur;
 }
 
 function headerFields(out: ChunkList, msg: ParsedMessage, part: MimePart, names: readonly string[], not: boolean) {
   const wanted = new Set(names.map((n) => n.toLowerCase()));
+  const h = part.header;
   let matched = false;
-  for (const f of part.header.fields) {
+  for (const f of h.fields) {
     if (wanted.has(f.name) !== not) {
       matched = true;
-      out.pushRange(msg.bytes, f.start, f.end);
+      out.pushRange(msg.bytes, f.start, Math.min(f.end, h.end));
     }
   }
-  if (part.header.hasEoh || matched) out.push(CRLF);
+  // Dovecot ends the output with an empty line when the header had one (a boundary line
+  // counts as one), and for HEADER.FIELDS when a field matched; HEADER.FIELDS.NOT of a
+  // header cut off by the end of the message gets none
+  if (h.hasEoh || h.stoppedAt !== undefined || (!not && matched)) out.push(CRLF);
 }
 
 function fill(out: ChunkList, msg: ParsedMessage, spec: SectionSpec): boolean {
