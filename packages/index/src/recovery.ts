@@ -207,12 +207,22 @@ export function recover(input: RecoveryInput): RecoveryResult {
     const state = r.state;
     const snapshotBad = P !== undefined ? P.kind !== "ok" : B !== undefined || (scan.header?.baseSeq ?? 0) > 0;
     const backupBad = B !== undefined && B.kind !== "ok";
+    // An unreadable last record may be a bit flip in a record the snapshot includes: the
+    // log is rewritten (not just truncated) so that backup + log reproduce the snapshot.
     const logBad =
-      scan.damage.length > 0 || (input.log !== undefined && scan.header === undefined) || input.log === undefined;
+      scan.damage.length > 0 ||
+      scan.tail.kind === "corrupt-tail" ||
+      (input.log !== undefined && scan.header === undefined) ||
+      input.log === undefined;
     if (snapshotBad)
       report.actions.push(P ? "rewrite the damaged snapshot from the rebuilt state" : "write the missing snapshot");
     if (backupBad) report.actions.push("replace the damaged backup");
     if (logBad) report.actions.push(input.log ? "rewrite the damaged log" : "write the missing log");
+    if (scan.tail.kind === "corrupt-tail") {
+      report.problems.push(
+        `log tail at ${scan.tail.offset} fails its checksum with nothing valid after it: treated as an unacknowledged torn write`,
+      );
+    }
     if (snapshotBad || backupBad || logBad) {
       report.clean = false;
       // New backup: the intact snapshot if any (the log must then start at its sequence),
@@ -234,13 +244,7 @@ export function recover(input: RecoveryInput): RecoveryResult {
       plan.rewrite = { backup, snapshot, log: buildLog(state.uidValidity, baseSeq, txns) };
     } else if (scan.tail.kind !== "clean") {
       plan.truncateLogTo = scan.validEnd;
-      report.actions.push(
-        `truncate the log's ${scan.tail.kind === "torn" ? "torn" : "unreadable"} tail at ${scan.validEnd}`,
-      );
-      if (scan.tail.kind === "corrupt-tail")
-        report.problems.push(
-          `log tail at ${scan.tail.offset} fails its checksum with nothing valid after it: treated as an unacknowledged torn write`,
-        );
+      report.actions.push(`truncate the log's torn tail at ${scan.validEnd}`);
     }
     return { state, report, plan };
   }
@@ -317,11 +321,22 @@ export function recover(input: RecoveryInput): RecoveryResult {
       if (read?.kind === "damaged" && read.header && bytes)
         sources.push(loadBlocks(bytes, read.header, new Set(read.damagedBlocks)).state);
     }
-    const inRange = (u: number) => lostRanges.some(([a, b]) => u >= a && u <= b);
+    // Every UID of a lost range that the surviving state neither has nor knows to be
+    // expunged (tombstones) was lost: exact while the tombstones reach back. Ranges too
+    // large to list are named from the UIDs any copy or the log still shows.
+    const expunged = new Set<number>();
+    const tomb = state.tombstones;
+    for (let i = 0; i < tomb.count; i++) expunged.add(tomb.uids[i]!);
+    const huge: [number, number][] = [];
+    for (const [a, b] of lostRanges) {
+      if (b - a > 1_000_000) huge.push([a, b]);
+      else for (let u = a; u <= b; u++) if (!expunged.has(u) && state.messages.indexOf(u) < 0) affected.add(u);
+    }
+    const inHuge = (u: number) => huge.some(([a, b]) => u >= a && u <= b);
     for (const s of sources)
-      for (let i = 0; i < s.messages.count; i++) if (inRange(s.messages.uids[i]!)) affected.add(s.messages.uids[i]!);
+      for (let i = 0; i < s.messages.count; i++) if (inHuge(s.messages.uids[i]!)) affected.add(s.messages.uids[i]!);
     for (const t of txns)
-      for (const op of t.ops) if (op.op === "append" && inRange(op.record.uid)) affected.add(op.record.uid);
+      for (const op of t.ops) if (op.op === "append" && inHuge(op.record.uid)) affected.add(op.record.uid);
   }
   // Counters never go backwards: take the largest value any copy proves.
   let provable = headerP !== undefined || (P === undefined && (B?.header !== undefined || logFromStart));
