@@ -223,8 +223,13 @@ export class CommandParser {
           this.out.push({ type: "idle-done" });
           return;
         }
+        if (marker !== null && !marker.sync) {
+          this.fatal("UNEXPECTED_DATA", "literal data sent during IDLE");
+          return;
+        }
+        // a synchronizing literal is never answered: the client sends nothing more for it
+        if (marker !== null) this.framer.cancelLiteral();
         this.emitError("SYNTAX", "expected DONE to end IDLE", undefined);
-        if (marker !== null) this.onDiscardLine(marker);
         return;
       case "sasl": {
         if (marker !== null) {

@@ -34,7 +34,7 @@ export interface CommandEncodeOptions {
  */
 export function encodeCommandParts(cmd: CommandToEncode, options: CommandEncodeOptions = {}): WirePart[] {
   const w = new WireBuilder({ side: "client", ...options });
-  w.atom(cmd.tag).raw(" ");
+  w.tag(cmd.tag).raw(" ");
   encodeBody(w, cmd);
   return w.finish();
 }

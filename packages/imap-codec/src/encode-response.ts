@@ -26,7 +26,7 @@ export function encodeResponseParts(response: Response, options: ResponseEncodeO
       respText(w, response.code, response.text);
       break;
     case "tagged":
-      w.raw(response.tag).raw(` ${response.status} `);
+      w.tag(response.tag).raw(` ${response.status} `);
       respText(w, response.code, response.text);
       break;
     case "untagged":

@@ -47,6 +47,13 @@ export class WireBuilder {
     return this;
   }
 
+  /** A command tag: ASTRING-CHARs except "+". */
+  tag(s: string): this {
+    if (!isAstringAtom(s) || s.includes("+")) throw new EncodeError(`"${s.slice(0, 40)}" is not a valid tag`);
+    this.text += s;
+    return this;
+  }
+
   /** A flag: `\Seen`, `$Forwarded`, `\*`. */
   flag(s: string): this {
     if (s === "\\*" || (s.startsWith("\\") && isAtom(s.slice(1))) || isAtom(s)) {

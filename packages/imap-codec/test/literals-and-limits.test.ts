@@ -179,3 +179,29 @@ describe("limits and typed errors", () => {
     expect(utf8).toEqual([{ type: "command", command: { tag: "A1", name: "CREATE", mailbox: "Entwürfe" } }]);
   });
 });
+
+describe("edge cases", () => {
+  test("zero-length literals", () => {
+    expect(run("A1 LOGIN {0}\r\n {0+}\r\n\r\n")).toEqual([
+      { type: "literal-request", tag: "A1", size: 0, purpose: "inline" },
+      { type: "command", command: { tag: "A1", name: "LOGIN", username: "", password: "" } },
+    ]);
+    expect(types(run("A2 APPEND INBOX {0+}\r\n\r\n"))).toEqual(["append-message", "literal", "command"]);
+  });
+
+  test("a literal during IDLE: synchronizing is ignored, non-synchronizing closes", () => {
+    expect(types(run("A1 IDLE\r\nX {5}\r\nDONE\r\n"))).toEqual(["command", "error:SYNTAX:true", "idle-done"]);
+    expect(types(run("A1 IDLE\r\nX {5+}\r\nhello\r\nDONE\r\n"))).toEqual(["command", "error:UNEXPECTED_DATA:false"]);
+  });
+
+  test("input arriving while IDLE/AUTHENTICATE is undecided is held, then parsed in the chosen mode", () => {
+    const p = new CommandParser();
+    expect(p.push(Buffer.from("A1 AUTHENTICATE PLAIN\r\ndGVzdAB0ZXN0AHRlc3Q=\r\n")).map((e) => e.type)).toEqual([
+      "command",
+    ]);
+    expect(p.expectSaslResponse()).toEqual([{ type: "sasl-response", data: "dGVzdAB0ZXN0AHRlc3Q=", cancelled: false }]);
+    expect(p.push(Buffer.from("A2 NOOP\r\n"))).toEqual([]);
+    expect(p.resume()).toEqual([{ type: "command", command: { tag: "A2", name: "NOOP" } }]);
+    expect(() => p.resume()).toThrow(/not waiting/);
+  });
+});
