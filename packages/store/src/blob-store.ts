@@ -1,0 +1,327 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { createXxh64, fsyncDirectory, xxh64 } from "@holdfast/checksum";
+import {
+  type BlobHeader,
+  blobHeaderSize,
+  decodeBlobHeader,
+  encodeBlobHeader,
+  GUID_HEX,
+  guidToHex,
+  MAX_BLOB_HEADER_SIZE,
+} from "./blob-format.js";
+import { BlobDamagedError, MessageTooLargeError, StoreInputError } from "./errors.js";
+
+/** A message as given to append: bytes, or a stream of chunks (a Node Readable is one). */
+export type MessageSource = Uint8Array | string | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
+
+/** Where a blob comes from (recorded in its header for rebuild). */
+export interface BlobOrigin {
+  mailboxId: number;
+  mailboxName: string;
+  uidValidity: number;
+}
+
+const COALESCE = 256 * 1024;
+const TEMP_SUFFIX = ".tmp";
+
+/**
+ * A blob being written: the message is already in the temp file (after a placeholder
+ * header); `commit` writes the header, fsyncs, renames into place and fsyncs the folder.
+ */
+export class PendingBlob {
+  private done = false;
+
+  constructor(
+    private readonly store: BlobStore,
+    readonly guid: Uint8Array,
+    readonly guidHex: string,
+    private readonly handle: FileHandle,
+    readonly tempPath: string,
+    readonly size: number,
+    readonly contentHash: bigint,
+    readonly internalDate: number,
+    private readonly origin: BlobOrigin,
+  ) {}
+
+  /** Make the blob durable under its final name; `originUid` is the UID hint for rebuild. */
+  async commit(originUid: number): Promise<BlobHeader> {
+    if (this.done) throw new StoreInputError("blob already committed or aborted");
+    this.done = true;
+    const header = encodeBlobHeader({
+      guid: this.guid,
+      contentHash: this.contentHash,
+      size: this.size,
+      internalDate: this.internalDate,
+      originMailboxId: this.origin.mailboxId,
+      originUidValidity: this.origin.uidValidity,
+      originUid,
+      originName: this.origin.mailboxName,
+    });
+    try {
+      await this.handle.write(header, 0, header.byteLength, 0);
+      if (this.store.fsync) await this.handle.datasync();
+    } finally {
+      await this.handle.close();
+    }
+    const dir = await this.store.ensureShard(this.guidHex);
+    try {
+      await rename(this.tempPath, join(dir, this.guidHex));
+    } finally {
+      this.store.activeTemps.delete(this.tempPath);
+    }
+    if (this.store.fsync) await fsyncDirectory(dir);
+    const decoded = decodeBlobHeader(header);
+    if (decoded.kind !== "ok") throw new Error("blob header does not decode right after encoding");
+    return decoded.header;
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.handle.close().catch(() => undefined);
+    await rm(this.tempPath, { force: true });
+  }
+}
+
+/** A blob read and verified: header plus message bytes. */
+export interface VerifiedBlob {
+  header: BlobHeader;
+  message: Buffer;
+}
+
+export type BlobCheck =
+  | { kind: "ok"; header: BlobHeader }
+  | { kind: "missing" }
+  | { kind: "damaged"; reason: string; header?: BlobHeader };
+
+/**
+ * The blobs of one user: <user>/blobs/<first two hex digits of the GUID>/<GUID hex>.
+ * Temp files are <user>/blobs/tmp/<GUID hex>.tmp (same file system, so rename is atomic).
+ */
+export class BlobStore {
+  private readonly shards = new Set<string>();
+  /** Temp files being written now (reclaim leaves them alone). */
+  readonly activeTemps = new Set<string>();
+
+  constructor(
+    readonly dir: string,
+    readonly fsync: boolean,
+    readonly maxMessageSize: number,
+  ) {}
+
+  pathOf(guidHex: string): string {
+    return join(this.dir, guidHex.slice(0, 2), guidHex);
+  }
+
+  get tempDir(): string {
+    return join(this.dir, "tmp");
+  }
+
+  /** The shard folder of a GUID, created (durably) the first time. */
+  async ensureShard(guidHex: string): Promise<string> {
+    const shard = guidHex.slice(0, 2);
+    const dir = join(this.dir, shard);
+    if (!this.shards.has(shard)) {
+      const made = await mkdir(dir, { recursive: true });
+      if (made !== undefined && this.fsync) await fsyncDirectory(this.dir);
+      this.shards.add(shard);
+    }
+    return dir;
+  }
+
+  /**
+   * Stream a message into a temp file while hashing it. Resolves when every byte is in the
+   * file (not yet durable); the caller commits or aborts the returned PendingBlob.
+   */
+  async begin(source: MessageSource, internalDate: number, origin: BlobOrigin): Promise<PendingBlob> {
+    const guid = new Uint8Array(randomBytes(16));
+    const guidHex = guidToHex(guid);
+    await mkdir(this.tempDir, { recursive: true });
+    const tempPath = join(this.tempDir, guidHex + TEMP_SUFFIX);
+    const handle = await open(tempPath, "wx", 0o600);
+    this.activeTemps.add(tempPath);
+    const offset = blobHeaderSize(origin.mailboxName);
+    const hasher = createXxh64();
+    let position = offset;
+    try {
+      if (typeof source === "string" || source instanceof Uint8Array) {
+        const bytes = typeof source === "string" ? Buffer.from(source, "latin1") : source;
+        if (bytes.byteLength > this.maxMessageSize) throw tooLarge(this.maxMessageSize);
+        hasher.update(bytes);
+        await writeAll(handle, bytes, position);
+        position += bytes.byteLength;
+      } else {
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        const flush = async () => {
+          if (pendingBytes === 0) return;
+          const joined = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+          await writeAll(handle, joined, position);
+          position += joined.byteLength;
+          pending = [];
+          pendingBytes = 0;
+        };
+        for await (const raw of source as AsyncIterable<Uint8Array | string>) {
+          const chunk = typeof raw === "string" ? Buffer.from(raw, "latin1") : raw;
+          if (!(chunk instanceof Uint8Array)) throw new StoreInputError("message chunks must be bytes or strings");
+          if (position - offset + pendingBytes + chunk.byteLength > this.maxMessageSize)
+            throw tooLarge(this.maxMessageSize);
+          hasher.update(chunk);
+          pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          pendingBytes += chunk.byteLength;
+          if (pendingBytes >= COALESCE) await flush();
+        }
+        await flush();
+      }
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await rm(tempPath, { force: true });
+      this.activeTemps.delete(tempPath);
+      if (!(source instanceof Uint8Array) && typeof source !== "string") (source as Partial<Readable>).destroy?.();
+      throw error;
+    }
+    return new PendingBlob(
+      this,
+      guid,
+      guidHex,
+      handle,
+      tempPath,
+      position - offset,
+      hasher.digest(),
+      internalDate,
+      origin,
+    );
+  }
+
+  /** Read just the header of a blob (for scans). */
+  async readHeader(guidHex: string): Promise<BlobCheck> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(guidHex), "r");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
+      return { kind: "damaged", reason: String(error) };
+    }
+    try {
+      const buf = Buffer.alloc(MAX_BLOB_HEADER_SIZE);
+      const { bytesRead } = await handle.read(buf, 0, buf.byteLength, 0);
+      const d = decodeBlobHeader(buf.subarray(0, bytesRead));
+      if (d.kind !== "ok") return d;
+      if (guidToHex(d.header.guid) !== guidHex)
+        return { kind: "damaged", reason: "GUID in header differs from the file name" };
+      const st = await handle.stat();
+      if (st.size !== d.header.headerSize + d.header.size)
+        return {
+          kind: "damaged",
+          reason: `file is ${st.size} bytes, header says ${d.header.headerSize + d.header.size}`,
+          header: d.header,
+        };
+      return { kind: "ok", header: d.header };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Read a whole blob and check it: header checksum, GUID, size and the content hash (also
+   * against `expectedHash`, the index's copy, when given). Throws BlobDamagedError.
+   */
+  async read(guidHex: string, expectedHash?: bigint): Promise<VerifiedBlob> {
+    let file: Buffer;
+    try {
+      file = await readFile(this.pathOf(guidHex));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT")
+        throw new BlobDamagedError(guidHex, "blob file is missing");
+      throw new BlobDamagedError(guidHex, `unreadable: ${String(error)}`);
+    }
+    const d = decodeBlobHeader(file);
+    if (d.kind !== "ok") throw new BlobDamagedError(guidHex, d.reason);
+    const h = d.header;
+    if (guidToHex(h.guid) !== guidHex) throw new BlobDamagedError(guidHex, "GUID in header differs from the file name");
+    if (file.byteLength !== h.headerSize + h.size)
+      throw new BlobDamagedError(guidHex, `file is ${file.byteLength} bytes, header says ${h.headerSize + h.size}`);
+    const message = file.subarray(h.headerSize);
+    const actual = xxh64(message);
+    if (actual !== h.contentHash) throw new BlobDamagedError(guidHex, "message bytes fail their xxh64");
+    if (expectedHash !== undefined && expectedHash !== h.contentHash)
+      throw new BlobDamagedError(guidHex, "content hash differs from the index's");
+    return { header: h, message };
+  }
+
+  /** Check a blob fully without keeping its bytes (bounded memory). */
+  async check(guidHex: string, expectedHash?: bigint): Promise<BlobCheck> {
+    const head = await this.readHeader(guidHex);
+    if (head.kind !== "ok") return head;
+    const h = head.header;
+    const hasher = createXxh64();
+    try {
+      for await (const chunk of createReadStream(this.pathOf(guidHex), { start: h.headerSize, highWaterMark: 1 << 20 }))
+        hasher.update(chunk as Buffer);
+    } catch (error) {
+      return { kind: "damaged", reason: `unreadable: ${String(error)}`, header: h };
+    }
+    if (hasher.digest() !== h.contentHash)
+      return { kind: "damaged", reason: "message bytes fail their xxh64", header: h };
+    if (expectedHash !== undefined && expectedHash !== h.contentHash)
+      return { kind: "damaged", reason: "content hash differs from the index's", header: h };
+    return { kind: "ok", header: h };
+  }
+
+  /**
+   * A stream of the message bytes, opened only after the whole blob passed `check` (so a
+   * damaged blob is reported, never served).
+   */
+  async openStream(guidHex: string, expectedHash?: bigint): Promise<{ header: BlobHeader; stream: Readable }> {
+    const c = await this.check(guidHex, expectedHash);
+    if (c.kind === "missing") throw new BlobDamagedError(guidHex, "blob file is missing");
+    if (c.kind === "damaged") throw new BlobDamagedError(guidHex, c.reason);
+    const stream = createReadStream(this.pathOf(guidHex), { start: c.header.headerSize });
+    return { header: c.header, stream };
+  }
+
+  async remove(guidHex: string): Promise<void> {
+    await rm(this.pathOf(guidHex), { force: true });
+  }
+
+  /** Every blob GUID (hex) on disk, and stale temp files. */
+  async list(): Promise<{ guids: string[]; temps: string[] }> {
+    const guids: string[] = [];
+    const temps: string[] = [];
+    let shards: string[];
+    try {
+      shards = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { guids, temps };
+      throw error;
+    }
+    for (const shard of shards) {
+      if (shard === "tmp") {
+        for (const f of await readdir(join(this.dir, shard)).catch(() => [] as string[]))
+          temps.push(join(this.dir, shard, f));
+        continue;
+      }
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      const st = await stat(join(this.dir, shard)).catch(() => undefined);
+      if (!st?.isDirectory()) continue;
+      for (const f of await readdir(join(this.dir, shard))) if (GUID_HEX.test(f) && f.startsWith(shard)) guids.push(f);
+    }
+    return { guids, temps };
+  }
+}
+
+function tooLarge(max: number): MessageTooLargeError {
+  return new MessageTooLargeError(`message larger than the limit of ${max} bytes`);
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, position + done);
+    done += bytesWritten;
+  }
+}

@@ -1,0 +1,62 @@
+export type { MessageInfo, SyncResult, UidSetInput } from "@holdfast/index";
+export {
+  BLOB_FORMAT_VERSION,
+  BLOB_HEADER_SEED,
+  BLOB_MAGIC,
+  type BlobHeader,
+  decodeBlobHeader,
+  encodeBlobHeader,
+  guidToHex,
+} from "./blob-format.js";
+export type { BlobOrigin, MessageSource } from "./blob-store.js";
+export {
+  BlobDamagedError,
+  MailboxDamagedError,
+  MailboxExistsError,
+  MailboxNotFoundError,
+  MailboxOperationError,
+  MessageTooLargeError,
+  StoreClosedError,
+  StoreError,
+  StoreFileDamagedError,
+  StoreInputError,
+  UserExistsError,
+  UserNotFoundError,
+} from "./errors.js";
+export { DEFAULT_MAILBOXES, SPECIAL_USES, type SpecialUse } from "./mailbox-list.js";
+export type {
+  DamagedBlob,
+  MailboxVerifyReport,
+  RebuildReport,
+  ReclaimReport,
+  UserRepairReport,
+  UserVerifyReport,
+} from "./maintenance.js";
+export type { MessageStructure } from "./mime-adapter.js";
+export {
+  ancestorsOf,
+  canonicalMailboxName,
+  canonicalUsername,
+  HIERARCHY_DELIMITER,
+  MAX_MAILBOX_COMPONENT_BYTES,
+  MAX_MAILBOX_DEPTH,
+  MAX_MAILBOX_NAME_BYTES,
+  MAX_USERNAME_LENGTH,
+  userFolderName,
+} from "./names.js";
+export { DEFAULT_SCRYPT, type PasswordHash, type ScryptParams } from "./password.js";
+export { compileSearch, type FlagName, type SearchKey, type SearchResult } from "./search.js";
+export { MailboxSession } from "./session.js";
+export { Store, type StoreOptions, type StoreRepairReport, type StoreVerifyReport } from "./store.js";
+export type {
+  AppendOptions,
+  AppendResult,
+  CopyResult,
+  FlagStoreMode,
+  FlagStoreResult,
+  MailboxCounters,
+  MailboxInfo,
+  MoveResult,
+} from "./types.js";
+export { UserDatabase, type UserInfo } from "./user-database.js";
+export { UserStore } from "./user-store.js";

@@ -1,0 +1,316 @@
+import { access, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "@holdfast/checksum";
+import {
+  encodeSnapshot,
+  FileName,
+  MailboxState,
+  type MessageRecord,
+  repair as repairIndex,
+  verify as verifyIndex,
+} from "@holdfast/index";
+import { type BlobHeader, guidToHex } from "./blob-format.js";
+import { MailboxDamagedError } from "./errors.js";
+import { describe } from "./record-file.js";
+import type { UserStore } from "./user-store.js";
+
+/** A blob that failed its checks, with where it is used. */
+export interface DamagedBlob {
+  user: string;
+  mailbox: string;
+  uid: number;
+  guid: string;
+  reason: string;
+}
+
+export interface MailboxVerifyReport {
+  name: string;
+  id: number;
+  ok: boolean;
+  messages: number;
+  /** The index's own verdict and what it found. */
+  problems: string[];
+  /** Index, backup and log are all gone: repair rebuilds the mailbox from blobs. */
+  indexMissing: boolean;
+}
+
+export interface UserVerifyReport {
+  user: string;
+  ok: boolean;
+  /** Mailbox list vs its backup. */
+  mailboxList: string[];
+  mailboxes: MailboxVerifyReport[];
+  damagedBlobs: DamagedBlob[];
+  /** Blobs no mailbox refers to (reclaim removes them). */
+  leakedBlobs: string[];
+  problems: string[];
+}
+
+export interface RebuildReport {
+  mailbox: string;
+  id: number;
+  /** Messages recreated from blobs. */
+  messages: number;
+  /** Messages that got the UID their blob recorded. */
+  sameUid: number;
+  oldUidValidity: number;
+  newUidValidity: number;
+  /** Flags and keywords live only in the index: every rebuilt message lost them. */
+  flagsLost: number;
+  /** Rebuilt messages that some other mailbox also refers to (they may have been moved away). */
+  alsoElsewhere: number;
+}
+
+export interface UserRepairReport {
+  user: string;
+  actions: string[];
+  rebuilt: RebuildReport[];
+  /** Mailboxes the index could not repair without loss (salvaged: the report says what was lost). */
+  salvaged: { mailbox: string; problems: string[]; lostUidRanges: [number, number][] }[];
+  damagedBlobs: DamagedBlob[];
+  reclaim: ReclaimReport;
+}
+
+export interface ReclaimReport {
+  /** Blobs deleted because no index refers to them. */
+  removed: string[];
+  /** Stale temp files deleted. */
+  temps: number;
+  /** Why nothing was deleted, when that is so. */
+  refused?: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function indexFilesGone(folder: string): Promise<boolean> {
+  for (const f of [FileName.snapshot, FileName.backup, FileName.log]) if (await exists(join(folder, f))) return false;
+  return true;
+}
+
+export async function verifyUser(u: UserStore): Promise<UserVerifyReport> {
+  const report: UserVerifyReport = {
+    user: u.name,
+    ok: true,
+    mailboxList: [],
+    mailboxes: [],
+    damagedBlobs: [],
+    leakedBlobs: [],
+    problems: [],
+  };
+  const copies = await u.list.inspect();
+  if (
+    copies.primary.kind !== "ok" ||
+    copies.backup.kind !== "ok" ||
+    copies.primary.generation !== copies.backup.generation
+  )
+    report.mailboxList.push(`primary ${describe(copies.primary)}, backup ${describe(copies.backup)}`);
+  for (const entry of u.list.doc.mailboxes) {
+    if (entry.id === null) continue;
+    const folder = u.folderOf(entry.id);
+    const m: MailboxVerifyReport = {
+      name: entry.name,
+      id: entry.id,
+      ok: true,
+      messages: 0,
+      problems: [],
+      indexMissing: false,
+    };
+    report.mailboxes.push(m);
+    if (await indexFilesGone(folder)) {
+      m.ok = false;
+      m.indexMissing = true;
+      m.problems.push("index, backup and log are all gone: repair rebuilds the mailbox from blobs");
+      continue;
+    }
+    const v = await verifyIndex(folder);
+    if (!v.ok) {
+      m.ok = false;
+      m.problems.push(...v.problems, ...v.differences, ...v.actions.map((a) => `needs: ${a}`));
+    }
+    let handle: Awaited<ReturnType<UserStore["handleById"]>>;
+    try {
+      handle = await u.handleById(entry.id);
+    } catch (error) {
+      m.ok = false;
+      m.problems.push(String((error as Error).message));
+      continue;
+    }
+    const t = handle.index.state.messages;
+    m.messages = t.count;
+    for (let i = 0; i < t.count; i++) {
+      const guid = guidToHex(t.guids.subarray(i * 16, i * 16 + 16));
+      const c = await u.blobs.check(guid, t.recordAt(i).contentHash);
+      if (c.kind !== "ok") {
+        report.damagedBlobs.push({
+          user: u.name,
+          mailbox: entry.name,
+          uid: t.uids[i]!,
+          guid,
+          reason: c.kind === "missing" ? "blob file is missing" : c.reason,
+        });
+      }
+    }
+  }
+  const { guids } = await u.blobs.list();
+  const pinned = u.pinned();
+  const referenced = await u.referencedAmong(undefined);
+  if (referenced) for (const g of guids) if (!referenced.has(g) && !pinned.has(g)) report.leakedBlobs.push(g);
+  report.ok =
+    report.mailboxList.length === 0 &&
+    report.mailboxes.every((m) => m.ok) &&
+    report.damagedBlobs.length === 0 &&
+    report.problems.length === 0;
+  return report;
+}
+
+export async function repairUser(u: UserStore): Promise<UserRepairReport> {
+  const report: UserRepairReport = {
+    user: u.name,
+    actions: [],
+    rebuilt: [],
+    salvaged: [],
+    damagedBlobs: [],
+    reclaim: { removed: [], temps: 0 },
+  };
+  const copies = await u.list.inspect();
+  if (
+    copies.primary.kind !== "ok" ||
+    copies.backup.kind !== "ok" ||
+    copies.primary.generation !== copies.backup.generation
+  ) {
+    await u.list.save();
+    report.actions.push("rewrote the mailbox list and its backup");
+  }
+  for (const entry of [...u.list.doc.mailboxes]) {
+    if (entry.id === null) continue;
+    const folder = u.folderOf(entry.id);
+    await u.closeHandle(entry.id, "mailbox under repair");
+    if (await indexFilesGone(folder)) {
+      report.rebuilt.push(await rebuildMailbox(u, entry.id));
+      report.actions.push(`rebuilt ${entry.name} from blobs`);
+      continue;
+    }
+    const v = await verifyIndex(folder);
+    if (v.ok) continue;
+    const r = await repairIndex(folder, { salvage: true });
+    report.actions.push(`repaired the index of ${entry.name}${r.salvaged ? " (salvaged: some of it was lost)" : ""}`);
+    if (r.salvaged)
+      report.salvaged.push({
+        mailbox: entry.name,
+        problems: r.recovery.problems,
+        lostUidRanges: r.recovery.lostUidRanges,
+      });
+  }
+  const after = await verifyUser(u);
+  report.damagedBlobs = after.damagedBlobs;
+  report.reclaim = await reclaimUser(u);
+  return report;
+}
+
+/**
+ * Recreate a mailbox whose index, backup and log are all gone, from the blobs whose origin
+ * is this mailbox: same GUIDs, internal dates and sizes; the UID each blob recorded when it
+ * is usable (ascending and unique), else the next free one; a new UIDVALIDITY (UIDNEXT and
+ * HIGHESTMODSEQ of the lost index cannot be proven); no flags (they lived only in the index).
+ */
+export async function rebuildMailbox(u: UserStore, id: number): Promise<RebuildReport> {
+  const entry = u.list.byId(id);
+  if (!entry) throw new MailboxDamagedError(`no mailbox with id ${id}`);
+  const { guids } = await u.blobs.list();
+  const found: BlobHeader[] = [];
+  for (const g of guids) {
+    const c = await u.blobs.check(g);
+    if (c.kind === "ok" && c.header.originMailboxId === id) found.push(c.header);
+  }
+  found.sort(
+    (a, b) =>
+      (a.originUid || Number.MAX_SAFE_INTEGER) - (b.originUid || Number.MAX_SAFE_INTEGER) ||
+      a.internalDate - b.internalDate,
+  );
+  const elsewhere = await u.referencedAmong(new Set(found.map((h) => guidToHex(h.guid))));
+  const oldUidValidity = entry.uidValidity;
+  const records: MessageRecord[] = [];
+  let last = 0;
+  let sameUid = 0;
+  for (const h of found) {
+    let uid = last + 1;
+    if (h.originUid > last) {
+      uid = h.originUid;
+      sameUid++;
+    }
+    last = uid;
+    records.push({
+      uid,
+      flags: 0,
+      keywords: new Uint32Array(8),
+      modseq: 1,
+      size: h.size,
+      internalDate: h.internalDate,
+      guid: h.guid,
+      contentHash: h.contentHash,
+    });
+  }
+  const newUidValidity = u.list.allocateUidValidity();
+  entry.uidValidity = newUidValidity;
+  await u.list.save();
+  const state = new MailboxState();
+  state.apply({
+    seq: 1,
+    uidNext: last + 1,
+    highestModseq: 1,
+    ops: [
+      { op: "setUidValidity", uidValidity: newUidValidity },
+      ...records.map((record) => ({ op: "append" as const, record })),
+    ],
+  });
+  const snapshot = encodeSnapshot(state);
+  const folder = u.folderOf(id);
+  await rm(join(folder, FileName.lock), { force: true });
+  for (const f of await readdir(folder).catch(() => [] as string[])) if (f.endsWith(".tmp")) await rm(join(folder, f));
+  await writeFileAtomic(join(folder, FileName.backup), snapshot);
+  await writeFileAtomic(join(folder, FileName.snapshot), snapshot);
+  // Opening the index writes the missing log (from the snapshot).
+  const handle = await u.handleById(id);
+  void handle;
+  return {
+    mailbox: entry.name,
+    id,
+    messages: records.length,
+    sameUid,
+    oldUidValidity,
+    newUidValidity,
+    flagsLost: records.length,
+    alsoElsewhere: elsewhere?.size ?? 0,
+  };
+}
+
+/** Delete blobs no index refers to, and stale temp files. Refused while any mailbox is unreadable. */
+export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
+  const { guids, temps } = await u.blobs.list();
+  // Pins first, references second: a GUID unpinned in between was committed before (see UserStore).
+  const pinned = u.pinned();
+  const referenced = await u.referencedAmong(undefined);
+  if (!referenced)
+    return { removed: [], temps: 0, refused: "a mailbox cannot be read in full (repair it first): nothing deleted" };
+  const removed: string[] = [];
+  for (const g of guids) {
+    if (referenced.has(g) || pinned.has(g) || u.pinned().has(g)) continue;
+    await u.blobs.remove(g);
+    await u.structures.remove(g);
+    removed.push(g);
+  }
+  let tempCount = 0;
+  for (const t of temps) {
+    if (u.blobs.activeTemps.has(t)) continue;
+    await rm(t, { force: true });
+    tempCount++;
+  }
+  return { removed, temps: tempCount };
+}

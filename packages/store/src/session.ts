@@ -1,0 +1,152 @@
+import type { MessageInfo, ReadView, SyncResult } from "@holdfast/index";
+import { StoreClosedError } from "./errors.js";
+import type { ChangeSink, MailboxHandle } from "./mailbox-handle.js";
+
+/**
+ * A selected mailbox: a read view (the message list as this session knows it) plus the
+ * change feed. Changes committed by anyone (this session, other sessions, other callers)
+ * reach the view only through `sync()`, in commit order, so the caller decides when its
+ * client may be told (the IMAP rules on when EXPUNGE may be sent stay with the front end).
+ *
+ * Two ways to follow changes: `onChange(cb)` (a wake-up with no data; call sync() when the
+ * protocol allows) or `subscribe(cb)` (the session syncs at once and hands over each
+ * non-empty SyncResult). Use one or the other: a sync consumes the changes it returns.
+ */
+export class MailboxSession implements ChangeSink {
+  private readonly wakeups = new Set<() => void>();
+  private readonly pushes = new Set<(changes: SyncResult) => void>();
+  private waiters: (() => void)[] = [];
+  private scheduled = false;
+  private closeReason: string | undefined;
+
+  constructor(
+    readonly handle: MailboxHandle,
+    private readonly view: ReadView,
+    readonly readOnly: boolean,
+    private readonly onClose: (session: MailboxSession) => void,
+  ) {}
+
+  /** Mailbox id (stable across renames). */
+  get mailboxId(): number {
+    return this.handle.id;
+  }
+
+  /** Current name of the mailbox. */
+  get mailboxName(): string {
+    return this.handle.name;
+  }
+
+  get uidValidity(): number {
+    return this.view.uidValidity;
+  }
+
+  get uidNext(): number {
+    return this.view.uidNext;
+  }
+
+  get highestModseq(): number {
+    return this.view.highestModseq;
+  }
+
+  /** Messages in the view. */
+  get count(): number {
+    return this.view.count;
+  }
+
+  get isClosed(): boolean {
+    return this.closeReason !== undefined;
+  }
+
+  /** UIDs in the view, ascending (sequence number n is uids()[n-1]: the front end's business). */
+  uids(): number[] {
+    this.check();
+    return Array.from(this.view.uids());
+  }
+
+  /** One message as of the last sync (flags, MODSEQ, size, internal date, GUID...). */
+  message(uid: number): MessageInfo | undefined {
+    this.check();
+    return this.view.get(uid);
+  }
+
+  /** Every message as of the last sync, ascending UID. */
+  messages(): MessageInfo[] {
+    this.check();
+    const out: MessageInfo[] = [];
+    for (const uid of this.view.uids()) {
+      const m = this.view.get(uid);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  /** UIDs with \Recent for this session. */
+  recentUids(): number[] {
+    return this.uids().filter((u) => u >= this.view.firstRecentUid);
+  }
+
+  /** Move the view to the latest durable state: what was expunged, appended and changed since. */
+  sync(): SyncResult {
+    this.check();
+    return this.view.sync();
+  }
+
+  /** Wake-up callback on new changes; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.wakeups.add(listener);
+    return () => this.wakeups.delete(listener);
+  }
+
+  /** Push mode: every change, synced and delivered in order; returns the unsubscribe function. */
+  subscribe(listener: (changes: SyncResult) => void): () => void {
+    this.pushes.add(listener);
+    return () => this.pushes.delete(listener);
+  }
+
+  /** Resolves at the next change (or when the session closes): IDLE. */
+  waitForChange(): Promise<void> {
+    if (this.closeReason !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** @internal ChangeSink */
+  signal(): void {
+    if (this.scheduled || this.closeReason !== undefined) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (this.closeReason !== undefined) return;
+      if (this.pushes.size > 0) {
+        const changes = this.view.sync();
+        if (changes.appended.length + changes.expunged.length + changes.changed.length > 0)
+          for (const p of this.pushes) p(changes);
+      }
+      for (const w of this.wakeups) w();
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+    });
+  }
+
+  /** @internal ChangeSink */
+  closed(reason: string): void {
+    if (this.closeReason !== undefined) return;
+    this.closeReason = reason;
+    this.view.close();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+    for (const w of this.wakeups) w();
+  }
+
+  /** Deselect. */
+  close(): void {
+    if (this.closeReason !== undefined) return;
+    this.closed("session closed");
+    this.onClose(this);
+  }
+
+  private check(): void {
+    if (this.closeReason !== undefined) throw new StoreClosedError(`mailbox session closed: ${this.closeReason}`);
+  }
+}

@@ -1,0 +1,848 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import {
+  IndexNotFoundError,
+  MailboxIndex,
+  type MessageInfo,
+  parseFlags,
+  parseUidSet,
+  SystemFlag,
+  systemFlagNames,
+  type UidSetInput,
+} from "@holdfast/index";
+import { guidToHex } from "./blob-format.js";
+import { BlobStore, type MessageSource } from "./blob-store.js";
+import {
+  MailboxDamagedError,
+  MailboxExistsError,
+  MailboxNotFoundError,
+  MailboxOperationError,
+  StoreClosedError,
+  StoreInputError,
+} from "./errors.js";
+import { translateIndexError } from "./errors-map.js";
+import { MailboxHandle } from "./mailbox-handle.js";
+import { DEFAULT_MAILBOXES, type MailboxEntry, MailboxList, SPECIAL_USES, type SpecialUse } from "./mailbox-list.js";
+import { Mutex } from "./mutex.js";
+import { ancestorsOf, canonicalMailboxName, isSameOrBelow } from "./names.js";
+import { type SearchKey, type SearchResult, searchMessages } from "./search.js";
+import { MailboxSession } from "./session.js";
+import { type MessageStructure, StructureCache } from "./structure-cache.js";
+import type {
+  AppendOptions,
+  AppendResult,
+  CopyResult,
+  FlagStoreMode,
+  FlagStoreResult,
+  MailboxCounters,
+  MailboxInfo,
+  MoveResult,
+} from "./types.js";
+
+export interface UserStoreSettings {
+  fsync: boolean;
+  maxMessageSize: number;
+}
+
+/**
+ * One user's mail: the mailbox list, the open mailbox indexes, the blobs and the structure
+ * cache. Every operation takes mailbox names (validated, mapped to ids) and UIDs, never
+ * sequence numbers. Changes to the mailbox list are serialised by one mutex; message
+ * operations go straight to the mailbox's index (which orders and group-commits them).
+ *
+ * Blob lifetime: a blob is deleted only after the expunge (or mailbox delete) that dropped
+ * its last reference is durable, and only when no mailbox's index — committed or in flight
+ * — refers to it and no operation has it pinned (an append or copy between reading a GUID
+ * and committing it). A crash in between leaks the blob; `reclaim()` finds and removes it.
+ */
+export class UserStore {
+  private readonly handles = new Map<number, MailboxHandle>();
+  private readonly opening = new Map<number, Promise<MailboxHandle>>();
+  private readonly listMutex = new Mutex();
+  private readonly sweepMutex = new Mutex();
+  private readonly pins = new Map<string, number>();
+  private readonly sessions = new Set<MailboxSession>();
+  readonly blobs: BlobStore;
+  readonly structures: StructureCache;
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly list: MailboxList,
+    readonly settings: UserStoreSettings,
+  ) {
+    this.blobs = new BlobStore(join(dir, "blobs"), settings.fsync, settings.maxMessageSize);
+    this.structures = new StructureCache(join(dir, "cache"));
+  }
+
+  /** Lay out a new user: folders and the default mailboxes (each with its index), then the list. */
+  static async create(name: string, dir: string, settings: UserStoreSettings): Promise<void> {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(join(dir, "mailboxes"), { recursive: true });
+    await mkdir(join(dir, "blobs"), { recursive: true });
+    const list = MailboxList.fresh(dir);
+    for (const d of DEFAULT_MAILBOXES) {
+      const entry = newEntry(list, d.name, d.specialUse);
+      const index = await MailboxIndex.open(join(dir, "mailboxes", String(entry.id)), {
+        create: true,
+        uidValidity: entry.uidValidity,
+        fsync: settings.fsync ? "always" : "never",
+      });
+      await index.close();
+      list.doc.mailboxes.push(entry);
+    }
+    list.doc.subscriptions = DEFAULT_MAILBOXES.map((d) => d.name);
+    await list.save();
+    void name;
+  }
+
+  static async open(name: string, dir: string, settings: UserStoreSettings): Promise<UserStore> {
+    const list = await MailboxList.load(dir);
+    if (!list) throw new MailboxDamagedError(`user ${name}: no mailbox list in ${dir}`);
+    return new UserStore(name, dir, list, settings);
+  }
+
+  folderOf(id: number): string {
+    return join(this.dir, "mailboxes", String(id));
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreClosedError(`user ${this.name} is closed`);
+  }
+
+  // Mailbox list -------------------------------------------------------------------------
+
+  /** Every name in the list with its LIST attributes, sorted by name. */
+  listMailboxes(): MailboxInfo[] {
+    this.checkOpen();
+    const subs = new Set(this.list.doc.subscriptions);
+    const names = this.list.doc.mailboxes;
+    return names.map((m) => {
+      const hasChildren = names.some((o) => o.name.startsWith(`${m.name}/`));
+      const attributes: string[] = [];
+      if (m.id === null) attributes.push("\\Noselect");
+      attributes.push(hasChildren ? "\\HasChildren" : "\\HasNoChildren");
+      if (subs.has(m.name)) attributes.push("\\Subscribed");
+      if (m.specialUse) attributes.push(m.specialUse);
+      return {
+        name: m.name,
+        id: m.id,
+        uidValidity: m.uidValidity,
+        attributes,
+        specialUse: m.specialUse,
+        subscribed: subs.has(m.name),
+        selectable: m.id !== null,
+        hasChildren,
+      };
+    });
+  }
+
+  /** Subscribed names (LSUB / LIST (SUBSCRIBED)), which may include names that do not exist. */
+  subscriptions(): string[] {
+    return [...this.list.doc.subscriptions].sort();
+  }
+
+  private async changeList<T>(change: () => Promise<T>): Promise<T> {
+    return this.listMutex.run(async () => {
+      this.checkOpen();
+      const before = this.list.snapshot();
+      try {
+        return await change();
+      } catch (error) {
+        this.list.restore(before);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * CREATE. Missing parents are created as \Noselect names; creating a name that is a
+   * \Noselect name makes it a real mailbox. The mailbox gets a UIDVALIDITY larger than any
+   * this user had, so a re-created name never reuses one. `specialUse` sets RFC 6154 use.
+   */
+  create(name: string, options: { specialUse?: SpecialUse } = {}): Promise<MailboxInfo> {
+    const canonical = canonicalMailboxName(name);
+    if (options.specialUse !== undefined && !SPECIAL_USES.includes(options.specialUse))
+      throw new StoreInputError(`unknown special-use attribute ${String(options.specialUse)}`);
+    return this.changeList(async () => {
+      const existing = this.list.find(canonical);
+      if (existing && existing.id !== null) throw new MailboxExistsError(`mailbox ${canonical} exists already`);
+      for (const parent of ancestorsOf(canonical)) {
+        if (!this.list.find(parent))
+          this.list.doc.mailboxes.push({ name: parent, id: null, uidValidity: 0, createdAt: Date.now() });
+      }
+      const entry = newEntry(this.list, canonical, options.specialUse);
+      await this.createIndex(entry);
+      if (existing) Object.assign(existing, entry);
+      else this.list.doc.mailboxes.push(entry);
+      await this.list.save();
+      return this.info(canonical);
+    });
+  }
+
+  private async createIndex(entry: MailboxEntry): Promise<void> {
+    const folder = this.folderOf(entry.id!);
+    // An id not yet in the saved list may have a folder left by a crash: it is garbage.
+    await rm(folder, { recursive: true, force: true });
+    const index = await MailboxIndex.open(folder, {
+      create: true,
+      uidValidity: entry.uidValidity,
+      fsync: this.settings.fsync ? "always" : "never",
+    });
+    await index.close();
+  }
+
+  private info(name: string): MailboxInfo {
+    const found = this.listMailboxes().find((m) => m.name === name);
+    if (!found) throw new MailboxNotFoundError(`no mailbox ${name}`);
+    return found;
+  }
+
+  /**
+   * DELETE (RFC 9051 §6.3.4): INBOX cannot be deleted. A mailbox with children loses its
+   * messages and becomes \Noselect; deleting a \Noselect name that has children fails; a
+   * name without children is removed. Blobs no other mailbox refers to are then deleted.
+   */
+  delete(name: string): Promise<void> {
+    const canonical = canonicalMailboxName(name);
+    if (canonical === "INBOX") return Promise.reject(new MailboxOperationError("INBOX cannot be deleted"));
+    return this.changeList(async () => {
+      const entry = this.list.find(canonical);
+      if (!entry) throw new MailboxNotFoundError(`no mailbox ${canonical}`);
+      const hasChildren = this.list.descendants(canonical).length > 0;
+      if (entry.id === null && hasChildren)
+        throw new MailboxOperationError(`${canonical} is \\Noselect and has children: delete them first`);
+      const id = entry.id;
+      let guids: string[] = [];
+      if (id !== null) {
+        const handle = await this.handleById(id).catch(() => undefined);
+        if (handle) guids = guidsOf(handle);
+      }
+      if (hasChildren) {
+        entry.id = null;
+        entry.uidValidity = 0;
+        delete entry.specialUse;
+      } else {
+        this.list.doc.mailboxes = this.list.doc.mailboxes.filter((m) => m !== entry);
+      }
+      await this.list.save();
+      if (id !== null) {
+        const handle = this.handles.get(id);
+        this.handles.delete(id);
+        if (handle) await handle.close(`mailbox ${canonical} was deleted`).catch(() => undefined);
+        await rm(this.folderOf(id), { recursive: true, force: true });
+        void this.sweep(guids);
+      }
+    });
+  }
+
+  /**
+   * RENAME. Children move with the mailbox (and subscriptions follow the names). Renaming
+   * INBOX moves its messages into a new mailbox with the new name and leaves INBOX empty
+   * (its children stay). Missing parents of the new name are created as \Noselect.
+   */
+  rename(from: string, to: string): Promise<MailboxInfo> {
+    const source = canonicalMailboxName(from);
+    const target = canonicalMailboxName(to);
+    if (target === "INBOX") return Promise.reject(new MailboxExistsError("cannot rename to INBOX"));
+    if (isSameOrBelow(target, source) && source !== "INBOX")
+      return Promise.reject(new MailboxOperationError("cannot rename a mailbox below itself"));
+    if (source === "INBOX") return this.renameInbox(target);
+    return this.changeList(async () => {
+      const entry = this.list.find(source);
+      if (!entry) throw new MailboxNotFoundError(`no mailbox ${source}`);
+      const clash = this.list.find(target);
+      if (clash) throw new MailboxExistsError(`mailbox ${target} exists already`);
+      const moving = [entry, ...this.list.descendants(source)];
+      for (const m of moving) {
+        const newName = target + m.name.slice(source.length);
+        canonicalMailboxName(newName); // depth and length limits still hold
+        if (this.list.find(newName)) throw new MailboxExistsError(`mailbox ${newName} exists already`);
+      }
+      for (const parent of ancestorsOf(target)) {
+        if (!this.list.find(parent))
+          this.list.doc.mailboxes.push({ name: parent, id: null, uidValidity: 0, createdAt: Date.now() });
+      }
+      for (const m of moving) m.name = target + m.name.slice(source.length);
+      this.list.doc.subscriptions = this.list.doc.subscriptions.map((s) =>
+        isSameOrBelow(s, source) ? target + s.slice(source.length) : s,
+      );
+      await this.list.save();
+      for (const m of moving)
+        if (m.id !== null) {
+          const h = this.handles.get(m.id);
+          if (h) h.name = m.name;
+        }
+      return this.info(target);
+    });
+  }
+
+  private async renameInbox(target: string): Promise<MailboxInfo> {
+    await this.create(target);
+    const inbox = await this.handleByName("INBOX");
+    const uids = Array.from(inbox.index.state.messages.uids.subarray(0, inbox.index.state.messages.count));
+    if (uids.length > 0) await this.move("INBOX", uids, target);
+    return this.info(target);
+  }
+
+  subscribe(name: string): Promise<void> {
+    const canonical = canonicalMailboxName(name);
+    return this.changeList(async () => {
+      if (this.list.doc.subscriptions.includes(canonical)) return;
+      this.list.doc.subscriptions.push(canonical);
+      await this.list.save();
+    });
+  }
+
+  unsubscribe(name: string): Promise<void> {
+    const canonical = canonicalMailboxName(name);
+    return this.changeList(async () => {
+      if (!this.list.doc.subscriptions.includes(canonical)) return;
+      this.list.doc.subscriptions = this.list.doc.subscriptions.filter((s) => s !== canonical);
+      await this.list.save();
+    });
+  }
+
+  /** Set or clear (undefined) the special-use attribute of a mailbox. */
+  setSpecialUse(name: string, specialUse: SpecialUse | undefined): Promise<void> {
+    const canonical = canonicalMailboxName(name);
+    if (specialUse !== undefined && !SPECIAL_USES.includes(specialUse))
+      return Promise.reject(new StoreInputError(`unknown special-use attribute ${String(specialUse)}`));
+    return this.changeList(async () => {
+      const entry = this.list.find(canonical);
+      if (!entry || entry.id === null) throw new MailboxNotFoundError(`no mailbox ${canonical}`);
+      if (specialUse) entry.specialUse = specialUse;
+      else delete entry.specialUse;
+      await this.list.save();
+    });
+  }
+
+  // Handles --------------------------------------------------------------------------------
+
+  /** The open handle of a selectable mailbox, by name. */
+  async handleByName(name: string): Promise<MailboxHandle> {
+    this.checkOpen();
+    const canonical = canonicalMailboxName(name);
+    const entry = this.list.find(canonical);
+    if (!entry) throw new MailboxNotFoundError(`no mailbox ${canonical}`);
+    if (entry.id === null) throw new MailboxNotFoundError(`mailbox ${canonical} is \\Noselect`);
+    return this.handleById(entry.id);
+  }
+
+  async handleById(id: number): Promise<MailboxHandle> {
+    this.checkOpen();
+    const open = this.handles.get(id);
+    if (open) return open;
+    let pending = this.opening.get(id);
+    if (!pending) {
+      pending = this.openHandle(id);
+      this.opening.set(id, pending);
+      pending.then(
+        () => this.opening.delete(id),
+        () => this.opening.delete(id),
+      );
+    }
+    return pending;
+  }
+
+  private async openHandle(id: number): Promise<MailboxHandle> {
+    const entry = this.list.byId(id);
+    if (!entry) throw new MailboxNotFoundError(`no mailbox with id ${id}`);
+    let index: MailboxIndex;
+    try {
+      index = await MailboxIndex.open(this.folderOf(id), { fsync: this.settings.fsync ? "always" : "never" });
+    } catch (error) {
+      if (error instanceof IndexNotFoundError)
+        throw new MailboxDamagedError(
+          `mailbox ${entry.name}: its index, backup and log are gone; repair rebuilds it from the blobs`,
+        );
+      throw translateIndexError(error, entry.name);
+    }
+    if (this.closed) {
+      await index.close();
+      throw new StoreClosedError(`user ${this.name} is closed`);
+    }
+    const handle = new MailboxHandle(id, entry.name, index);
+    this.handles.set(id, handle);
+    return handle;
+  }
+
+  /** Close the handle of a mailbox (repair needs its folder unlocked). */
+  async closeHandle(id: number, reason: string): Promise<void> {
+    const h = this.handles.get(id);
+    if (!h) return;
+    this.handles.delete(id);
+    await h.close(reason);
+  }
+
+  // Status and select ----------------------------------------------------------------------
+
+  /** STATUS counters of a mailbox (of its latest durable state). */
+  async status(name: string): Promise<MailboxCounters> {
+    const handle = await this.handleByName(name);
+    const view = await handle.index.view().catch((e) => Promise.reject(translateIndexError(e, handle.name)));
+    try {
+      const s = handle.index.state;
+      const t = s.messages;
+      let unseen = 0;
+      let deleted = 0;
+      let size = 0;
+      let recent = 0;
+      for (let i = 0; i < t.count; i++) {
+        const f = t.flags[i]!;
+        if (!(f & SystemFlag.seen)) unseen++;
+        if (f & SystemFlag.deleted) deleted++;
+        if (t.uids[i]! >= s.firstRecentUid) recent++;
+        size += t.sizes[i]!;
+      }
+      return {
+        messages: t.count,
+        uidNext: s.uidNext,
+        uidValidity: s.uidValidity,
+        unseen,
+        size,
+        highestModseq: s.highestModseq,
+        recent,
+        deleted,
+      };
+    } finally {
+      view.close();
+    }
+  }
+
+  /**
+   * SELECT / EXAMINE: a session on the mailbox. SELECT (not read-only) claims \Recent: the
+   * messages that arrived since the last SELECT are recent in this session only.
+   */
+  async select(name: string, options: { readOnly?: boolean } = {}): Promise<MailboxSession> {
+    const handle = await this.handleByName(name);
+    try {
+      const view = await handle.index.view();
+      if (!options.readOnly && !handle.index.readOnly && handle.index.state.firstRecentUid < handle.index.state.uidNext)
+        await handle.index.transaction().claimRecent().commit();
+      const session = new MailboxSession(handle, view, options.readOnly === true || handle.index.readOnly, (s) => {
+        handle.detach(s);
+        this.sessions.delete(s);
+      });
+      handle.attach(session);
+      this.sessions.add(session);
+      return session;
+    } catch (error) {
+      throw translateIndexError(error, handle.name);
+    }
+  }
+
+  // Pins -----------------------------------------------------------------------------------
+
+  private pin(guid: string): void {
+    this.pins.set(guid, (this.pins.get(guid) ?? 0) + 1);
+  }
+
+  private unpin(guid: string): void {
+    const n = (this.pins.get(guid) ?? 1) - 1;
+    if (n <= 0) this.pins.delete(guid);
+    else this.pins.set(guid, n);
+  }
+
+  /** GUIDs currently pinned by appends and copies in flight (reclaim must not touch them). */
+  pinned(): ReadonlySet<string> {
+    return new Set(this.pins.keys());
+  }
+
+  // Messages -------------------------------------------------------------------------------
+
+  /** APPEND: stream the message to a blob (hashing it), make it durable, then commit one index transaction. */
+  async append(name: string, message: MessageSource, options: AppendOptions = {}): Promise<AppendResult> {
+    const handle = await this.handleByName(name);
+    return this.appendTo(handle, message, options);
+  }
+
+  async appendTo(handle: MailboxHandle, message: MessageSource, options: AppendOptions = {}): Promise<AppendResult> {
+    this.checkOpen();
+    const flags = [...(options.flags ?? [])];
+    try {
+      parseFlags(flags);
+    } catch (error) {
+      throw translateIndexError(error, handle.name);
+    }
+    const date =
+      options.internalDate instanceof Date ? options.internalDate.getTime() : (options.internalDate ?? Date.now());
+    if (!Number.isSafeInteger(date))
+      throw new StoreInputError("internal date must be an integer number of milliseconds");
+    if (handle.index.readOnly)
+      throw new MailboxDamagedError(`mailbox ${handle.name} is read-only: ${handle.index.readOnlyReason}`);
+    const uidValidity = handle.index.state.uidValidity;
+    const pending = await this.blobs.begin(message, date, {
+      mailboxId: handle.id,
+      mailboxName: handle.name,
+      uidValidity,
+    });
+    this.pin(pending.guidHex);
+    const ticket = handle.lane.reserve(handle.index, 1);
+    let blobDurable = false;
+    let commitCalled = false;
+    try {
+      await pending.commit(ticket.first);
+      blobDurable = true;
+      await ticket.turn;
+      const committing = handle.index
+        .transaction()
+        .append({ guid: pending.guid, size: pending.size, internalDate: date, contentHash: pending.contentHash, flags })
+        .commit();
+      commitCalled = true;
+      ticket.release();
+      const result = await committing;
+      handle.notify();
+      return { uid: result.appended[0]!, uidValidity, guid: pending.guidHex, size: pending.size };
+    } catch (error) {
+      await ticket.abandon();
+      if (!blobDurable) await pending.abort();
+      else if (!commitCalled) await this.blobs.remove(pending.guidHex).catch(() => undefined);
+      // A commit that failed after it was queued may be on disk: leave the blob to reclaim().
+      throw translateIndexError(error, handle.name);
+    } finally {
+      this.unpin(pending.guidHex);
+    }
+  }
+
+  /** COPY by UID set: new index entries sharing the source blobs (no data copied). */
+  async copy(from: string, uids: UidSetInput, to: string): Promise<CopyResult> {
+    const [src, dst] = await Promise.all([this.handleByName(from), this.handleByName(to)]);
+    return this.copyBetween(src, uids, dst);
+  }
+
+  async copyBetween(src: MailboxHandle, uids: UidSetInput, dst: MailboxHandle): Promise<CopyResult> {
+    this.checkOpen();
+    if (dst.index.readOnly)
+      throw new MailboxDamagedError(`mailbox ${dst.name} is read-only: ${dst.index.readOnlyReason}`);
+    // Read the source records and pin their GUIDs in one synchronous step.
+    const records = this.recordsOf(src, uids);
+    const guids = records.map((r) => guidToHex(r.guid));
+    for (const g of guids) this.pin(g);
+    const ticket = dst.lane.reserve(dst.index, records.length);
+    try {
+      if (records.length === 0) {
+        ticket.release();
+        return { uidValidity: dst.index.state.uidValidity, pairs: [] };
+      }
+      await ticket.turn;
+      const txn = dst.index.transaction();
+      for (const r of records)
+        txn.append({
+          guid: r.guid,
+          size: r.size,
+          internalDate: r.internalDate,
+          contentHash: r.contentHash,
+          flags: r.flags,
+        });
+      const committing = txn.commit();
+      ticket.release();
+      const result = await committing;
+      dst.notify();
+      return {
+        uidValidity: dst.index.state.uidValidity,
+        pairs: records.map((r, i) => [r.uid, result.appended[i]!] as [number, number]),
+      };
+    } catch (error) {
+      await ticket.abandon();
+      throw translateIndexError(error, dst.name);
+    } finally {
+      for (const g of guids) this.unpin(g);
+    }
+  }
+
+  /**
+   * MOVE: copy, then expunge from the source once the copy is durable. A crash in between
+   * leaves the message in both mailboxes (never in neither).
+   */
+  async move(from: string, uids: UidSetInput, to: string): Promise<MoveResult> {
+    const [src, dst] = await Promise.all([this.handleByName(from), this.handleByName(to)]);
+    return this.moveBetween(src, uids, dst);
+  }
+
+  async moveBetween(src: MailboxHandle, uids: UidSetInput, dst: MailboxHandle): Promise<MoveResult> {
+    const copied = await this.copyBetween(src, uids, dst);
+    if (copied.pairs.length === 0) return { ...copied, expunged: [] };
+    const expunged = await this.expungeUids(
+      src,
+      copied.pairs.map(([s]) => s),
+      false,
+    );
+    return { ...copied, expunged };
+  }
+
+  /**
+   * EXPUNGE: remove the messages flagged \Deleted (only those in `uids` when given: UID
+   * EXPUNGE). Returns the UIDs removed.
+   */
+  async expunge(name: string, uids?: UidSetInput): Promise<number[]> {
+    const handle = await this.handleByName(name);
+    return this.expungeUids(handle, uids, true);
+  }
+
+  async expungeUids(handle: MailboxHandle, uids: UidSetInput | undefined, deletedOnly: boolean): Promise<number[]> {
+    this.checkOpen();
+    // Choose the messages and commit in one synchronous step: no flag change can slip in.
+    let committing: Promise<{ expunged: number[] }>;
+    const guids: string[] = [];
+    try {
+      const s = handle.index.state;
+      const t = s.messages;
+      const chosen: number[] = [];
+      const ranges = uids === undefined ? [1, 0xffff_ffff] : parseUidSet(uids, t.lastUid());
+      for (let r = 0; r < ranges.length; r += 2) {
+        for (let i = t.lowerBound(ranges[r]!); i < t.count && t.uids[i]! <= ranges[r + 1]!; i++) {
+          if (deletedOnly && !(t.flags[i]! & SystemFlag.deleted)) continue;
+          chosen.push(t.uids[i]!);
+          guids.push(guidToHex(t.guids.subarray(i * 16, i * 16 + 16)));
+        }
+      }
+      if (chosen.length === 0) return [];
+      committing = handle.index.transaction().expunge(chosen).commit();
+    } catch (error) {
+      throw translateIndexError(error, handle.name);
+    }
+    let result: { expunged: number[] };
+    try {
+      result = await committing;
+    } catch (error) {
+      throw translateIndexError(error, handle.name);
+    }
+    handle.notify();
+    void this.sweep(guids);
+    return result.expunged;
+  }
+
+  /** STORE flags by UID set (add / remove / replace), with optional UNCHANGEDSINCE. */
+  async storeFlags(
+    name: string,
+    uids: UidSetInput,
+    mode: FlagStoreMode,
+    flags: readonly string[],
+    options: { unchangedSince?: number } = {},
+  ): Promise<FlagStoreResult> {
+    const handle = await this.handleByName(name);
+    return this.storeFlagsIn(handle, uids, mode, flags, options);
+  }
+
+  async storeFlagsIn(
+    handle: MailboxHandle,
+    uids: UidSetInput,
+    mode: FlagStoreMode,
+    flags: readonly string[],
+    options: { unchangedSince?: number } = {},
+  ): Promise<FlagStoreResult> {
+    this.checkOpen();
+    try {
+      const result = await handle.index.transaction().store(uids, mode, flags, options).commit();
+      if (result.modified.length > 0) handle.notify();
+      const s = handle.index.state;
+      return {
+        modified: result.modified.map(({ uid, modseq }) => {
+          const i = s.messages.indexOf(uid);
+          const names =
+            i < 0 ? [] : [...systemFlagNames(s.messages.flags[i]!), ...s.keywords.namesOf(s.messages.keywordsAt(i))];
+          return { uid, modseq, flags: names };
+        }),
+        failedUnchangedSince: result.failedUnchangedSince,
+        highestModseq: result.highestModseq,
+      };
+    } catch (error) {
+      throw translateIndexError(error, handle.name);
+    }
+  }
+
+  /** Current records of a UID set (flags as names), read synchronously from the index state. */
+  private recordsOf(handle: MailboxHandle, uids: UidSetInput) {
+    const s = handle.index.state;
+    const t = s.messages;
+    let ranges: number[];
+    try {
+      ranges = parseUidSet(uids, t.lastUid());
+    } catch (error) {
+      throw translateIndexError(error, handle.name);
+    }
+    const out: {
+      uid: number;
+      guid: Uint8Array;
+      size: number;
+      internalDate: number;
+      contentHash: bigint;
+      flags: string[];
+    }[] = [];
+    for (let r = 0; r < ranges.length; r += 2) {
+      for (let i = t.lowerBound(ranges[r]!); i < t.count && t.uids[i]! <= ranges[r + 1]!; i++) {
+        const rec = t.recordAt(i);
+        out.push({
+          uid: rec.uid,
+          guid: rec.guid,
+          size: rec.size,
+          internalDate: rec.internalDate,
+          contentHash: rec.contentHash,
+          flags: [...systemFlagNames(rec.flags), ...s.keywords.namesOf(rec.keywords)],
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The latest durable view of a message, or undefined. */
+  async messageInfo(name: string, uid: number): Promise<MessageInfo | undefined> {
+    const handle = await this.handleByName(name);
+    const view = await handle.index.view();
+    try {
+      return view.get(uid);
+    } finally {
+      view.close();
+    }
+  }
+
+  private async infoOf(handle: MailboxHandle, uid: number): Promise<MessageInfo> {
+    const view = await handle.index.view().catch((e) => Promise.reject(translateIndexError(e, handle.name)));
+    try {
+      const info = view.get(uid);
+      if (!info) throw new MailboxNotFoundError(`mailbox ${handle.name} has no UID ${uid}`);
+      return info;
+    } finally {
+      view.close();
+    }
+  }
+
+  /** The raw message (verified against its hash first; BlobDamagedError otherwise). */
+  async readMessage(name: string, uid: number): Promise<Buffer> {
+    const handle = await this.handleByName(name);
+    return this.readMessageIn(handle, uid);
+  }
+
+  async readMessageIn(handle: MailboxHandle, uid: number, info?: MessageInfo): Promise<Buffer> {
+    const m = info ?? (await this.infoOf(handle, uid));
+    const blob = await this.blobs.read(guidToHex(m.guid), m.contentHash);
+    return blob.message;
+  }
+
+  /** The raw message as a stream (the whole blob is verified before the stream opens). */
+  async openMessage(name: string, uid: number): Promise<Readable> {
+    const handle = await this.handleByName(name);
+    return this.openMessageIn(handle, uid);
+  }
+
+  async openMessageIn(handle: MailboxHandle, uid: number, info?: MessageInfo): Promise<Readable> {
+    const m = info ?? (await this.infoOf(handle, uid));
+    return (await this.blobs.openStream(guidToHex(m.guid), m.contentHash)).stream;
+  }
+
+  /** BODYSTRUCTURE, BODY, ENVELOPE and sizes of a message, from the structure cache. */
+  async structure(name: string, uid: number): Promise<MessageStructure> {
+    const handle = await this.handleByName(name);
+    return this.structureIn(handle, uid);
+  }
+
+  async structureIn(handle: MailboxHandle, uid: number, info?: MessageInfo): Promise<MessageStructure> {
+    const m = info ?? (await this.infoOf(handle, uid));
+    const guid = guidToHex(m.guid);
+    return this.structures.get(guid, async () => (await this.blobs.read(guid, m.contentHash)).message);
+  }
+
+  /** SEARCH over the latest durable state: matching UIDs (ascending) and their highest MODSEQ. */
+  async search(name: string, key: SearchKey): Promise<SearchResult> {
+    const handle = await this.handleByName(name);
+    const view = await handle.index.view().catch((e) => Promise.reject(translateIndexError(e, handle.name)));
+    try {
+      return await this.searchIn(handle, view.uids(), (uid) => view.get(uid), key);
+    } finally {
+      view.close();
+    }
+  }
+
+  async searchIn(
+    handle: MailboxHandle,
+    uids: ArrayLike<number>,
+    get: (uid: number) => MessageInfo | undefined,
+    key: SearchKey,
+  ): Promise<SearchResult> {
+    return searchMessages(uids, get, key, (info) => this.readMessageIn(handle, info.uid, info));
+  }
+
+  // Blob lifetime --------------------------------------------------------------------------
+
+  /**
+   * Delete the blobs among `candidates` that no mailbox refers to. Skipped (the blobs leak
+   * until reclaim) when any mailbox cannot be opened writable: its index might refer to them.
+   */
+  sweep(candidates: readonly string[]): Promise<number> {
+    if (candidates.length === 0) return Promise.resolve(0);
+    return this.sweepMutex.run(async () => {
+      if (this.closed) return 0;
+      const wanted = new Set(candidates.filter((g) => !this.pins.has(g)));
+      if (wanted.size === 0) return 0;
+      const referenced = await this.referencedAmong(wanted);
+      if (!referenced) return 0;
+      let removed = 0;
+      for (const g of wanted) {
+        if (referenced.has(g) || this.pins.has(g)) continue;
+        await this.blobs.remove(g);
+        await this.structures.remove(g);
+        removed++;
+      }
+      return removed;
+    });
+  }
+
+  /**
+   * Which of `wanted` (or every GUID, when undefined) some mailbox refers to, including
+   * commits in flight. Undefined when some mailbox cannot be read in full.
+   */
+  async referencedAmong(wanted: Set<string> | undefined): Promise<Set<string> | undefined> {
+    const out = new Set<string>();
+    for (const entry of this.list.doc.mailboxes) {
+      if (entry.id === null) continue;
+      let handle: MailboxHandle;
+      try {
+        handle = await this.handleById(entry.id);
+      } catch {
+        return undefined;
+      }
+      if (handle.index.readOnly) return undefined;
+      for (const g of guidsOf(handle)) if (!wanted || wanted.has(g)) out.add(g);
+    }
+    return out;
+  }
+
+  /** Every open session (for tests and shutdown). */
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.sweepMutex.run(async () => undefined);
+    this.closed = true;
+    await Promise.allSettled([...this.opening.values()]);
+    for (const s of [...this.sessions]) s.closed("store closed");
+    this.sessions.clear();
+    const handles = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.allSettled(handles.map((h) => h.close("store closed")));
+  }
+}
+
+function newEntry(list: MailboxList, name: string, specialUse: SpecialUse | undefined): MailboxEntry {
+  const entry: MailboxEntry = {
+    name,
+    id: list.allocateId(),
+    uidValidity: list.allocateUidValidity(),
+    createdAt: Date.now(),
+  };
+  if (specialUse) entry.specialUse = specialUse;
+  return entry;
+}
+
+/** GUIDs (hex) of every message in a mailbox's current in-memory state. */
+export function guidsOf(handle: MailboxHandle): string[] {
+  const t = handle.index.state.messages;
+  const out: string[] = [];
+  for (let i = 0; i < t.count; i++) out.push(guidToHex(t.guids.subarray(i * 16, i * 16 + 16)));
+  return out;
+}
