@@ -12,7 +12,6 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A byte string (one char per byte) as text: UTF-8 when valid, otherwise Latin-1. */
 export function bytesToText(raw: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: testing for 8-bit bytes
   if (!/[\x80-\xff]/.test(raw)) return raw;
   try {
     return utf8.decode(Buffer.from(raw, "latin1"));
