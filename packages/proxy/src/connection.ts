@@ -1,0 +1,420 @@
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import type { Socket } from "node:net";
+import { type SecureContext, TLSSocket } from "node:tls";
+import {
+  type Command,
+  CommandParser,
+  type CommandParserEvent,
+  encodeResponseParts,
+  type Limits,
+  partsChunks,
+  type Response,
+  type ResponseCode,
+  type Status,
+} from "@holdfast/imap-codec";
+import type { FlushPermission, Notification, NotificationQueue } from "@holdfast/session";
+import type { AuthThrottle } from "./auth-throttle.js";
+import type { AppendTransaction, Authenticator, Backend, BackendSession, SelectedMailbox } from "./backend.js";
+import { BackendError } from "./backend.js";
+import type { BodyChannel } from "./body-channel.js";
+import { capabilities } from "./capabilities.js";
+import { abortAppend, onAppendEvent } from "./handlers/append.js";
+import { endIdle } from "./handlers/idle.js";
+import type { Logger } from "./logger.js";
+
+export type ConnectionState = "not-authenticated" | "authenticated" | "selected" | "logout";
+
+export interface Timeouts {
+  /** From connect to successful authentication. Default 60 s. */
+  preAuthMs: number;
+  /** Inactivity once authenticated; RFC 9051 §5.4 asks for at least 30 minutes. */
+  idleMs: number;
+  /** A client in IDLE with no traffic at all. Default 31 minutes. */
+  idleCommandMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { preAuthMs: 60_000, idleMs: 30 * 60_000, idleCommandMs: 31 * 60_000 };
+
+export interface FrontEndOptions {
+  backend: Backend;
+  authenticator: Authenticator;
+  /** Enables STARTTLS on plain connections. */
+  tlsContext?: SecureContext;
+  /** Allow LOGIN/AUTHENTICATE without TLS (for localhost development only). */
+  plaintextAuth: boolean;
+  limits?: Partial<Limits>;
+  timeouts: Timeouts;
+  throttle: AuthThrottle;
+  logger: Logger;
+  serverName: string;
+}
+
+/** The state of the selected mailbox that belongs to this connection. */
+export interface SelectedContext {
+  name: string;
+  mailbox: SelectedMailbox;
+  queue: NotificationQueue;
+  readOnly: boolean;
+  unsubscribe: () => void;
+  /** SEARCHRES (RFC 5182): the saved result, as UIDs. */
+  saved?: Uint32Array;
+}
+
+/** The message being streamed into an APPEND, and the command it belongs to. */
+export interface AppendInProgress {
+  tag: string;
+  tx: AppendTransaction | null;
+  failure: BackendError | Error | null;
+  staged: Promise<void>[];
+  body: BodyChannel | null;
+}
+
+const MAX_QUEUED_EVENTS = 32;
+
+/**
+ * One client connection: bytes in through the command parser, commands run one at a time
+ * in arrival order, responses out with back-pressure. Owns the session state (DESIGN): the
+ * selected mailbox's sequence map and notification queue live here, not in a backend.
+ *
+ * Invariants:
+ * - Commands are executed strictly in order; a tagged response is written only after all
+ *   of the command's untagged responses.
+ * - Nothing a client sends can throw out of this class: parse errors become BAD (or BYE
+ *   when the parser cannot resynchronise), backend errors become NO with a response code,
+ *   anything else becomes NO [SERVERBUG] with the session id and is logged.
+ */
+export class ImapConnection {
+  readonly id = randomBytes(6).toString("base64url");
+  state: ConnectionState = "not-authenticated";
+  socket: Socket;
+  parser: CommandParser;
+  session: BackendSession | null = null;
+  selected: SelectedContext | null = null;
+  append: AppendInProgress | null = null;
+  /** ENABLEd extensions (RFC 5161): CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4rev2. */
+  readonly enabled = new Set<string>();
+  /** Tag of the IDLE in progress. */
+  idling: string | null = null;
+  /** The SASL exchange in progress. */
+  sasl: ((data: string, cancelled: boolean) => Promise<void>) | null = null;
+  readonly log: Logger;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  private inbox: CommandParserEvent[] = [];
+  private pumping = false;
+  private paused = false;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly commandHandler: (conn: ImapConnection, command: Command) => Promise<void>;
+
+  constructor(
+    socket: Socket,
+    readonly options: FrontEndOptions,
+    handler: (conn: ImapConnection, command: Command) => Promise<void>,
+    private readonly onClose: (conn: ImapConnection) => void,
+  ) {
+    this.socket = socket;
+    this.commandHandler = handler;
+    this.remoteAddress = socket.remoteAddress ?? "unknown";
+    this.remotePort = socket.remotePort ?? 0;
+    this.log = options.logger.child({ session: this.id, remote: this.remoteAddress });
+    this.parser = this.newParser();
+    this.attach(socket);
+  }
+
+  get secure(): boolean {
+    return this.socket instanceof TLSSocket;
+  }
+
+  private newParser(): CommandParser {
+    return new CommandParser({ limits: this.options.limits, literalPlus: true });
+  }
+
+  private attach(socket: Socket): void {
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (error) => this.log.debug({ err: error.message }, "socket error"));
+    socket.on("close", () => void this.cleanup());
+    socket.on("timeout", () => void this.onTimeout());
+    this.applyTimeout();
+  }
+
+  /** Greeting: `* OK [CAPABILITY ...] <server> ready.` */
+  start(): void {
+    this.send({
+      kind: "untagged",
+      data: {
+        type: "STATUS-RESPONSE",
+        status: "OK",
+        code: { name: "CAPABILITY", capabilities: this.capabilities() },
+        text: `${this.options.serverName} ready.`,
+      },
+    });
+    this.log.info({ tls: this.secure }, "connected");
+  }
+
+  capabilities(): string[] {
+    return capabilities({
+      authenticated: this.state === "authenticated" || this.state === "selected",
+      secure: this.secure,
+      startTls: this.options.tlsContext !== undefined && !this.secure,
+      plaintextAuth: this.options.plaintextAuth,
+      appendLimit: this.session?.appendLimit ?? null,
+    });
+  }
+
+  applyTimeout(): void {
+    const t = this.options.timeouts;
+    const ms = this.idling ? t.idleCommandMs : this.state === "not-authenticated" ? t.preAuthMs : t.idleMs;
+    this.socket.setTimeout(ms);
+  }
+
+  private async onTimeout(): Promise<void> {
+    this.log.info({ state: this.state }, "timed out");
+    await this.bye("Autologout; idle for too long.");
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.inbox.push(...this.parser.push(chunk));
+    if (this.inbox.length > MAX_QUEUED_EVENTS && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    void this.pump();
+  }
+
+  /** Events produced by a parser method (accept/reject literal, resume...) come first. */
+  unshiftEvents(events: CommandParserEvent[]): void {
+    this.inbox.unshift(...events);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.inbox.length > 0 && !this.closed) {
+        const event = this.inbox.shift()!;
+        try {
+          await this.handleEvent(event);
+        } catch (error) {
+          this.log.error({ err: (error as Error).stack }, "unexpected failure handling client input");
+          await this.bye("Internal error.");
+        }
+        if (this.paused && this.inbox.length <= MAX_QUEUED_EVENTS / 2) {
+          this.paused = false;
+          this.socket.resume();
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async handleEvent(event: CommandParserEvent): Promise<void> {
+    switch (event.type) {
+      case "command":
+        await this.runCommand(event.command);
+        return;
+      case "literal-request":
+        await this.onLiteralRequest(event);
+        return;
+      case "append-message":
+      case "literal-chunk":
+      case "literal-end":
+        await onAppendEvent(this, event);
+        return;
+      case "sasl-response":
+        if (this.sasl) await this.sasl(event.data, event.cancelled);
+        return;
+      case "idle-done":
+        await endIdle(this);
+        return;
+      case "error": {
+        const e = event.error;
+        if (this.append && e.tag === this.append.tag) await abortAppend(this);
+        if (!e.recoverable) {
+          await this.bye(e.message);
+          return;
+        }
+        if (e.tag)
+          await this.tagged(e.tag, "BAD", e.message, e.code === "LITERAL_TOO_LARGE" ? { name: "TOOBIG" } : undefined);
+        else this.send({ kind: "untagged", data: { type: "STATUS-RESPONSE", status: "BAD", text: e.message } });
+        return;
+      }
+    }
+  }
+
+  private async onLiteralRequest(event: Extract<CommandParserEvent, { type: "literal-request" }>): Promise<void> {
+    if (event.purpose === "message") {
+      const tag = event.tag ?? "*";
+      const authenticated = this.state === "authenticated" || this.state === "selected";
+      const limit = this.session?.appendLimit ?? null;
+      let refusal: [Status, string, ResponseCode | undefined] | null = null;
+      if (!authenticated) refusal = ["BAD", "APPEND is not valid in this state.", undefined];
+      else if (limit !== null && event.size > limit) {
+        refusal = ["NO", `Message of ${event.size} bytes exceeds the limit of ${limit}.`, { name: "TOOBIG" }];
+      }
+      if (refusal) {
+        if (this.append?.tag === tag) await abortAppend(this);
+        this.unshiftEvents(this.parser.rejectLiteral());
+        await this.tagged(tag, refusal[0], refusal[1], refusal[2]);
+        return;
+      }
+    }
+    this.send({ kind: "continuation", text: "Ready for literal data" });
+    this.unshiftEvents(this.parser.acceptLiteral());
+  }
+
+  private async runCommand(command: Command): Promise<void> {
+    try {
+      await this.commandHandler(this, command);
+    } catch (error) {
+      await this.failCommand(command.tag, error);
+    }
+    this.applyTimeout();
+  }
+
+  /** Turn a failure inside a command into its tagged answer. */
+  async failCommand(tag: string, error: unknown): Promise<void> {
+    if (error instanceof BackendError) {
+      await this.tagged(tag, "NO", error.message, { name: error.code });
+      return;
+    }
+    this.log.error({ err: (error as Error)?.stack ?? String(error) }, "command failed");
+    await this.tagged(tag, "NO", `Internal error, session ${this.id}.`, { name: "SERVERBUG" });
+  }
+
+  /** Queue a response for writing (in order; literal sources streamed with back-pressure). */
+  send(response: Response): Promise<void> {
+    const utf8 = this.enabled.has("UTF8=ACCEPT") || this.enabled.has("IMAP4rev2");
+    const parts = encodeResponseParts(response, { utf8 });
+    this.writing = this.writing.then(async () => {
+      if (this.closed || this.socket.destroyed) return;
+      for await (const chunk of partsChunks(parts)) {
+        if (this.socket.destroyed) return;
+        if (!this.socket.write(chunk)) await Promise.race([once(this.socket, "drain"), once(this.socket, "close")]);
+      }
+    });
+    this.writing = this.writing.catch((error) => {
+      this.log.warn({ err: (error as Error).message }, "write failed; closing");
+      this.socket.destroy();
+    });
+    return this.writing;
+  }
+
+  untagged(status: "OK" | "NO" | "BAD", text: string, code?: ResponseCode): Promise<void> {
+    return this.send({ kind: "untagged", data: { type: "STATUS-RESPONSE", status, text, ...(code ? { code } : {}) } });
+  }
+
+  /**
+   * The tagged completion of a command. Notifications the client may receive at this point
+   * (given the command) go out first.
+   */
+  async tagged(
+    tag: string,
+    status: Status,
+    text: string,
+    code?: ResponseCode,
+    permission?: FlushPermission,
+  ): Promise<void> {
+    if (permission) await this.flushNotifications(permission);
+    await this.send({ kind: "tagged", tag, status, text, ...(code ? { code } : {}) });
+  }
+
+  /** Send what the selected mailbox's queue may let out now. */
+  async flushNotifications(permission: FlushPermission): Promise<void> {
+    const sel = this.selected;
+    if (!sel) return;
+    if (sel.queue.inconsistency) {
+      this.log.error({ reason: sel.queue.inconsistency }, "mailbox state cannot be shown honestly");
+      await this.bye("Mailbox state changed in a way this session cannot follow; please reconnect.");
+      return;
+    }
+    for (const n of sel.queue.flush(permission)) await this.send(this.notificationResponse(n));
+  }
+
+  notificationResponse(n: Notification): Response {
+    switch (n.type) {
+      case "expunge":
+        return { kind: "untagged", data: { type: "EXPUNGE", seq: n.seq } };
+      case "vanished":
+        return {
+          kind: "untagged",
+          data: { type: "VANISHED", earlier: false, uids: n.uids.map((r) => ({ start: r.lo, end: r.hi })) },
+        };
+      case "exists":
+        return { kind: "untagged", data: { type: "EXISTS", count: n.count } };
+      case "fetch": {
+        const items: Extract<Response, { kind: "untagged" }>["data"] & { type: "FETCH" } = {
+          type: "FETCH",
+          seq: n.seq,
+          items: [
+            { name: "UID", value: n.uid },
+            { name: "FLAGS", value: [...n.flags] },
+          ],
+        };
+        if (n.modseq !== undefined && this.condstore) items.items.push({ name: "MODSEQ", value: n.modseq });
+        return { kind: "untagged", data: items };
+      }
+    }
+  }
+
+  /** CONDSTORE is active: enabled, or a CONDSTORE-using command was seen (RFC 7162 §3.1). */
+  get condstore(): boolean {
+    return this.enabled.has("CONDSTORE") || this.enabled.has("QRESYNC");
+  }
+
+  /** A change from the backend's feed for the selected mailbox. */
+  onBackendChange(sel: SelectedContext, change: Parameters<NotificationQueue["apply"]>[0]): void {
+    if (this.selected !== sel) return;
+    sel.queue.apply(change);
+    if (this.idling) void this.flushNotifications({ expunge: true });
+  }
+
+  /** `* BYE` and close. */
+  async bye(text: string): Promise<void> {
+    if (this.closed) return;
+    this.state = "logout";
+    await this.send({ kind: "untagged", data: { type: "STATUS-RESPONSE", status: "BYE", text } });
+    await this.writing;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  /** Replace the socket after STARTTLS: a fresh parser, so nothing sent in plaintext carries over. */
+  upgrade(socket: TLSSocket): void {
+    this.socket.removeAllListeners("data");
+    this.socket.removeAllListeners("timeout");
+    this.socket.removeAllListeners("close");
+    this.inbox = [];
+    this.parser = this.newParser();
+    this.socket = socket;
+    this.attach(socket);
+  }
+
+  /** Leave the selected state (CLOSE, UNSELECT, SELECT of another mailbox, logout). */
+  async deselect(): Promise<void> {
+    const sel = this.selected;
+    if (!sel) return;
+    this.selected = null;
+    sel.unsubscribe();
+    if (this.state === "selected") this.state = "authenticated";
+    await sel.mailbox.close();
+  }
+
+  private async cleanup(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.state = "logout";
+    try {
+      if (this.append) await abortAppend(this);
+      await this.deselect();
+      await this.session?.close();
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, "cleanup failed");
+    }
+    this.log.info({}, "disconnected");
+    this.onClose(this);
+  }
+}

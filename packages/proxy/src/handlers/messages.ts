@@ -1,0 +1,286 @@
+import type { Command, FetchAttribute, SearchKey, SequenceSet } from "@holdfast/imap-codec";
+import { flushPermissionFor } from "@holdfast/session";
+import type { ImapConnection, SelectedContext } from "../connection.js";
+import { nameFromWire } from "./names.js";
+
+/*
+ * Selected-state message commands: FETCH, STORE, SEARCH, COPY, MOVE (and their UID forms).
+ * Sequence numbers are turned into UIDs here, with the session's map; the backend sees UIDs
+ * only. Untagged notifications go out only as flushPermissionFor() allows (no EXPUNGE during
+ * FETCH, STORE or SEARCH by sequence number).
+ */
+
+/** Resolve the command's set to UIDs; answers BAD (and returns null) when it is invalid. */
+async function targetUids(
+  conn: ImapConnection,
+  tag: string,
+  set: SequenceSet,
+  uid: boolean,
+): Promise<Uint32Array | null> {
+  const sel = conn.selected!;
+  if (uid) return sel.queue.map.resolveUidSet(set, { saved: sel.saved });
+  const resolved = sel.queue.map.resolveSequenceSet(set, { saved: sel.saved });
+  if (!resolved.ok) {
+    await conn.tagged(tag, "BAD", `Invalid message sequence set: ${resolved.error}.`);
+    return null;
+  }
+  const out = new Uint32Array(resolved.seqs.length);
+  for (let i = 0; i < out.length; i++) out[i] = sel.queue.map.uidAt(resolved.seqs[i]!)!;
+  return out;
+}
+
+function uidSet(uids: readonly number[]): SequenceSet {
+  const sorted = [...uids].sort((a, b) => a - b);
+  const out: { start: number; end: number }[] = [];
+  for (const uid of sorted) {
+    const last = out[out.length - 1];
+    if (last && uid === last.end + 1) last.end = uid;
+    else if (!last || uid > last.end) out.push({ start: uid, end: uid });
+  }
+  return out;
+}
+
+const MACROS: Record<string, FetchAttribute[]> = {
+  FAST: [{ type: "FLAGS" }, { type: "INTERNALDATE" }, { type: "RFC822.SIZE" }],
+  ALL: [{ type: "FLAGS" }, { type: "INTERNALDATE" }, { type: "RFC822.SIZE" }, { type: "ENVELOPE" }],
+  FULL: [{ type: "FLAGS" }, { type: "INTERNALDATE" }, { type: "RFC822.SIZE" }, { type: "ENVELOPE" }, { type: "BODY" }],
+};
+
+function marksSeen(items: FetchAttribute[]): boolean {
+  return items.some(
+    (i) =>
+      ((i.type === "BODY[]" || i.type === "BINARY[]") && !i.peek) || i.type === "RFC822" || i.type === "RFC822.TEXT",
+  );
+}
+
+export async function fetch(conn: ImapConnection, command: Extract<Command, { name: "FETCH" }>): Promise<void> {
+  const sel = conn.selected!;
+  const permission = flushPermissionFor("FETCH", command.uid);
+  const uids = await targetUids(conn, command.tag, command.set, command.uid);
+  if (!uids) return;
+  const items = [...(command.macro ? MACROS[command.macro]! : []), ...command.items];
+  if (command.uid && !items.some((i) => i.type === "UID")) items.unshift({ type: "UID" });
+  if (command.changedSince !== undefined) {
+    conn.enabled.add("CONDSTORE");
+    if (!items.some((i) => i.type === "MODSEQ")) items.push({ type: "MODSEQ" });
+  }
+  if (items.some((i) => i.type === "MODSEQ")) conn.enabled.add("CONDSTORE");
+  if (command.vanished) {
+    if (!command.uid || command.changedSince === undefined || !conn.enabled.has("QRESYNC")) {
+      await conn.tagged(command.tag, "BAD", "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC.");
+      return;
+    }
+    const gone = await sel.mailbox.vanishedSince(command.changedSince);
+    const requested = sel.queue.map.resolveUidSet(command.set);
+    const lo = requested[0] ?? 0;
+    const hi = requested[requested.length - 1] ?? 0;
+    const vanished = gone.uids.filter((u) => u >= lo && u <= hi);
+    if (vanished.length)
+      await conn.send({ kind: "untagged", data: { type: "VANISHED", earlier: true, uids: uidSet(vanished) } });
+  }
+  const markSeen = marksSeen(items) && !sel.readOnly;
+  const seen = new Set<number>();
+  for await (const message of sel.mailbox.fetch(uids, items, { markSeen, changedSince: command.changedSince })) {
+    const seq = sel.queue.map.seqOf(message.uid);
+    if (seq === undefined) continue;
+    seen.add(message.uid);
+    await conn.send({ kind: "untagged", data: { type: "FETCH", seq, items: message.items } });
+  }
+  if (markSeen) await sel.mailbox.poll();
+  const missing = uids.some((u) => !seen.has(u) && sel.queue.isExpungePending(u));
+  if (missing && command.changedSince === undefined) {
+    await conn.tagged(
+      command.tag,
+      "NO",
+      "Some of the requested messages no longer exist.",
+      { name: "EXPUNGEISSUED" },
+      permission,
+    );
+    return;
+  }
+  await conn.tagged(command.tag, "OK", `${command.uid ? "UID " : ""}FETCH completed.`, undefined, permission);
+}
+
+export async function store(conn: ImapConnection, command: Extract<Command, { name: "STORE" }>): Promise<void> {
+  const sel = conn.selected!;
+  const permission = flushPermissionFor("STORE", command.uid);
+  if (sel.readOnly) {
+    await conn.tagged(command.tag, "NO", "Mailbox is read-only.", { name: "READ-ONLY" }, permission);
+    return;
+  }
+  const uids = await targetUids(conn, command.tag, command.set, command.uid);
+  if (!uids) return;
+  if (command.unchangedSince !== undefined) conn.enabled.add("CONDSTORE");
+  const { updated, modified } = await sel.mailbox.store(uids, command.action, {
+    unchangedSince: command.unchangedSince,
+  });
+  const map = sel.queue.map;
+  for (const m of updated) {
+    const seq = map.seqOf(m.uid);
+    if (seq === undefined) continue;
+    // The client learns the new flags now; the change feed's copy of this change is then
+    // recognised as known and not sent twice.
+    map.setAttributes(m.uid, sel.queue.flagSets.intern(m.flags), m.modseq ?? map.attributes(m.uid)!.modseq);
+    if (command.action.silent && !conn.condstore) continue;
+    const items: Parameters<typeof conn.send>[0] & { kind: "untagged" } = {
+      kind: "untagged",
+      data: { type: "FETCH", seq, items: [] },
+    };
+    const list = (items.data as { items: unknown[] }).items as Extract<typeof items.data, { type: "FETCH" }>["items"];
+    if (command.uid || conn.enabled.has("QRESYNC")) list.push({ name: "UID", value: m.uid });
+    if (!command.action.silent) list.push({ name: "FLAGS", value: [...m.flags] });
+    if (conn.condstore && m.modseq !== undefined) list.push({ name: "MODSEQ", value: m.modseq });
+    if (list.length > 0) await conn.send(items);
+  }
+  if (modified.length > 0) {
+    const set = command.uid ? modified : modified.map((u) => map.seqOf(u)).filter((s): s is number => s !== undefined);
+    await conn.tagged(
+      command.tag,
+      "OK",
+      "Conditional STORE failed for some messages.",
+      { name: "MODIFIED", set: uidSet(set) },
+      permission,
+    );
+    return;
+  }
+  await conn.tagged(command.tag, "OK", `${command.uid ? "UID " : ""}STORE completed.`, undefined, permission);
+}
+
+/** Rewrite sequence-number keys (and `$`) as UID keys, so the backend sees UIDs only. */
+function toUidKeys(sel: SelectedContext, keys: SearchKey[]): SearchKey[] | string {
+  const convert = (key: SearchKey): SearchKey | string => {
+    switch (key.type) {
+      case "SEQ": {
+        if (key.set === "$") return { type: "UID", set: uidSet([...(sel.saved ?? [])]) };
+        const r = sel.queue.map.resolveSequenceSet(key.set);
+        // An empty mailbox or a number past the end selects nothing rather than failing SEARCH.
+        if (!r.ok) return { type: "UID", set: [] };
+        return { type: "UID", set: uidSet(Array.from(r.seqs, (s) => sel.queue.map.uidAt(s)!)) };
+      }
+      case "UID":
+        return key.set === "$" ? { type: "UID", set: uidSet([...(sel.saved ?? [])]) } : key;
+      case "NOT": {
+        const inner = convert(key.key);
+        return typeof inner === "string" ? inner : { type: "NOT", key: inner };
+      }
+      case "OR": {
+        const left = convert(key.left);
+        const right = convert(key.right);
+        if (typeof left === "string") return left;
+        if (typeof right === "string") return right;
+        return { type: "OR", left, right };
+      }
+      case "AND": {
+        const inner = toUidKeys(sel, key.keys);
+        return typeof inner === "string" ? inner : { type: "AND", keys: inner };
+      }
+      default:
+        return key;
+    }
+  };
+  const out: SearchKey[] = [];
+  for (const key of keys) {
+    const c = convert(key);
+    if (typeof c === "string") return c;
+    out.push(c);
+  }
+  return out;
+}
+
+function usesModseq(keys: SearchKey[]): boolean {
+  return keys.some(
+    (k) =>
+      k.type === "MODSEQ" ||
+      (k.type === "NOT" && usesModseq([k.key])) ||
+      (k.type === "OR" && usesModseq([k.left, k.right])) ||
+      (k.type === "AND" && usesModseq(k.keys)),
+  );
+}
+
+export async function search(conn: ImapConnection, command: Extract<Command, { name: "SEARCH" }>): Promise<void> {
+  const sel = conn.selected!;
+  const permission = flushPermissionFor("SEARCH", command.uid);
+  const charset = command.charset?.toUpperCase();
+  if (charset !== undefined && charset !== "UTF-8" && charset !== "US-ASCII") {
+    await conn.tagged(
+      command.tag,
+      "NO",
+      `Unsupported charset ${command.charset}.`,
+      { name: "BADCHARSET", charsets: ["UTF-8", "US-ASCII"] },
+      permission,
+    );
+    return;
+  }
+  const keys = toUidKeys(sel, command.criteria);
+  if (typeof keys === "string") {
+    await conn.tagged(command.tag, "BAD", keys, undefined, permission);
+    return;
+  }
+  const modseqSearch = usesModseq(command.criteria);
+  if (modseqSearch) conn.enabled.add("CONDSTORE");
+  const result = await sel.mailbox.search(keys, { charset });
+  const map = sel.queue.map;
+  const uids = result.uids.filter((u) => map.has(u));
+  const numbers = command.uid ? uids : uids.map((u) => map.seqOf(u)!);
+  const modseq = modseqSearch && uids.length > 0 ? result.highestModseq : undefined;
+  const options = command.returnOptions;
+  if (options === undefined) {
+    await conn.send({
+      kind: "untagged",
+      data: { type: "SEARCH", numbers, ...(modseq !== undefined ? { modseq } : {}) },
+    });
+  } else {
+    const wanted = new Set(options.length === 0 ? ["ALL"] : options);
+    if (wanted.has("SAVE")) sel.saved = Uint32Array.from(uids);
+    const onlySave = wanted.size === 1 && wanted.has("SAVE");
+    if (!onlySave) {
+      const data: Record<string, unknown> = { type: "ESEARCH", tag: command.tag, uid: command.uid };
+      if (numbers.length > 0) {
+        if (wanted.has("MIN")) data.min = Math.min(...numbers);
+        if (wanted.has("MAX")) data.max = Math.max(...numbers);
+        if (wanted.has("ALL")) data.all = uidSet(numbers);
+      }
+      if (wanted.has("COUNT")) data.count = numbers.length;
+      if (modseq !== undefined) data.modseq = modseq;
+      await conn.send({ kind: "untagged", data: data as never });
+    }
+  }
+  await conn.tagged(command.tag, "OK", `${command.uid ? "UID " : ""}SEARCH completed.`, undefined, permission);
+}
+
+export async function copyOrMove(
+  conn: ImapConnection,
+  command: Extract<Command, { name: "COPY" | "MOVE" }>,
+): Promise<void> {
+  const sel = conn.selected!;
+  const permission = flushPermissionFor(command.name, command.uid);
+  const uids = await targetUids(conn, command.tag, command.set, command.uid);
+  if (!uids) return;
+  const target = await nameFromWire(conn, command.tag, command.mailbox);
+  if (target === null) return;
+  if (command.name === "MOVE" && sel.readOnly) {
+    await conn.tagged(command.tag, "NO", "Mailbox is read-only.", { name: "READ-ONLY" }, permission);
+    return;
+  }
+  if (uids.length === 0) {
+    await conn.tagged(command.tag, "OK", `No messages to ${command.name}.`, undefined, permission);
+    return;
+  }
+  const result = await (command.name === "COPY" ? sel.mailbox.copy(uids, target) : sel.mailbox.move(uids, target));
+  const code = {
+    name: "COPYUID" as const,
+    uidValidity: result.uidValidity,
+    sourceUids: uidSet(result.source),
+    destinationUids: uidSet(result.destination),
+  };
+  if (command.name === "COPY") {
+    await conn.tagged(command.tag, "OK", "COPY completed.", code, permission);
+    return;
+  }
+  // RFC 6851 §4.3: COPYUID in an untagged OK, then the EXPUNGEs of the moved messages, which
+  // are the command's result and so go out now whatever the set was given in.
+  await conn.untagged("OK", "Moved UIDs.", code);
+  sel.queue.apply({ kind: "expunge", uids: result.source });
+  await conn.flushNotifications({ expunge: true });
+  await conn.tagged(command.tag, "OK", "MOVE completed.", undefined, permission);
+}

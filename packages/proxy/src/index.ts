@@ -1,0 +1,19 @@
+export { AuthThrottle, type AuthThrottleOptions } from "./auth-throttle.js";
+export {
+  type AppendInput,
+  type AppendTransaction,
+  type AuthContext,
+  type Authenticator,
+  type Backend,
+  BackendError,
+  type BackendSession,
+  type ListedMailbox,
+  type ListOptions,
+  type SelectedMailbox,
+  type SelectedState,
+} from "./backend.js";
+export { type CapabilityContext, capabilities } from "./capabilities.js";
+export { DEFAULT_TIMEOUTS, type Timeouts } from "./connection.js";
+export { formatImapDate, parseImapDate } from "./imap-date.js";
+export { type Logger, silentLogger } from "./logger.js";
+export { ImapServer, type ImapServerOptions, type ListenOptions } from "./server.js";

@@ -1,0 +1,119 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type SecureContext } from "node:tls";
+import type { Limits } from "@holdfast/imap-codec";
+import { AuthThrottle, type AuthThrottleOptions } from "./auth-throttle.js";
+import type { Authenticator, Backend } from "./backend.js";
+import { DEFAULT_TIMEOUTS, type FrontEndOptions, ImapConnection, type Timeouts } from "./connection.js";
+import { dispatch } from "./handlers/dispatch.js";
+import { type Logger, silentLogger } from "./logger.js";
+
+export interface ImapServerOptions {
+  backend: Backend;
+  authenticator: Authenticator;
+  /** TLS for implicit-TLS listeners and STARTTLS. */
+  tlsContext?: SecureContext;
+  /** Allow LOGIN/AUTHENTICATE over plain TCP. Only for localhost development. */
+  plaintextAuth?: boolean;
+  /** Most connections at once; more are greeted with `* BYE` and closed. Default 10,000. */
+  maxConnections?: number;
+  /** Most connections from one address. Default 100. */
+  maxConnectionsPerAddress?: number;
+  limits?: Partial<Limits>;
+  timeouts?: Partial<Timeouts>;
+  throttle?: AuthThrottleOptions;
+  logger?: Logger;
+  serverName?: string;
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Implicit TLS (port 993 style). Needs `tlsContext`. */
+  tls?: boolean;
+}
+
+/**
+ * The IMAP front end: listeners (plain with STARTTLS, implicit TLS), connection limits, and
+ * a clean shutdown that tells every client `* BYE` before closing.
+ */
+export class ImapServer {
+  private readonly options: FrontEndOptions;
+  private readonly maxConnections: number;
+  private readonly maxPerAddress: number;
+  private readonly servers: Server[] = [];
+  readonly connections = new Set<ImapConnection>();
+  private readonly perAddress = new Map<string, number>();
+  private stopping = false;
+
+  constructor(options: ImapServerOptions) {
+    this.options = {
+      backend: options.backend,
+      authenticator: options.authenticator,
+      tlsContext: options.tlsContext,
+      plaintextAuth: options.plaintextAuth ?? false,
+      limits: options.limits,
+      timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+      throttle: new AuthThrottle(options.throttle),
+      logger: options.logger ?? silentLogger,
+      serverName: options.serverName ?? "Holdfast",
+    };
+    this.maxConnections = options.maxConnections ?? 10_000;
+    this.maxPerAddress = options.maxConnectionsPerAddress ?? 100;
+  }
+
+  /** Start a listener; resolves with the bound port (useful with port 0). */
+  async listen(listen: ListenOptions): Promise<number> {
+    if (listen.tls && !this.options.tlsContext) throw new Error("an implicit-TLS listener needs a tlsContext");
+    const onSocket = (socket: Socket) => this.accept(socket);
+    const server = listen.tls
+      ? createTlsServer({ secureContext: this.options.tlsContext! }, onSocket)
+      : createServer(onSocket);
+    server.on("error", (error) => this.options.logger.error({ err: error.message }, "listener error"));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(listen.port, listen.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    this.servers.push(server);
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : listen.port;
+  }
+
+  private accept(socket: Socket): void {
+    const address = socket.remoteAddress ?? "unknown";
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (this.stopping || this.connections.size >= this.maxConnections || fromAddress >= this.maxPerAddress) {
+      socket.end("* BYE Too many connections, try again later.\r\n");
+      socket.on("error", () => {});
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    socket.setNoDelay(true);
+    this.perAddress.set(address, fromAddress + 1);
+    const conn = new ImapConnection(socket, this.options, dispatch, (closed) => {
+      this.connections.delete(closed);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, left);
+    });
+    this.connections.add(conn);
+    conn.start();
+  }
+
+  /** Stop listening, say `* BYE` to every client, and wait (bounded) for them to go. */
+  async close(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    // net.Server.close() calls back only once every connection is gone: stop accepting
+    // first, then say goodbye, then wait for both.
+    const listenersClosed = Promise.all(
+      this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    );
+    await Promise.all([...this.connections].map((c) => c.bye("Server shutting down.")));
+    const deadline = Date.now() + graceMs;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.connections) c.socket.destroy();
+    await listenersClosed;
+  }
+}
