@@ -29,6 +29,8 @@ function errorEvent(e: ParseError): Normalized {
 /** Policy for the pauses of the command parser. Default: accept every literal, enter IDLE/SASL. */
 export interface DrivePolicy {
   acceptLiteral?: (ev: Extract<CommandParserEvent, { type: "literal-request" }>) => boolean;
+  /** After AUTHENTICATE: expect a SASL response line? Default: only without an initial response. */
+  saslAfterAuthenticate?: (initialResponse: string | undefined) => boolean;
   /** After a sasl-response: true = expect another response line, false = resume commands. */
   moreSasl?: (data: string) => boolean;
 }
@@ -74,7 +76,9 @@ export function driveCommands(
           out.push({ type: "command", command: ev.command });
           if (ev.command.name === "IDLE") handle(p.expectIdleDone());
           else if (ev.command.name === "AUTHENTICATE") {
-            handle(ev.command.initialResponse === undefined ? p.expectSaslResponse() : p.resume());
+            const sasl =
+              policy.saslAfterAuthenticate?.(ev.command.initialResponse) ?? ev.command.initialResponse === undefined;
+            handle(sasl ? p.expectSaslResponse() : p.resume());
           }
           break;
         case "sasl-response":

@@ -15,7 +15,7 @@ import {
   type SearchKey,
   type SequenceSet,
 } from "../src/index.js";
-import { allWays, driveResponses, type Normalized } from "./helpers.js";
+import { allWays, driveCommands, driveResponses, type Normalized } from "./helpers.js";
 
 /** Sends encoded parts to a parser as a client would: waiting at each continuation point. */
 function clientToServer(
@@ -187,6 +187,14 @@ describe("encode → parse round trips (commands)", () => {
       const parsed = events.filter((e) => e.type === "command");
       expect(events.filter((e) => e.type === "error")).toEqual([]);
       expect(parsed).toEqual([{ type: "command", command: cmd }]);
+      // the same bytes fed whole, byte by byte and in random chunks (literal requests accepted)
+      const wire = Buffer.concat(encodeCommandParts(cmd, opts).filter((p): p is Buffer => Buffer.isBuffer(p)));
+      const events3 = allWays(
+        wire,
+        (chunks) => driveCommands(Buffer.alloc(0), chunks, { literalPlus: opts.literalPlus ?? false }),
+        (a, b, how) => expect(a, how).toEqual(b),
+      );
+      expect(events3.filter((e) => e.type === "command")).toEqual([{ type: "command", command: cmd }]);
     }
   });
 
