@@ -81,8 +81,9 @@ const EMPTY = Buffer.alloc(0);
  *
  * Pauses (input is held, nothing is parsed) happen at three points, each ended by a method:
  * - after a `literal-request`: `acceptLiteral()` or `rejectLiteral()`;
- * - after an IDLE or AUTHENTICATE command, and after each `sasl-response`: `expectIdleDone()`,
- *   `expectSaslResponse()` or `resume()` (command refused, or authentication finished).
+ * - after an IDLE, AUTHENTICATE or STARTTLS command, and after each `sasl-response`:
+ *   `expectIdleDone()`, `expectSaslResponse()` or `resume()` (command refused, authentication
+ *   finished, TLS established — then call `discardHeldInput()` first).
  *
  * Resynchronisation policy: a grammar error in a complete command is recoverable (BAD, go on).
  * A command refused while it is still arriving (too large, bad APPEND arguments before a
@@ -165,7 +166,17 @@ export class CommandParser {
     return this.run();
   }
 
-  /** After IDLE/AUTHENTICATE was refused or finished: parse commands again. */
+  /**
+   * After STARTTLS succeeded, before `resume()`: drops the input received so far. Bytes the client
+   * sent in plaintext behind STARTTLS must not be executed inside the TLS session
+   * (command injection, CVE-2011-0411 class).
+   */
+  discardHeldInput(): void {
+    if (this.mode !== "hold") throw new Error(`parser is not holding input (mode ${this.mode})`);
+    this.framer.clear();
+  }
+
+  /** After IDLE/AUTHENTICATE/STARTTLS was refused or finished: parse commands again. */
   resume(): CommandParserEvent[] {
     this.leaveHold("command");
     return this.run();
@@ -310,6 +321,8 @@ export class CommandParser {
   private classify():
     | { purpose: "message" | "inline"; append?: { mailbox: string; meta: Omit<AppendMessage, "size" | "binary"> } }
     | SyntaxFail {
+    if (peekTag(this.parts[0] as Buffer) === undefined) return new SyntaxFail("missing or invalid tag");
+    if (this.commandName() !== "APPEND") return { purpose: "inline" };
     const probe: LiteralPart = { kind: "literal", data: EMPTY, size: 0, binary: false, id: PLACEHOLDER_ID };
     const r = new Reader([...this.parts, probe, EMPTY], this.limits);
     try {
@@ -429,7 +442,9 @@ export class CommandParser {
     try {
       const command = parseCommand(parts, this.limits);
       this.out.push({ type: "command", command });
-      if (command.name === "IDLE" || command.name === "AUTHENTICATE") this.mode = "hold";
+      // pause where the next bytes mean something else than a command (or, after STARTTLS,
+      // must not be trusted: plaintext sent before the handshake is an injection attempt)
+      if (command.name === "IDLE" || command.name === "AUTHENTICATE" || command.name === "STARTTLS") this.mode = "hold";
     } catch (e) {
       if (!(e instanceof SyntaxFail)) throw e;
       this.emitError(e.code, e.message, peekTag(parts[0] as Buffer));

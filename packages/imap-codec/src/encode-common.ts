@@ -120,7 +120,7 @@ export function respText(w: WireBuilder, code: ResponseCode | undefined, text: s
   } else if (text.startsWith("[")) {
     throw new EncodeError('response text starting with "[" would read as a response code');
   }
-  return w.raw(text.length > 0 ? text : code === undefined ? "" : "");
+  return w.raw(text);
 }
 
 /** mailbox: astring, with INBOX unquoted. */

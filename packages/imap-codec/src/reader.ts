@@ -1,7 +1,7 @@
 import { ASTRING_CHAR, ATOM_CHAR, isDigit, LIST_CHAR, QUOTED_CHAR, SEQ_CHAR } from "./char-classes.js";
 import type { Limits } from "./limits.js";
 import { parseSequenceSet } from "./sequence-set.js";
-import type { SequenceSet } from "./types/common.js";
+import type { ImapValue, SequenceSet } from "./types/common.js";
 
 /**
  * A literal inside a command or response being assembled. `data` is null when the bytes were
@@ -387,7 +387,7 @@ export class Reader {
   }
 
   /** A generic value: NIL, number, string, atom or nested list (BODYSTRUCTURE, extension data). */
-  value(): import("./types/common.js").ImapValue {
+  value(): ImapValue {
     const c = this.peek();
     if (c === 0x28) return this.list(() => this.value(), "value list");
     if (c === 0x22 || this.atLiteral()) {

@@ -36,6 +36,7 @@ const COMMANDS = [
   'a7 LIST (SUBSCRIBED) "" ("INBOX" "%") RETURN (CHILDREN STATUS (MESSAGES SIZE))\r\n',
   "a8 IDLE\r\nDONE\r\n",
   "a9 AUTHENTICATE PLAIN\r\ndGVzdAB0ZXN0AHRlc3Q=\r\n",
+  "c1 STARTTLS\r\nc2 NOOP\r\n",
   'b1 ID ("name" "x" "version" NIL)\r\n',
   "b2 UID SORT (REVERSE DATE SUBJECT) UTF-8 ALL\r\nb3 THREAD REFERENCES UTF-8 TEXT {3}\r\nabc\r\n",
   'b4 CREATE "a b" (USE (\\Drafts))\r\nb5 RENAME a b\r\nb6 STATUS x (UIDNEXT HIGHESTMODSEQ)\r\n',
@@ -117,7 +118,10 @@ function fuzzCommands(input: Buffer, r: () => number): void {
       if (ev.type === "literal-request") handle(r() < 0.7 ? p.acceptLiteral() : p.rejectLiteral(), depth + 1);
       else if (ev.type === "command" && ev.command.name === "IDLE")
         handle(r() < 0.8 ? p.expectIdleDone() : p.resume(), depth + 1);
-      else if (ev.type === "command" && ev.command.name === "AUTHENTICATE")
+      else if (ev.type === "command" && ev.command.name === "STARTTLS") {
+        if (r() < 0.5) p.discardHeldInput();
+        handle(p.resume(), depth + 1);
+      } else if (ev.type === "command" && ev.command.name === "AUTHENTICATE")
         handle(r() < 0.8 ? p.expectSaslResponse() : p.resume(), depth + 1);
       else if (ev.type === "sasl-response") handle(r() < 0.3 ? p.expectSaslResponse() : p.resume(), depth + 1);
       else if (ev.type === "error") expect(ev.error.code).toMatch(/^[A-Z_]+$/);

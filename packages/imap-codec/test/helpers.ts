@@ -75,6 +75,7 @@ export function driveCommands(
         case "command":
           out.push({ type: "command", command: ev.command });
           if (ev.command.name === "IDLE") handle(p.expectIdleDone());
+          else if (ev.command.name === "STARTTLS") handle(p.resume());
           else if (ev.command.name === "AUTHENTICATE") {
             const sasl =
               policy.saslAfterAuthenticate?.(ev.command.initialResponse) ?? ev.command.initialResponse === undefined;

@@ -205,3 +205,21 @@ describe("edge cases", () => {
     expect(() => p.resume()).toThrow(/not waiting/);
   });
 });
+
+describe("STARTTLS", () => {
+  test("input behind STARTTLS is held and can be discarded (no plaintext command injection)", () => {
+    const p = new CommandParser();
+    const events = p.push(Buffer.from("a1 STARTTLS\r\na2 LOGIN evil injected\r\n"));
+    expect(events).toEqual([{ type: "command", command: { tag: "a1", name: "STARTTLS" } }]);
+    p.discardHeldInput();
+    expect(p.resume()).toEqual([]);
+    expect(p.push(Buffer.from("a3 NOOP\r\n"))).toEqual([{ type: "command", command: { tag: "a3", name: "NOOP" } }]);
+    expect(() => p.discardHeldInput()).toThrow(/not holding/);
+  });
+
+  test("a refused STARTTLS keeps the input", () => {
+    const p = new CommandParser();
+    p.push(Buffer.from("a1 STARTTLS\r\na2 NOOP\r\n"));
+    expect(p.resume()).toEqual([{ type: "command", command: { tag: "a2", name: "NOOP" } }]);
+  });
+});
