@@ -7,13 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import PostalMime from "postal-mime";
-import {
-  extractSection,
-  fetchBodystructure,
-  fetchEnvelope,
-  parseMessage,
-  searchText,
-} from "../dist/index.js";
+import { extractSection, fetchBodystructure, fetchEnvelope, parseMessage, searchText } from "../dist/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusDir = join(here, "..", "test", "fixtures", "corpus");
@@ -65,28 +59,46 @@ function rawScan(buf) {
 }
 
 const CANDIDATES = [
-  ["holdfast parse + BODYSTRUCTURE", async (msgs) => {
-    for (const b of msgs) fetchBodystructure(parseMessage(b));
-  }],
-  ["holdfast parse + BODYSTRUCTURE + ENVELOPE", async (msgs) => {
-    for (const b of msgs) {
-      const m = parseMessage(b);
-      fetchBodystructure(m);
-      fetchEnvelope(m);
-    }
-  }],
-  ["holdfast parse + BODY[1] (views)", async (msgs) => {
-    for (const b of msgs) extractSection(parseMessage(b), "1");
-  }],
-  ["holdfast parse + search text (decoded)", async (msgs) => {
-    for (const b of msgs) searchText(parseMessage(b));
-  }],
-  ["postal-mime parse (reference)", async (msgs) => {
-    for (const b of msgs) await PostalMime.parse(b);
-  }],
-  ["raw line scan (floor)", async (msgs) => {
-    for (const b of msgs) rawScan(b);
-  }],
+  [
+    "holdfast parse + BODYSTRUCTURE",
+    async (msgs) => {
+      for (const b of msgs) fetchBodystructure(parseMessage(b));
+    },
+  ],
+  [
+    "holdfast parse + BODYSTRUCTURE + ENVELOPE",
+    async (msgs) => {
+      for (const b of msgs) {
+        const m = parseMessage(b);
+        fetchBodystructure(m);
+        fetchEnvelope(m);
+      }
+    },
+  ],
+  [
+    "holdfast parse + BODY[1] (views)",
+    async (msgs) => {
+      for (const b of msgs) extractSection(parseMessage(b), "1");
+    },
+  ],
+  [
+    "holdfast parse + search text (decoded)",
+    async (msgs) => {
+      for (const b of msgs) searchText(parseMessage(b));
+    },
+  ],
+  [
+    "postal-mime parse (reference)",
+    async (msgs) => {
+      for (const b of msgs) await PostalMime.parse(b);
+    },
+  ],
+  [
+    "raw line scan (floor)",
+    async (msgs) => {
+      for (const b of msgs) rawScan(b);
+    },
+  ],
 ];
 
 async function measure(fn, msgs) {
@@ -127,7 +139,8 @@ for (const [label, msgs, bytes] of sets) {
 
 const head = ["input", "what", "messages/s", "MB/s"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (cells) => `| ${cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
+const line = (cells) =>
+  `| ${cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
 console.log(line(head));
 console.log(`| ${widths.map((w, i) => (i >= 2 ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`);
 for (const r of rows) console.log(line(r));
