@@ -57,6 +57,7 @@ export type {
   MailboxCounters,
   MailboxInfo,
   MoveResult,
+  UidSet,
 } from "./types.js";
 export { UserDatabase, type UserInfo } from "./user-database.js";
 export { UserStore } from "./user-store.js";

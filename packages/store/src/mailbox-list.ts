@@ -42,7 +42,7 @@ export interface MailboxListDocument {
 }
 
 /**
- * A user's mailbox list in memory plus its file (<user>/mailboxes + mailboxes.backup).
+ * A user's mailbox list in memory plus its file (<user>/mailboxes.list + mailboxes.list.backup).
  * Callers serialise changes (UserStore holds a mutex) and call `save()` to make them
  * durable; the document is never changed without being saved before the operation resolves.
  */
@@ -54,7 +54,7 @@ export class MailboxList {
     userDir: string,
     public doc: MailboxListDocument,
   ) {
-    this.file = new RecordFile(join(userDir, "mailboxes"), MailboxListFile);
+    this.file = new RecordFile(join(userDir, "mailboxes.list"), MailboxListFile);
   }
 
   /** Read the list of a user; undefined when there is none. */

@@ -30,7 +30,7 @@ export type SearchKey =
   | { type: "header"; field: string; value: string }
   | { type: "from" | "to" | "cc" | "bcc" | "subject"; value: string }
   | { type: "body" | "text"; value: string }
-  | { type: "uid"; uids: UidSetInput }
+  | { type: "uid"; uids: UidSetInput | number }
   /** MODSEQ: messages with a MODSEQ at or above. */
   | { type: "modseq"; modseq: number }
   | { type: "not"; key: SearchKey }
@@ -168,7 +168,7 @@ export function compileSearch(key: SearchKey, depth = 0): Compiled {
       return { t: "body", withHeader: key.type === "text", value: str(key.value, "search string") };
     case "uid":
       try {
-        const input = key.uids;
+        const input = typeof key.uids === "number" ? [key.uids] : key.uids;
         return { t: "uid", ranges: typeof input === "string" && input.includes("*") ? input : parseUidSet(input) };
       } catch (error) {
         throw new StoreInputError((error as Error).message);

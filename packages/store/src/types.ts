@@ -1,3 +1,4 @@
+import type { UidSetInput } from "@holdfast/index";
 import type { SpecialUse } from "./mailbox-list.js";
 
 /** A mailbox as LIST shows it. */
@@ -63,3 +64,10 @@ export interface FlagStoreResult {
 }
 
 export type FlagStoreMode = "add" | "remove" | "replace";
+
+/** A UID set: one UID, a list of UIDs, a list of [from, to] ranges or an IMAP set string ("1:4,7,9:*"). */
+export type UidSet = UidSetInput | number;
+
+export function toUidSetInput(uids: UidSet): UidSetInput {
+  return typeof uids === "number" ? [uids] : uids;
+}

@@ -9,7 +9,6 @@ import {
   parseUidSet,
   SystemFlag,
   systemFlagNames,
-  type UidSetInput,
 } from "@holdfast/index";
 import { guidToHex } from "./blob-format.js";
 import { BlobStore, type MessageSource } from "./blob-store.js";
@@ -29,15 +28,17 @@ import { ancestorsOf, canonicalMailboxName, isSameOrBelow } from "./names.js";
 import { type SearchKey, type SearchResult, searchMessages } from "./search.js";
 import { MailboxSession } from "./session.js";
 import { type MessageStructure, StructureCache } from "./structure-cache.js";
-import type {
-  AppendOptions,
-  AppendResult,
-  CopyResult,
-  FlagStoreMode,
-  FlagStoreResult,
-  MailboxCounters,
-  MailboxInfo,
-  MoveResult,
+import {
+  type AppendOptions,
+  type AppendResult,
+  type CopyResult,
+  type FlagStoreMode,
+  type FlagStoreResult,
+  type MailboxCounters,
+  type MailboxInfo,
+  type MoveResult,
+  toUidSetInput,
+  type UidSet,
 } from "./types.js";
 
 export interface UserStoreSettings {
@@ -162,7 +163,7 @@ export class UserStore {
    * \Noselect name makes it a real mailbox. The mailbox gets a UIDVALIDITY larger than any
    * this user had, so a re-created name never reuses one. `specialUse` sets RFC 6154 use.
    */
-  create(name: string, options: { specialUse?: SpecialUse } = {}): Promise<MailboxInfo> {
+  async create(name: string, options: { specialUse?: SpecialUse } = {}): Promise<MailboxInfo> {
     const canonical = canonicalMailboxName(name);
     if (options.specialUse !== undefined && !SPECIAL_USES.includes(options.specialUse))
       throw new StoreInputError(`unknown special-use attribute ${String(options.specialUse)}`);
@@ -205,9 +206,9 @@ export class UserStore {
    * messages and becomes \Noselect; deleting a \Noselect name that has children fails; a
    * name without children is removed. Blobs no other mailbox refers to are then deleted.
    */
-  delete(name: string): Promise<void> {
+  async delete(name: string): Promise<void> {
     const canonical = canonicalMailboxName(name);
-    if (canonical === "INBOX") return Promise.reject(new MailboxOperationError("INBOX cannot be deleted"));
+    if (canonical === "INBOX") throw new MailboxOperationError("INBOX cannot be deleted");
     return this.changeList(async () => {
       const entry = this.list.find(canonical);
       if (!entry) throw new MailboxNotFoundError(`no mailbox ${canonical}`);
@@ -243,12 +244,12 @@ export class UserStore {
    * INBOX moves its messages into a new mailbox with the new name and leaves INBOX empty
    * (its children stay). Missing parents of the new name are created as \Noselect.
    */
-  rename(from: string, to: string): Promise<MailboxInfo> {
+  async rename(from: string, to: string): Promise<MailboxInfo> {
     const source = canonicalMailboxName(from);
     const target = canonicalMailboxName(to);
-    if (target === "INBOX") return Promise.reject(new MailboxExistsError("cannot rename to INBOX"));
+    if (target === "INBOX") throw new MailboxExistsError("cannot rename to INBOX");
     if (isSameOrBelow(target, source) && source !== "INBOX")
-      return Promise.reject(new MailboxOperationError("cannot rename a mailbox below itself"));
+      throw new MailboxOperationError("cannot rename a mailbox below itself");
     if (source === "INBOX") return this.renameInbox(target);
     return this.changeList(async () => {
       const entry = this.list.find(source);
@@ -287,7 +288,7 @@ export class UserStore {
     return this.info(target);
   }
 
-  subscribe(name: string): Promise<void> {
+  async subscribe(name: string): Promise<void> {
     const canonical = canonicalMailboxName(name);
     return this.changeList(async () => {
       if (this.list.doc.subscriptions.includes(canonical)) return;
@@ -296,7 +297,7 @@ export class UserStore {
     });
   }
 
-  unsubscribe(name: string): Promise<void> {
+  async unsubscribe(name: string): Promise<void> {
     const canonical = canonicalMailboxName(name);
     return this.changeList(async () => {
       if (!this.list.doc.subscriptions.includes(canonical)) return;
@@ -306,10 +307,10 @@ export class UserStore {
   }
 
   /** Set or clear (undefined) the special-use attribute of a mailbox. */
-  setSpecialUse(name: string, specialUse: SpecialUse | undefined): Promise<void> {
+  async setSpecialUse(name: string, specialUse: SpecialUse | undefined): Promise<void> {
     const canonical = canonicalMailboxName(name);
     if (specialUse !== undefined && !SPECIAL_USES.includes(specialUse))
-      return Promise.reject(new StoreInputError(`unknown special-use attribute ${String(specialUse)}`));
+      throw new StoreInputError(`unknown special-use attribute ${String(specialUse)}`);
     return this.changeList(async () => {
       const entry = this.list.find(canonical);
       if (!entry || entry.id === null) throw new MailboxNotFoundError(`no mailbox ${canonical}`);
@@ -508,12 +509,12 @@ export class UserStore {
   }
 
   /** COPY by UID set: new index entries sharing the source blobs (no data copied). */
-  async copy(from: string, uids: UidSetInput, to: string): Promise<CopyResult> {
+  async copy(from: string, uids: UidSet, to: string): Promise<CopyResult> {
     const [src, dst] = await Promise.all([this.handleByName(from), this.handleByName(to)]);
     return this.copyBetween(src, uids, dst);
   }
 
-  async copyBetween(src: MailboxHandle, uids: UidSetInput, dst: MailboxHandle): Promise<CopyResult> {
+  async copyBetween(src: MailboxHandle, uids: UidSet, dst: MailboxHandle): Promise<CopyResult> {
     this.checkOpen();
     if (dst.index.readOnly)
       throw new MailboxDamagedError(`mailbox ${dst.name} is read-only: ${dst.index.readOnlyReason}`);
@@ -557,12 +558,12 @@ export class UserStore {
    * MOVE: copy, then expunge from the source once the copy is durable. A crash in between
    * leaves the message in both mailboxes (never in neither).
    */
-  async move(from: string, uids: UidSetInput, to: string): Promise<MoveResult> {
+  async move(from: string, uids: UidSet, to: string): Promise<MoveResult> {
     const [src, dst] = await Promise.all([this.handleByName(from), this.handleByName(to)]);
     return this.moveBetween(src, uids, dst);
   }
 
-  async moveBetween(src: MailboxHandle, uids: UidSetInput, dst: MailboxHandle): Promise<MoveResult> {
+  async moveBetween(src: MailboxHandle, uids: UidSet, dst: MailboxHandle): Promise<MoveResult> {
     const copied = await this.copyBetween(src, uids, dst);
     if (copied.pairs.length === 0) return { ...copied, expunged: [] };
     const expunged = await this.expungeUids(
@@ -577,12 +578,12 @@ export class UserStore {
    * EXPUNGE: remove the messages flagged \Deleted (only those in `uids` when given: UID
    * EXPUNGE). Returns the UIDs removed.
    */
-  async expunge(name: string, uids?: UidSetInput): Promise<number[]> {
+  async expunge(name: string, uids?: UidSet): Promise<number[]> {
     const handle = await this.handleByName(name);
     return this.expungeUids(handle, uids, true);
   }
 
-  async expungeUids(handle: MailboxHandle, uids: UidSetInput | undefined, deletedOnly: boolean): Promise<number[]> {
+  async expungeUids(handle: MailboxHandle, uids: UidSet | undefined, deletedOnly: boolean): Promise<number[]> {
     this.checkOpen();
     // Choose the messages and commit in one synchronous step: no flag change can slip in.
     let committing: Promise<{ expunged: number[] }>;
@@ -591,7 +592,7 @@ export class UserStore {
       const s = handle.index.state;
       const t = s.messages;
       const chosen: number[] = [];
-      const ranges = uids === undefined ? [1, 0xffff_ffff] : parseUidSet(uids, t.lastUid());
+      const ranges = uids === undefined ? [1, 0xffff_ffff] : parseUidSet(toUidSetInput(uids), t.lastUid());
       for (let r = 0; r < ranges.length; r += 2) {
         for (let i = t.lowerBound(ranges[r]!); i < t.count && t.uids[i]! <= ranges[r + 1]!; i++) {
           if (deletedOnly && !(t.flags[i]! & SystemFlag.deleted)) continue;
@@ -618,7 +619,7 @@ export class UserStore {
   /** STORE flags by UID set (add / remove / replace), with optional UNCHANGEDSINCE. */
   async storeFlags(
     name: string,
-    uids: UidSetInput,
+    uids: UidSet,
     mode: FlagStoreMode,
     flags: readonly string[],
     options: { unchangedSince?: number } = {},
@@ -629,14 +630,14 @@ export class UserStore {
 
   async storeFlagsIn(
     handle: MailboxHandle,
-    uids: UidSetInput,
+    uids: UidSet,
     mode: FlagStoreMode,
     flags: readonly string[],
     options: { unchangedSince?: number } = {},
   ): Promise<FlagStoreResult> {
     this.checkOpen();
     try {
-      const result = await handle.index.transaction().store(uids, mode, flags, options).commit();
+      const result = await handle.index.transaction().store(toUidSetInput(uids), mode, flags, options).commit();
       if (result.modified.length > 0) handle.notify();
       const s = handle.index.state;
       return {
@@ -655,12 +656,12 @@ export class UserStore {
   }
 
   /** Current records of a UID set (flags as names), read synchronously from the index state. */
-  private recordsOf(handle: MailboxHandle, uids: UidSetInput) {
+  private recordsOf(handle: MailboxHandle, uids: UidSet) {
     const s = handle.index.state;
     const t = s.messages;
     let ranges: number[];
     try {
-      ranges = parseUidSet(uids, t.lastUid());
+      ranges = parseUidSet(toUidSetInput(uids), t.lastUid());
     } catch (error) {
       throw translateIndexError(error, handle.name);
     }
