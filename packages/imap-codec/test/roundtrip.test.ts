@@ -513,6 +513,52 @@ describe("property tests (fast-check)", () => {
     );
   });
 
+  test("any mailbox name, delimiter and envelope text survive response encode → parse", () => {
+    const text = fc.string({ unit: "binary", maxLength: 30 });
+    const nText = fc.option(text, { nil: null });
+    fc.assert(
+      fc.property(text, nText, nText, fc.boolean(), (mailbox, subject, name, utf8) => {
+        const list: Response = {
+          kind: "untagged",
+          data: { type: "LIST", attributes: ["\\HasNoChildren"], delimiter: "/", mailbox },
+        };
+        const fetch: Response = {
+          kind: "untagged",
+          data: {
+            type: "FETCH",
+            seq: 1,
+            items: [
+              {
+                name: "ENVELOPE",
+                value: {
+                  date: null,
+                  subject,
+                  from: [{ name, adl: null, mailbox: "m", host: "h" }],
+                  sender: null,
+                  replyTo: null,
+                  to: null,
+                  cc: null,
+                  bcc: null,
+                  inReplyTo: null,
+                  messageId: null,
+                },
+              },
+            ],
+          },
+        };
+        const wire = Buffer.concat([encodeResponse(list, { utf8 }), encodeResponse(fetch, { utf8 })]);
+        const events = driveResponses([wire]);
+        const expectedList =
+          mailbox.toUpperCase() === "INBOX" ? { ...list, data: { ...list.data, mailbox: "INBOX" } } : list;
+        expect(events).toEqual([
+          { type: "response", response: expectedList },
+          { type: "response", response: fetch },
+        ]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test("search key trees survive encode → parse", () => {
     const str = fc.string({ unit: "grapheme", maxLength: 12 });
     const date = fc
