@@ -438,6 +438,31 @@ describe("FETCH responses", () => {
     ]);
   });
 
+  test("RFC822, RFC822.HEADER and RFC822.TEXT literals stream too", () => {
+    const events = run('* 4 FETCH (RFC822 {5}\r\nhello RFC822.HEADER {2}\r\nhi RFC822.TEXT "x")\r\n');
+    expect(events).toEqual([
+      { type: "literal-start", seq: 4, item: "RFC822", size: 5 },
+      { type: "literal", data: "hello" },
+      { type: "literal-start", seq: 4, item: "RFC822.HEADER", size: 2 },
+      { type: "literal", data: "hi" },
+      {
+        type: "response",
+        response: {
+          kind: "untagged",
+          data: {
+            type: "FETCH",
+            seq: 4,
+            items: [
+              { name: "RFC822", value: { streamed: true, size: 5, id: 0 } },
+              { name: "RFC822.HEADER", value: { streamed: true, size: 2, id: 1 } },
+              { name: "RFC822.TEXT", value: "x" },
+            ],
+          },
+        },
+      },
+    ]);
+  });
+
   test("small literals below the threshold and non-body literals are kept inline", () => {
     const events = run(
       "* 1 FETCH (ENVELOPE (NIL {5}\r\nhello NIL NIL NIL NIL NIL NIL NIL NIL) BODY[] {3}\r\nabc)\r\n",
