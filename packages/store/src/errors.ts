@@ -66,3 +66,8 @@ export class MessageTooLargeError extends StoreError {
 export class StoreClosedError extends StoreError {
   override name = "StoreClosedError";
 }
+
+/** The message was expunged (by another session) and its blob is gone: FETCH answers NO. */
+export class MessageExpungedError extends StoreError {
+  override name = "MessageExpungedError";
+}

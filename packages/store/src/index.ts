@@ -15,6 +15,7 @@ export {
   MailboxExistsError,
   MailboxNotFoundError,
   MailboxOperationError,
+  MessageExpungedError,
   MessageTooLargeError,
   StoreClosedError,
   StoreError,

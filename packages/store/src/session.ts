@@ -1,6 +1,20 @@
+import type { Readable } from "node:stream";
 import type { MessageInfo, ReadView, SyncResult } from "@holdfast/index";
-import { StoreClosedError } from "./errors.js";
+import type { MessageSource } from "./blob-store.js";
+import { MailboxNotFoundError, StoreClosedError } from "./errors.js";
 import type { ChangeSink, MailboxHandle } from "./mailbox-handle.js";
+import type { MessageStructure } from "./mime-adapter.js";
+import type { SearchKey, SearchResult } from "./search.js";
+import type {
+  AppendOptions,
+  AppendResult,
+  CopyResult,
+  FlagStoreMode,
+  FlagStoreResult,
+  MoveResult,
+  UidSet,
+} from "./types.js";
+import type { UserStore } from "./user-store.js";
 
 /**
  * A selected mailbox: a read view (the message list as this session knows it) plus the
@@ -20,6 +34,7 @@ export class MailboxSession implements ChangeSink {
   private closeReason: string | undefined;
 
   constructor(
+    private readonly owner: UserStore,
     readonly handle: MailboxHandle,
     private readonly view: ReadView,
     readonly readOnly: boolean,
@@ -137,6 +152,71 @@ export class MailboxSession implements ChangeSink {
     this.waiters = [];
     for (const w of waiters) w();
     for (const w of this.wakeups) w();
+  }
+
+  // Operations on this mailbox, by UID --------------------------------------------------
+
+  /** A message of this session's view (also one expunged since the last sync), or MailboxNotFoundError. */
+  private known(uid: number): MessageInfo {
+    const m = this.message(uid);
+    if (!m) throw new MailboxNotFoundError(`UID ${uid} is not in this session's view of ${this.handle.name}`);
+    return m;
+  }
+
+  /** The raw message (verified first). MessageExpungedError when it was expunged and its blob is gone. */
+  async readMessage(uid: number): Promise<Buffer> {
+    return this.owner.readMessageIn(this.handle, uid, this.known(uid));
+  }
+
+  async openMessage(uid: number): Promise<Readable> {
+    return this.owner.openMessageIn(this.handle, uid, this.known(uid));
+  }
+
+  /** BODYSTRUCTURE / BODY / ENVELOPE / RFC822.SIZE from the structure cache. */
+  async structure(uid: number): Promise<MessageStructure> {
+    return this.owner.structureIn(this.handle, uid, this.known(uid));
+  }
+
+  /** SEARCH over this session's view (as of its last sync). */
+  async search(key: SearchKey): Promise<SearchResult> {
+    this.check();
+    return this.owner.searchIn(this.handle, this.view.uids(), (uid) => this.view.get(uid), key);
+  }
+
+  async append(message: MessageSource, options?: AppendOptions): Promise<AppendResult> {
+    this.checkWritable();
+    return this.owner.appendTo(this.handle, message, options);
+  }
+
+  async storeFlags(
+    uids: UidSet,
+    mode: FlagStoreMode,
+    flags: readonly string[],
+    options?: { unchangedSince?: number },
+  ): Promise<FlagStoreResult> {
+    this.checkWritable();
+    return this.owner.storeFlagsIn(this.handle, uids, mode, flags, options);
+  }
+
+  /** EXPUNGE (uids undefined) or UID EXPUNGE: removes \Deleted messages. */
+  async expunge(uids?: UidSet): Promise<number[]> {
+    this.checkWritable();
+    return this.owner.expungeUids(this.handle, uids, true);
+  }
+
+  async copy(uids: UidSet, to: string): Promise<CopyResult> {
+    this.check();
+    return this.owner.copyBetween(this.handle, uids, await this.owner.handleByName(to));
+  }
+
+  async move(uids: UidSet, to: string): Promise<MoveResult> {
+    this.checkWritable();
+    return this.owner.moveBetween(this.handle, uids, await this.owner.handleByName(to));
+  }
+
+  private checkWritable(): void {
+    this.check();
+    if (this.readOnly) throw new StoreClosedError(`mailbox ${this.handle.name} was selected read-only (EXAMINE)`);
   }
 
   /** Deselect. */

@@ -13,10 +13,12 @@ import {
 import { guidToHex } from "./blob-format.js";
 import { BlobStore, type MessageSource } from "./blob-store.js";
 import {
+  BlobDamagedError,
   MailboxDamagedError,
   MailboxExistsError,
   MailboxNotFoundError,
   MailboxOperationError,
+  MessageExpungedError,
   StoreClosedError,
   StoreInputError,
 } from "./errors.js";
@@ -423,10 +425,16 @@ export class UserStore {
       const view = await handle.index.view();
       if (!options.readOnly && !handle.index.readOnly && handle.index.state.firstRecentUid < handle.index.state.uidNext)
         await handle.index.transaction().claimRecent().commit();
-      const session = new MailboxSession(handle, view, options.readOnly === true || handle.index.readOnly, (s) => {
-        handle.detach(s);
-        this.sessions.delete(s);
-      });
+      const session = new MailboxSession(
+        this,
+        handle,
+        view,
+        options.readOnly === true || handle.index.readOnly,
+        (s) => {
+          handle.detach(s);
+          this.sessions.delete(s);
+        },
+      );
       handle.attach(session);
       this.sessions.add(session);
       return session;
@@ -719,8 +727,11 @@ export class UserStore {
 
   async readMessageIn(handle: MailboxHandle, uid: number, info?: MessageInfo): Promise<Buffer> {
     const m = info ?? (await this.infoOf(handle, uid));
-    const blob = await this.blobs.read(guidToHex(m.guid), m.contentHash);
-    return blob.message;
+    try {
+      return (await this.blobs.read(guidToHex(m.guid), m.contentHash)).message;
+    } catch (error) {
+      throw this.expungedOr(handle, m, error);
+    }
   }
 
   /** The raw message as a stream (the whole blob is verified before the stream opens). */
@@ -731,7 +742,11 @@ export class UserStore {
 
   async openMessageIn(handle: MailboxHandle, uid: number, info?: MessageInfo): Promise<Readable> {
     const m = info ?? (await this.infoOf(handle, uid));
-    return (await this.blobs.openStream(guidToHex(m.guid), m.contentHash)).stream;
+    try {
+      return (await this.blobs.openStream(guidToHex(m.guid), m.contentHash)).stream;
+    } catch (error) {
+      throw this.expungedOr(handle, m, error);
+    }
   }
 
   /** BODYSTRUCTURE, BODY, ENVELOPE and sizes of a message, from the structure cache. */
@@ -743,7 +758,18 @@ export class UserStore {
   async structureIn(handle: MailboxHandle, uid: number, info?: MessageInfo): Promise<MessageStructure> {
     const m = info ?? (await this.infoOf(handle, uid));
     const guid = guidToHex(m.guid);
-    return this.structures.get(guid, async () => (await this.blobs.read(guid, m.contentHash)).message);
+    try {
+      return await this.structures.get(guid, async () => (await this.blobs.read(guid, m.contentHash)).message);
+    } catch (error) {
+      throw this.expungedOr(handle, m, error);
+    }
+  }
+
+  /** A missing blob of a message that is no longer in the mailbox: it was expunged, not damaged. */
+  private expungedOr(handle: MailboxHandle, m: MessageInfo, error: unknown): unknown {
+    if (error instanceof BlobDamagedError && handle.index.state.messages.indexOf(m.uid) < 0)
+      return new MessageExpungedError(`UID ${m.uid} of ${handle.name} was expunged`);
+    return error;
   }
 
   /** SEARCH over the latest durable state: matching UIDs (ascending) and their highest MODSEQ. */

@@ -2,13 +2,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import {
-  BlobDamagedError,
-  MessageTooLargeError,
-  type Store,
-  StoreInputError,
-  type UserStore,
-} from "../src/index.js";
+import { BlobDamagedError, MessageTooLargeError, type Store, StoreInputError, type UserStore } from "../src/index.js";
 import { message, withStore } from "./helpers/store.js";
 
 async function withUser(fn: (mb: UserStore, store: Store, dir: string) => Promise<void>, options = {}): Promise<void> {
@@ -58,7 +52,11 @@ describe("append and read", () => {
       expect((await mb.readMessage("INBOX", 4)).toString()).toBe("Subject: it\r\n\r\nbody\r\n");
       expect((await collect(await mb.openMessage("INBOX", 3))).equals(big)).toBe(true);
       const info = await mb.messageInfo("INBOX", 1);
-      expect(info).toMatchObject({ flags: ["\\Seen", "$Label"], size: a.byteLength, internalDate: Date.UTC(2024, 0, 2) });
+      expect(info).toMatchObject({
+        flags: ["\\Seen", "$Label"],
+        size: a.byteLength,
+        internalDate: Date.UTC(2024, 0, 2),
+      });
       expect(r1.guid).not.toBe(r2.guid);
     });
   });
@@ -146,7 +144,13 @@ describe("copy and move", () => {
       await mb.append("INBOX", message("b"));
       const copy = await mb.copy("INBOX", "1:*", "Archive");
       const archive = await mb.status("Archive");
-      expect(copy).toEqual({ uidValidity: archive.uidValidity, pairs: [[1, 1], [2, 2]] });
+      expect(copy).toEqual({
+        uidValidity: archive.uidValidity,
+        pairs: [
+          [1, 1],
+          [2, 2],
+        ],
+      });
       expect(await blobFiles(dir)).toHaveLength(2);
       expect((await mb.messageInfo("Archive", 1))!.flags).toEqual(["\\Flagged", "$K"]);
       // expunge from INBOX: Archive still refers to both blobs
