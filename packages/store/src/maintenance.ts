@@ -234,7 +234,7 @@ export async function rebuildMailbox(u: UserStore, id: number): Promise<RebuildR
       (a.originUid || Number.MAX_SAFE_INTEGER) - (b.originUid || Number.MAX_SAFE_INTEGER) ||
       a.internalDate - b.internalDate,
   );
-  const elsewhere = await u.referencedAmong(new Set(found.map((h) => guidToHex(h.guid))));
+  const elsewhere = await u.referencedAmong(new Set(found.map((h) => guidToHex(h.guid))), id);
   const oldUidValidity = entry.uidValidity;
   const records: MessageRecord[] = [];
   let last = 0;

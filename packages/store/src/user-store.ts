@@ -819,12 +819,12 @@ export class UserStore {
 
   /**
    * Which of `wanted` (or every GUID, when undefined) some mailbox refers to, including
-   * commits in flight. Undefined when some mailbox cannot be read in full.
+   * commits in flight (mailbox `skipId` left out). Undefined when some mailbox cannot be read in full.
    */
-  async referencedAmong(wanted: Set<string> | undefined): Promise<Set<string> | undefined> {
+  async referencedAmong(wanted: Set<string> | undefined, skipId?: number): Promise<Set<string> | undefined> {
     const out = new Set<string>();
     for (const entry of this.list.doc.mailboxes) {
-      if (entry.id === null) continue;
+      if (entry.id === null || entry.id === skipId) continue;
       let handle: MailboxHandle;
       try {
         handle = await this.handleById(entry.id);
