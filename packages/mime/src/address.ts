@@ -92,21 +92,34 @@ class AddressParser {
   }
 
   /** addr-spec; fills `addr`. Returns -1 on a syntax error. */
-  addrSpec(addr: Address): number {
+  addrSpec(addr: Address, allowName = false): number {
     const lx = this.lx;
     lx.lastComment = "";
+    const quoted = lx.peek() === 0x22;
     const local = this.localPart();
     let ret = 1;
     addr.mailbox = local;
     if (local === undefined) ret = -1;
+    let sawAt = false;
     if (lx.peek() === 0x40) {
+      sawAt = true;
       lx.pos++;
       lx.skipLwsp();
       const d = this.domain();
       addr.host = d;
       if (d === undefined) ret = -1;
     }
-    if (lx.lastComment !== "" && addr.name === undefined) addr.name = lx.lastComment;
+    if (lx.lastComment !== "" && addr.name === undefined) {
+      addr.name = lx.lastComment;
+    } else if (allowName && !sawAt && local !== undefined) {
+      // "user" alone is a mailbox without domain, but a quoted string or more words
+      // after it make it a display name without an address (Dovecot's reading)
+      const more = this.phrase().text;
+      if (more !== "" || quoted) {
+        addr.name = more !== "" ? `${local} ${more}` : local;
+        addr.mailbox = undefined;
+      }
+    }
     return ret;
   }
 
@@ -159,7 +172,7 @@ class AddressParser {
     const ph = this.phrase();
     if (ph.ret <= 0 || lx.peek() !== 0x3c) {
       lx.pos = start;
-      this.addrSpec(addr);
+      this.addrSpec(addr, true);
     } else {
       addr.name = ph.text === "" ? undefined : ph.text;
       if (this.angleAddr(addr) < 0) addr.host = "SYNTAX_ERROR";

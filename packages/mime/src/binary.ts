@@ -23,7 +23,10 @@ import { decodeBase64, decodeQuotedPrintable } from "./transfer-decoding.js";
 export interface BinaryContent {
   chunks: Buffer[];
   size: number;
-  /** True when something was decoded: IMAP sends it as a literal8 (`~{n}`), like Dovecot. */
+  /**
+   * True when something was decoded or the content has a NUL byte: IMAP sends it as a
+   * literal8 (`~{n}`), like Dovecot.
+   */
   decoded: boolean;
   /** False when the section names no part (the content is then empty). */
   found: boolean;
@@ -126,6 +129,8 @@ export function extractBinary(
     if (!part) return { chunks: [], size: 0, decoded: false, found: false };
     decoded = writeBody(out, msg.bytes, part, part.bodyEnd);
   }
+  // a NUL byte can only travel in a literal8, so such content counts as binary too
+  if (!decoded) decoded = out.chunks.some((c) => c.includes(0));
   if (partial) out = out.slice(partial.offset, partial.length ?? Number.POSITIVE_INFINITY);
   return { chunks: out.chunks, size: out.size, decoded, found: true };
 }

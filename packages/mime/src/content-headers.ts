@@ -40,11 +40,11 @@ export interface Disposition {
   params: MimeParam[];
 }
 
-export function parseDisposition(value: string): Disposition | undefined {
+/** Any Content-Disposition field gives a disposition, even with an empty type (as in Dovecot). */
+export function parseDisposition(value: string): Disposition {
   const lx = new Rfc822Lexer(value);
   lx.skipLwsp();
   const type = lx.mimeToken();
-  if (type === "") return undefined;
   return { type, params: parseParams(lx) };
 }
 

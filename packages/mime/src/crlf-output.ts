@@ -9,6 +9,11 @@ const CRLF = Buffer.from("\r\n");
 export class ChunkList {
   readonly chunks: Buffer[] = [];
   size = 0;
+  /**
+   * @param replaceNul send NUL bytes as 0x80 (BODY[...] literals cannot carry NUL, RFC 9051
+   *   §4.3; Dovecot replaces them so); BINARY keeps them.
+   */
+  constructor(private readonly replaceNul = false) {}
 
   push(b: Buffer): void {
     if (b.length === 0) return;
@@ -16,13 +21,27 @@ export class ChunkList {
     this.size += b.length;
   }
 
-  /** Appends buf[start, end) with bare LFs turned into CRLF. */
+  /** Appends buf[start, end) with bare LFs turned into CRLF (and NULs replaced if asked). */
   pushRange(buf: Buffer, start: number, end: number): void {
+    if (this.replaceNul) {
+      const nul = buf.indexOf(0, start);
+      if (nul >= 0 && nul < end) {
+        // the only case that copies: a private copy with the NULs replaced
+        const copy = Buffer.from(buf.subarray(start, end));
+        for (let i = nul - start; i < copy.length; i++) if (copy[i] === 0) copy[i] = 0x80;
+        this.pushLines(copy, 0, copy.length);
+        return;
+      }
+    }
+    this.pushLines(buf, start, end);
+  }
+
+  private pushLines(buf: Buffer, start: number, end: number): void {
     let pos = start;
     while (pos < end) {
       const lf = buf.indexOf(0x0a, pos);
       if (lf < 0 || lf >= end) break;
-      if (lf > 0 && buf[lf - 1] === 0x0d && lf - 1 >= start) {
+      if (lf > start && buf[lf - 1] === 0x0d) {
         // proper CRLF (the CR is inside the range)
         this.push(buf.subarray(pos, lf + 1));
       } else {
@@ -36,7 +55,7 @@ export class ChunkList {
 
   /** The bytes [offset, offset+length) of the output, as a new list of views. */
   slice(offset: number, length: number): ChunkList {
-    const out = new ChunkList();
+    const out = new ChunkList(this.replaceNul);
     let skip = offset;
     let left = length;
     for (const c of this.chunks) {

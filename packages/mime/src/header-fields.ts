@@ -114,9 +114,13 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
   return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
 }
 
-/** The raw value of a field (continuation line breaks kept), as a byte string. */
+/**
+ * The raw value of a field (continuation line breaks kept), as a byte string. A NUL byte
+ * becomes U+FFFD in UTF-8 (EF BF BD), as Dovecot stores header strings.
+ */
 export function fieldValue(buf: Uint8Array, f: HeaderField): string {
-  return latin1(buf, f.valueStart, f.valueEnd);
+  const v = latin1(buf, f.valueStart, f.valueEnd);
+  return v.includes("\0") ? v.replaceAll("\0", "\xef\xbf\xbd") : v;
 }
 
 /** First field with this (lower-case) name. */

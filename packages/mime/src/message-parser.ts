@@ -225,23 +225,33 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
     part.bodySize = extentSize(ctx, inner.part);
     const ih = inner.part.header;
     if (ih.stoppedAt === ih.start && ih.start === part.headerEnd && part.header.hasEoh) {
-      // an empty encapsulated message right before a boundary: Dovecot's header parser
-      // gives the line break that ended our header to that boundary
-      let end = part.headerEnd;
-      if (end > part.headerStart && buf[end - 1] === 0x0a) {
-        end--;
-        if (end > part.headerStart && buf[end - 1] === 0x0d) end--;
-      }
-      part.headerEnd = end;
-      part.headerSize = measure(buf, part.headerStart, end);
+      // an empty encapsulated message right before a boundary
+      giveLineBreakToBoundary(ctx, part);
     }
     return { part, stop };
   } else {
     stop = findBoundary(ctx, bodyStart);
     part.bodyEnd = endBefore(ctx, stop);
+    if (stop.level >= 0 && stop.lineStart === bodyStart) giveLineBreakToBoundary(ctx, part);
   }
   part.bodySize = bodySizeOf(ctx, part);
   return { part, stop };
+}
+
+/**
+ * A boundary line right after the header: Dovecot gives the header's last line break (the
+ * empty line's) to the boundary, so the header ends before it; the bytes stay between
+ * headerEnd and bodyStart and still count for the enclosing parts.
+ */
+function giveLineBreakToBoundary(ctx: Ctx, part: MimePart): void {
+  const buf = ctx.buf;
+  let end = part.headerEnd;
+  if (end > part.headerStart && buf[end - 1] === 0x0a) {
+    end--;
+    if (end > part.headerStart && buf[end - 1] === 0x0d) end--;
+  }
+  part.headerEnd = end;
+  part.headerSize = measure(buf, part.headerStart, end);
 }
 
 function parseMultipartBody(ctx: Ctx, part: MimePart, boundary: string): Stop {

@@ -13,7 +13,8 @@
  * - HEADER.FIELDS[.NOT] output ends with an empty line when the header had one (or was
  *   ended by a boundary line); without one, HEADER.FIELDS still adds it when a field
  *   matched, HEADER.FIELDS.NOT never does.
- * - Bare LFs come out as CRLF; <partial> offsets count in that CRLF form.
+ * - Bare LFs come out as CRLF and NUL bytes as 0x80 (a literal cannot carry NUL);
+ *   <partial> offsets count in that form.
  */
 import { ChunkList } from "./crlf-output.js";
 import type { MimePart, ParsedMessage } from "./part.js";
@@ -76,7 +77,7 @@ function headerFields(out: ChunkList, msg: ParsedMessage, part: MimePart, names:
   for (const f of h.fields) {
     if (wanted.has(f.name) !== not) {
       matched = true;
-      out.pushRange(msg.bytes, f.start, Math.min(f.end, h.end));
+      out.pushRange(msg.bytes, f.start, f.end);
     }
   }
   // Dovecot ends the output with an empty line when the header had one (a boundary line
@@ -133,7 +134,7 @@ function fill(out: ChunkList, msg: ParsedMessage, spec: SectionSpec): boolean {
  */
 export function extractSection(msg: ParsedMessage, section: string | SectionSpec, partial?: Partial): SectionContent {
   const spec = typeof section === "string" ? parseSectionSpec(section) : section;
-  let out = new ChunkList();
+  let out = new ChunkList(true);
   const found = fill(out, msg, spec);
   if (partial) out = out.slice(partial.offset, partial.length ?? Number.POSITIVE_INFINITY);
   return { chunks: out.chunks, size: out.size, found };

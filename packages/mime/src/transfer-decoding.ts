@@ -16,16 +16,22 @@ export function decodeBase64(input: Uint8Array, strict: boolean): Buffer {
   let o = 0;
   let acc = 0;
   let n = 0;
-  let pad = false;
+  // padding: pads seen in the current quantum; done once a padded quantum is complete
+  let pad = 0;
+  let done = false;
   for (let i = 0; i < input.length; i++) {
     const c = input[i]!;
     if (c === 0x0d || c === 0x0a || c === 0x20 || c === 0x09) continue;
     if (c === 0x3d) {
-      pad = true;
+      if (done || n + pad < 2) {
+        if (strict) throw new TransferDecodeError("invalid base64 padding");
+        continue;
+      }
+      if (n + ++pad === 4) done = true;
       continue;
     }
     const v = B64[c]!;
-    if (v < 0 || pad) {
+    if (v < 0 || pad > 0 || done) {
       if (strict) throw new TransferDecodeError("invalid base64 data");
       continue;
     }
@@ -44,7 +50,7 @@ export function decodeBase64(input: Uint8Array, strict: boolean): Buffer {
     out[o++] = (acc >> 10) & 0xff;
     out[o++] = (acc >> 2) & 0xff;
   }
-  if (strict && n !== 0 && !pad) throw new TransferDecodeError("base64 data ends prematurely");
+  if (strict && n !== 0 && n + pad !== 4) throw new TransferDecodeError("base64 data ends prematurely");
   return out.subarray(0, o);
 }
 

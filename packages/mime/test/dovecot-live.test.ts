@@ -110,7 +110,9 @@ describe.skipIf(skip)("byte-for-byte equal to a live Dovecot", () => {
       const ours = parseMessage(bytes);
       if (answerOrError(ours, "BODY.PEEK[]").compare(stored) !== 0) {
         if (!STORED_DIFFERENTLY[m.name]) {
-          failures.push(`${m.name}: Dovecot stored different bytes than APPENDed`);
+          failures.push(
+            `${m.name}: Dovecot stored different bytes than APPENDed: ${JSON.stringify(stored.toString("latin1"))} vs ${JSON.stringify(answerOrError(ours, "BODY.PEEK[]").toString("latin1"))}`,
+          );
           continue;
         }
         // compare against what Dovecot stored (the literal's content)

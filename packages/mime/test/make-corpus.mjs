@@ -1107,4 +1107,180 @@ Content-MD5: xyz
 aGVsbG8gd29ybGQ=
 `),
 );
+write(
+  "73-whitespace-edges",
+  crlf(`From:    spaced@example.org   
+To:
+Cc: "Only Name"
+Subject:    trailing spaces   \t
+Date: Mon, 9 Mar 2026 10:00:00 +0000   
+In-Reply-To: <a@x>
+ <b@x>
+Message-ID: <${utf8("ü")}@x>
+Subject\t: tab before colon
+   
+X-After-Blankish: yes
+
+body
+`),
+);
+write(
+  "74-long-lines",
+  crlf(`${H}Subject: long lines
+Content-Type: text/plain
+
+${"a".repeat(5000)}
+${"b ".repeat(3000)}
+`),
+);
+write(
+  "75-boundary-specials",
+  crlf(`${H}Subject: boundary with spaces and specials
+Content-Type: multipart/mixed; boundary="a b:c=d?(e)"
+
+preamble mentions --a b:c but not at line start --a b:c=d?(e)
+--a b:c=d?(e)
+Content-Type: text/plain
+
+one
+--a b:c=d?(e)--
+`),
+);
+write(
+  "76-preamble-parent-boundary",
+  crlf(`${H}Subject: parent boundary in child preamble
+Content-Type: multipart/mixed; boundary=p
+
+--p
+Content-Type: multipart/alternative; boundary=c
+
+preamble
+--p
+Content-Type: text/plain
+
+after
+--p--
+`),
+);
+write(
+  "77-rfc822-header-only",
+  crlf(`${H}Subject: encapsulated message without body
+Content-Type: multipart/mixed; boundary=h
+
+--h
+Content-Type: message/rfc822
+
+From: inner@example.org
+Subject: no body here
+--h
+Content-Type: message/rfc822
+
+From: inner2@example.org
+Subject: blank then boundary
+
+--h--
+`),
+);
+write(
+  "78-8bit-addresses",
+  crlf(`From: ${utf8("Jörg")} <${utf8("jörg")}@${utf8("bücher")}.example>
+To: "=?UTF-8?Q?Zo=C3=AB?=" <zoe@example.org>, =?UTF-8?B?w4lsb2RpZQ==?= <e@example.org>
+Subject: =?UTF-8?Q?only_encoded?=
+
+body
+`),
+);
+write(
+  "79-disposition-edge",
+  crlf(`${H}Subject: disposition edge cases
+Content-Type: multipart/mixed; boundary=d
+
+--d
+Content-Type: text/plain
+Content-Disposition: ; filename=x
+
+a
+--d
+Content-Type: text/plain
+Content-Disposition: attachment; filename*=UTF-8''%E2%82%AC.txt; filename="euro.txt"
+
+b
+--d
+Content-Type: text/plain
+Content-Disposition: attachment (comment) ; filename = "spaced name.txt" ; size = 12
+
+c
+--d
+Content-Type: text/plain
+Content-Disposition:
+
+d
+--d--
+`),
+);
+write(
+  "80-cr-in-body",
+  crlf(`${H}Subject: lone CR in body and header
+X-CR: a\rb
+Content-Type: text/plain
+
+line with\rcr
+`),
+);
+write(
+  "81-nul-bytes",
+  Buffer.from(
+    `From: a@example.org\r\nSubject: nul\x00byte\r\nContent-Type: text/plain\r\n\r\nbody\x00with nul\r\n`,
+    "latin1",
+  ),
+);
+write(
+  "82-multipart-8bit-params",
+  crlf(`${H}Subject: 8bit in multipart params
+Content-Type: multipart/mixed; boundary="b${utf8("é")}"; note="${utf8("ü")}"
+
+--b${utf8("é")}
+Content-Type: text/plain
+
+x
+--b${utf8("é")}--
+`),
+);
+write(
+  "83-qp-clean",
+  crlf(`${H}Subject: clean qp
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+trailing spaces here   
+tab here\t
+lower =3d hex and upper =3D hex
+soft =
+break
+`),
+);
+write(
+  "84-base64-no-padding",
+  crlf(`${H}Subject: base64 edge
+Content-Type: multipart/mixed; boundary=e
+
+--e
+Content-Type: application/octet-stream
+Content-Transfer-Encoding: base64
+
+aGVsbG8
+--e
+Content-Type: application/octet-stream
+Content-Transfer-Encoding: base64
+
+aGVsbG8=
+=
+--e
+Content-Type: application/octet-stream
+Content-Transfer-Encoding: base64
+
+aGVs bG8=
+--e--
+`),
+);
 console.log("corpus written to", out);

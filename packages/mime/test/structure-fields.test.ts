@@ -72,7 +72,7 @@ describe("Content-Type parameters", () => {
       type: "attachment",
       params: [{ name: "filename", value: "a.txt" }],
     });
-    expect(parseDisposition(";x")).toBeUndefined();
+    expect(parseDisposition(";x")).toEqual({ type: "", params: [] });
     expect(parseLanguage("en, de-DE (German) , fr")).toEqual(["en", "de-DE", "fr"]);
     expect(parseLanguage("   ")).toBeUndefined();
   });

@@ -25,6 +25,12 @@ const BINARY_SIZE_CACHE =
 
 export const QUIRKS: Quirk[] = [
   {
+    message: "84-base64-no-padding",
+    item: /^BINARY\.(PEEK\[1?\]|SIZE\[\d\])$/,
+    reason:
+      'part 1 is base64 that stops mid-quantum ("aGVsbG8"): Dovecot disconnects the client mid-literal ("Base64 data ends prematurely"), also for BINARY.SIZE of the other parts; we answer NO [PARSE] for that part and the exact size for the others',
+  },
+  {
     message: "67-rfc822-qp",
     item: "BINARY.PEEK[]",
     reason:
