@@ -30,7 +30,7 @@ export function compareStates(a: MailboxState, b: MailboxState, limit = 20): str
     const kb = tb.keywordsAt(i);
     if (ka.some((v, w) => v !== kb[w])) note(`UID ${uid}: keywords differ`);
     if (ta.modseqs[i] !== tb.modseqs[i]) note(`UID ${uid}: modseq ${ta.modseqs[i]} vs ${tb.modseqs[i]}`);
-    if (ta.sizes[i] !== tb.sizes[i] || ta.dates[i] !== tb.dates[i] || ta.hashes[i] !== tb.hashes[i])
+    if (ta.sizes[i] !== tb.sizes[i] || ta.dates[i] !== tb.dates[i] || ta.hashAt(i) !== tb.hashAt(i))
       note(`UID ${uid}: size, date or content hash differ`);
     for (let k = 0; k < 16; k++) {
       if (ta.guids[i * 16 + k] !== tb.guids[i * 16 + k]) {

@@ -11,13 +11,17 @@ export {
 export { ALL_SYSTEM_FLAGS, checkKeyword, type ParsedFlags, parseFlags, SystemFlag, systemFlagNames } from "./flags.js";
 export {
   BLOCK_SIZE,
+  EXTRA_KEYWORD_ENTRY_SIZE,
+  entriesPerBlock,
   FileName,
   FORMAT_VERSION,
+  KEYWORD_ENTRY_SIZE,
   LOG_SEED,
   MAX_KEYWORD_LENGTH,
   MAX_KEYWORDS,
   MESSAGE_RECORD_SIZE,
   SNAPSHOT_SEED,
+  TOMBSTONE_ENTRY_SIZE,
 } from "./format.js";
 export { errorCode, type IndexFile, type IndexFs, nodeFs, type OpenMode } from "./fs.js";
 export { MailboxLock, processStartTime } from "./lock.js";

@@ -7,7 +7,7 @@ import { encodeBatch } from "./log-format.js";
 import { logCodec, scanLog } from "./log-scan.js";
 import type { Transaction } from "./operations.js";
 import { buildLog, type RecoveryReport, recover } from "./recovery.js";
-import { encodeSnapshot } from "./snapshot.js";
+import { encodeSnapshot, LITTLE_ENDIAN_HOST, readSnapshot } from "./snapshot.js";
 import type { Change, MailboxState } from "./state.js";
 import { type Built, type CommitResult, tombstoneTrim, WriteTransaction } from "./transaction.js";
 import { ReadView, type ViewHost } from "./view.js";
@@ -33,6 +33,11 @@ export interface MailboxIndexOptions {
   maxTombstones?: number;
   /** Checkpoint automatically once the log exceeds this many bytes (0: never). Default 16 MiB. */
   autoCheckpointBytes?: number;
+  /**
+   * Read and check index.backup even when the snapshot is intact (repair does). Default
+   * false: open reads the backup only when it needs it.
+   */
+  checkBackup?: boolean;
   /** Changes kept for lagging read views before they expire. Default 1,000,000. */
   maxJournal?: number;
 }
@@ -106,7 +111,9 @@ export class MailboxIndex implements ViewHost {
     readonly recovery: RecoveryReport,
     /** Why writes are refused, when they are. */
     readonly readOnlyReason: string | undefined,
-    private readonly options: Required<Omit<MailboxIndexOptions, "fs" | "uidValidity" | "create" | "readOnly">>,
+    private readonly options: Required<
+      Omit<MailboxIndexOptions, "fs" | "uidValidity" | "create" | "readOnly" | "checkBackup">
+    >,
     seqs: { snapshot: number; backup: number | undefined },
   ) {
     this.snapshotSeq = seqs.snapshot;
@@ -128,6 +135,7 @@ export class MailboxIndex implements ViewHost {
     } as const;
     if (settings.fsync !== "always" && settings.fsync !== "never")
       throw new IndexInputError(`bad fsync mode ${String(settings.fsync)}`);
+    if (!LITTLE_ENDIAN_HOST) throw new IndexError("@holdfast/index needs a little-endian host");
     const readOnly = options.readOnly === true;
     if (!readOnly && options.create) await fs.mkdir(folder);
     const lock = readOnly ? undefined : await MailboxLock.acquire(fs, folder);
@@ -135,18 +143,21 @@ export class MailboxIndex implements ViewHost {
       if (!readOnly)
         for (const temp of [FileName.snapshotTemp, FileName.logTemp, `${FileName.backup}.tmp`])
           await fs.unlink(join(folder, temp));
-      const [snapshot, backup, log] = await Promise.all([
+      const [snapshot, log] = await Promise.all([
         fs.readFile(join(folder, FileName.snapshot)),
-        fs.readFile(join(folder, FileName.backup)),
         fs.readFile(join(folder, FileName.log)),
       ]);
+      // The backup is read only when the snapshot cannot be used on its own.
+      const snapshotRead = snapshot ? readSnapshot(snapshot) : undefined;
+      const backupNeeded = snapshotRead?.kind !== "ok" || options.checkBackup === true;
+      const backup = backupNeeded ? await fs.readFile(join(folder, FileName.backup)) : undefined;
       const logHasContent = log !== undefined && scanLog(log).txns.length > 0;
       if (!snapshot && !backup && !logHasContent) {
         // Nothing, or only the leftovers of a creation that crashed before its first fsync.
         if (!options.create || readOnly) throw new IndexNotFoundError(`no mailbox index in ${folder}`);
         return await MailboxIndex.create(folder, fs, lock!, options.uidValidity, settings);
       }
-      const { state, report, plan } = recover({ snapshot, backup, log });
+      const { state, report, plan } = recover({ snapshot, snapshotRead, backup, log, backupUnchecked: !backupNeeded });
       let readOnlyReason = readOnly ? "opened read-only" : undefined;
       if (!report.lossless) readOnlyReason = `damage no copy covers: ${report.problems.join("; ")}`;
       let logFile: IndexFile | undefined;
@@ -390,6 +401,9 @@ export class MailboxIndex implements ViewHost {
 
   /** One group commit: every queued transaction, one record, one fdatasync. False on failure. */
   private async writeBatch(): Promise<boolean> {
+    // Let committers woken by the previous round queue their next commit first: one
+    // turn of the event loop costs microseconds, an fdatasync a millisecond or more.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const batch = this.pending;
     this.pending = { txns: [], waiters: [], changes: [] };
     if (this.failure !== undefined) {

@@ -40,7 +40,8 @@ export class MessageTable {
   sizes: Uint32Array;
   dates: Float64Array;
   guids: Uint8Array;
-  hashes: BigUint64Array;
+  /** Content hashes as (low, high) 32-bit word pairs: no BigInt per message on load. */
+  hashWords: Uint32Array;
   readonly extraKeywords = new Map<number, Uint32Array>();
 
   constructor(capacity = 16) {
@@ -52,7 +53,7 @@ export class MessageTable {
     this.sizes = new Uint32Array(n);
     this.dates = new Float64Array(n);
     this.guids = new Uint8Array(n * 16);
-    this.hashes = new BigUint64Array(n);
+    this.hashWords = new Uint32Array(n * 2);
   }
 
   get capacity(): number {
@@ -61,11 +62,7 @@ export class MessageTable {
 
   private grow(needed: number): void {
     const capacity = Math.max(needed, Math.ceil(this.capacity * 1.25) + 16);
-    const copy = <T extends Uint8Array | Uint32Array | Float64Array | BigUint64Array>(
-      old: T,
-      make: (n: number) => T,
-      per = 1,
-    ): T => {
+    const copy = <T extends Uint8Array | Uint32Array | Float64Array>(old: T, make: (n: number) => T, per = 1): T => {
       const next = make(capacity * per);
       next.set(old.subarray(0, this.count * per) as never);
       return next;
@@ -77,7 +74,7 @@ export class MessageTable {
     this.sizes = copy(this.sizes, (n) => new Uint32Array(n));
     this.dates = copy(this.dates, (n) => new Float64Array(n));
     this.guids = copy(this.guids, (n) => new Uint8Array(n), 16);
-    this.hashes = copy(this.hashes, (n) => new BigUint64Array(n));
+    this.hashWords = copy(this.hashWords, (n) => new Uint32Array(n), 2);
   }
 
   /** Reserve room so that `extra` more messages can be added without reallocating. */
@@ -126,7 +123,7 @@ export class MessageTable {
     this.sizes[i] = record.size;
     this.dates[i] = record.internalDate;
     this.guids.set(record.guid, i * 16);
-    this.hashes[i] = record.contentHash;
+    this.setHashAt(i, record.contentHash);
   }
 
   setFlagsAt(i: number, flags: number, keywords: Uint32Array): void {
@@ -137,6 +134,15 @@ export class MessageTable {
     for (let w = 1; w < KEYWORD_WORDS; w++) if (keywords[w]) extra = true;
     if (extra) this.extraKeywords.set(uid, keywords.slice(1, KEYWORD_WORDS));
     else this.extraKeywords.delete(uid);
+  }
+
+  hashAt(i: number): bigint {
+    return (BigInt(this.hashWords[i * 2 + 1]!) << 32n) | BigInt(this.hashWords[i * 2]!);
+  }
+
+  setHashAt(i: number, hash: bigint): void {
+    this.hashWords[i * 2] = Number(hash & 0xffff_ffffn);
+    this.hashWords[i * 2 + 1] = Number((hash >> 32n) & 0xffff_ffffn);
   }
 
   /** All keyword words of the message at position i (a new array). */
@@ -157,7 +163,7 @@ export class MessageTable {
       size: this.sizes[i]!,
       internalDate: this.dates[i]!,
       guid: this.guids.slice(i * 16, i * 16 + 16),
-      contentHash: this.hashes[i]!,
+      contentHash: this.hashAt(i),
     };
   }
 
@@ -180,7 +186,7 @@ export class MessageTable {
         this.sizes.copyWithin(write, from, to);
         this.dates.copyWithin(write, from, to);
         this.guids.copyWithin(write * 16, from * 16, to * 16);
-        this.hashes.copyWithin(write, from, to);
+        this.hashWords.copyWithin(write * 2, from * 2, to * 2);
         write += to - from;
       }
     }

@@ -79,6 +79,13 @@ export interface RecoveryInput {
   snapshot: Uint8Array | undefined;
   backup: Uint8Array | undefined;
   log: Uint8Array | undefined;
+  /** The snapshot already decoded (saves decoding it twice). */
+  snapshotRead?: SnapshotRead;
+  /**
+   * The backup was not read because the snapshot is intact (open's fast path: the backup
+   * only matters when the snapshot is damaged; verify reads it always).
+   */
+  backupUnchecked?: boolean;
   /** UIDVALIDITY to use if one must be chosen (default: now in seconds). */
   freshUidValidity?: () => number;
 }
@@ -150,7 +157,7 @@ function mergeRanges(ranges: [number, number][]): [number, number][] {
 }
 
 export function recover(input: RecoveryInput): RecoveryResult {
-  const P = input.snapshot ? readSnapshot(input.snapshot) : undefined;
+  const P = input.snapshot ? (input.snapshotRead ?? readSnapshot(input.snapshot)) : undefined;
   const B = input.backup ? readSnapshot(input.backup) : undefined;
   const scan: LogScan = scanLog(input.log);
   const txns = [...scan.txns].sort((a, b) => a.seq - b.seq);
@@ -171,7 +178,9 @@ export function recover(input: RecoveryInput): RecoveryResult {
     clean: true,
     lossless: true,
     snapshot: checkOf(input.snapshot, P),
-    backup: checkOf(input.backup, B),
+    backup: input.backupUnchecked
+      ? { present: true, ok: true, damagedBlocks: [], reason: "not read (snapshot intact)" }
+      : checkOf(input.backup, B),
     log: logCheck,
     source: "new",
     replayed: 0,

@@ -14,7 +14,11 @@ import {
   SNAPSHOT_SEED,
   TOMBSTONE_ENTRY_SIZE,
 } from "./format.js";
+import type { MessageTable } from "./message-table.js";
 import { MailboxState } from "./state.js";
+
+/** The fast record paths read and write 32-bit words in host order: the format is little-endian. */
+export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /*
  * The snapshot file (`index`, `index.backup`): block 0 is the header, then the keyword
@@ -102,6 +106,8 @@ export function encodeSnapshot(state: MailboxState, createdAt = Date.now()): Uin
   const layout = sectionLayout(header);
   const out = new Uint8Array(layout.total * BLOCK_SIZE);
   const view = new DataView(out.buffer);
+  const o32 = new Uint32Array(out.buffer);
+  const guidWords = new Uint32Array(t.guids.buffer, t.guids.byteOffset, t.guids.byteLength >>> 2);
   writeHeader(view, header);
 
   const section = (
@@ -144,14 +150,25 @@ export function encodeSnapshot(state: MailboxState, createdAt = Date.now()): Uin
     MSG_PER_BLOCK,
     MESSAGE_RECORD_SIZE,
     (i, at) => {
-      view.setUint32(at, t.uids[i]!, true);
+      // Word writes through a Uint32Array (little-endian host, checked at load): no BigInt.
+      const w = at >>> 2;
+      o32[w] = t.uids[i]!;
       out[at + 4] = t.flags[i]!;
-      view.setUint32(at + 8, t.keywords0[i]!, true);
-      view.setUint32(at + 12, t.sizes[i]!, true);
-      view.setBigUint64(at + 16, BigInt(t.modseqs[i]!), true);
-      view.setBigInt64(at + 24, BigInt(t.dates[i]!), true);
-      out.set(t.guids.subarray(i * 16, i * 16 + 16), at + 32);
-      view.setBigUint64(at + 48, t.hashes[i]!, true);
+      o32[w + 2] = t.keywords0[i]!;
+      o32[w + 3] = t.sizes[i]!;
+      const m = t.modseqs[i]!;
+      o32[w + 4] = m >>> 0;
+      o32[w + 5] = Math.floor(m / 4294967296);
+      const d = t.dates[i]!;
+      o32[w + 6] = d >>> 0;
+      o32[w + 7] = Math.floor(d / 4294967296);
+      const g = i * 4;
+      o32[w + 8] = guidWords[g]!;
+      o32[w + 9] = guidWords[g + 1]!;
+      o32[w + 10] = guidWords[g + 2]!;
+      o32[w + 11] = guidWords[g + 3]!;
+      o32[w + 12] = t.hashWords[i * 2]!;
+      o32[w + 13] = t.hashWords[i * 2 + 1]!;
     },
   );
   section(
@@ -248,6 +265,41 @@ export function readSnapshotHeader(data: Uint8Array): SnapshotHeader | string {
   return h;
 }
 
+/**
+ * Copy `n` message records starting at byte `at` into the table. A small function of its
+ * own so the JIT optimises it after a few blocks (a loop inside one long function is
+ * optimised late, which costs more than the whole load on a cold start).
+ * Word reads through a Uint32Array over the (4-aligned) file: no BigInt, no subarray.
+ */
+function decodeMessages(t: MessageTable, data: Uint8Array, d32: Uint32Array, at: number, n: number): void {
+  let w = at >>> 2;
+  const uids = t.uids;
+  const flags = t.flags;
+  const kw = t.keywords0;
+  const sizes = t.sizes;
+  const modseqs = t.modseqs;
+  const dates = t.dates;
+  const hashWords = t.hashWords;
+  const guidWords = new Uint32Array(t.guids.buffer, t.guids.byteOffset, t.guids.byteLength >>> 2);
+  let i = t.count;
+  for (let k = 0; k < n; k++, at += MESSAGE_RECORD_SIZE, w += MESSAGE_RECORD_SIZE >>> 2, i++) {
+    uids[i] = d32[w]!;
+    flags[i] = data[at + 4]!;
+    kw[i] = d32[w + 2]!;
+    sizes[i] = d32[w + 3]!;
+    modseqs[i] = d32[w + 4]! + d32[w + 5]! * 4294967296;
+    dates[i] = d32[w + 6]! + (d32[w + 7]! | 0) * 4294967296;
+    const g = i * 4;
+    guidWords[g] = d32[w + 8]!;
+    guidWords[g + 1] = d32[w + 9]!;
+    guidWords[g + 2] = d32[w + 10]!;
+    guidWords[g + 3] = d32[w + 11]!;
+    hashWords[i * 2] = d32[w + 12]!;
+    hashWords[i * 2 + 1] = d32[w + 13]!;
+  }
+  t.count = i;
+}
+
 /** A range of message positions lost to a damaged block, with the UIDs it may have held. */
 export interface LostMessages {
   block: number;
@@ -274,7 +326,7 @@ export function damagedSnapshotBlocks(data: Uint8Array, total: number): number[]
 
 /**
  * Verify and load a snapshot. Every block's checksum is checked before anything in it is
- * used; any failure gives "damaged" with the failing block numbers (see loadPartial).
+ * used; any failure gives "damaged" with the failing block numbers (see loadBlocks).
  */
 export function readSnapshot(data: Uint8Array): SnapshotRead {
   const header = readSnapshotHeader(data);
@@ -289,10 +341,11 @@ export function readSnapshot(data: Uint8Array): SnapshotRead {
       damagedBlocks: damaged,
     };
   }
-  const damaged = damagedSnapshotBlocks(data, layout.total);
-  if (damaged.length > 0)
+  // One pass: each block is verified just before it is decoded, while it is in cache.
+  const { state, lost, damaged } = loadBlocks(data, header, new Set(), true);
+  if (damaged.length > 0) {
     return { kind: "damaged", header, reason: `${damaged.length} damaged block(s)`, damagedBlocks: damaged };
-  const { state, lost } = loadBlocks(data, header, new Set());
+  }
   if (lost.length > 0 || state.keywords.size !== header.keywordCount) {
     return {
       kind: "damaged",
@@ -314,7 +367,8 @@ export function loadBlocks(
   data: Uint8Array,
   h: SnapshotHeader,
   skip: Set<number>,
-): { state: MailboxState; lost: LostMessages[]; lostTombstones: boolean } {
+  verify = false,
+): { state: MailboxState; lost: LostMessages[]; lostTombstones: boolean; damaged: number[] } {
   const layout = sectionLayout(h);
   const state = new MailboxState(Math.max(h.messageCount, 16));
   state.uidValidity = h.uidValidity;
@@ -323,8 +377,27 @@ export function loadBlocks(
   state.seq = h.seq;
   state.firstRecentUid = h.firstRecentUid;
   state.digest = h.digest;
+  if (data.byteOffset % 4 !== 0) data = data.slice();
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const d32 = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2);
   const lost: LostMessages[] = [];
+  const damaged: number[] = [];
+  const checked = new Map<number, boolean>();
+  // With `verify`, a block is used only after its checksum holds; failures join `skip`.
+  const bad = (block: number): boolean => {
+    if (skip.has(block)) return true;
+    if (!verify) return false;
+    let ok = checked.get(block);
+    if (ok === undefined) {
+      ok = verifyBlock(data.subarray(block * BLOCK_SIZE, (block + 1) * BLOCK_SIZE), block, SNAPSHOT_SEED);
+      checked.set(block, ok);
+      if (!ok) {
+        skip.add(block);
+        damaged.push(block);
+      }
+    }
+    return !ok;
+  };
 
   // Keywords: a damaged keyword block leaves names unknown; messages using them are lost.
   let unknownKeywordMask: Uint32Array | undefined;
@@ -332,9 +405,10 @@ export function loadBlocks(
     const block = layout.keywords + b;
     const first = b * KW_PER_BLOCK;
     const n = Math.min(KW_PER_BLOCK, h.keywordCount - first);
+    const blockBad = bad(block);
     for (let k = 0; k < n; k++) {
       const id = first + k;
-      if (skip.has(block)) {
+      if (blockBad) {
         unknownKeywordMask ??= new Uint32Array(KEYWORD_WORDS);
         unknownKeywordMask[id >>> 5]! |= 1 << (id & 31);
         state.keywords.add(id, `$HoldfastLostKeyword${id}`);
@@ -353,7 +427,7 @@ export function loadBlocks(
     const block = layout.messages + b;
     const first = b * MSG_PER_BLOCK;
     const n = Math.min(MSG_PER_BLOCK, h.messageCount - first);
-    if (skip.has(block)) {
+    if (bad(block)) {
       lost.push({
         block,
         firstPosition: first,
@@ -363,18 +437,7 @@ export function loadBlocks(
       });
       continue;
     }
-    let at = block * BLOCK_SIZE + BLOCK_HEADER_SIZE;
-    for (let k = 0; k < n; k++, at += MESSAGE_RECORD_SIZE) {
-      const i = t.count++;
-      uids[i] = view.getUint32(at, true);
-      t.flags[i] = data[at + 4]!;
-      t.keywords0[i] = view.getUint32(at + 8, true);
-      t.sizes[i] = view.getUint32(at + 12, true);
-      t.modseqs[i] = Number(view.getBigUint64(at + 16, true));
-      t.dates[i] = Number(view.getBigInt64(at + 24, true));
-      t.guids.set(data.subarray(at + 32, at + 48), i * 16);
-      t.hashes[i] = view.getBigUint64(at + 48, true);
-    }
+    decodeMessages(t, data, d32, block * BLOCK_SIZE + BLOCK_HEADER_SIZE, n);
     // The UIDs of a preceding lost range end just below the first UID here.
     for (const l of lost) if (l.uidHigh === 0 && n > 0) l.uidHigh = uids[t.count - n]! - 1;
   }
@@ -386,11 +449,11 @@ export function loadBlocks(
     const block = layout.extra + b;
     const first = b * EXTRA_PER_BLOCK;
     const n = Math.min(EXTRA_PER_BLOCK, h.extraKeywordCount - first);
-    if (skip.has(block)) {
+    if (bad(block)) {
       // Which messages had words here is unknown: every message between the intact
       // neighbouring entries may have lost keywords.
       const nextAt = (block + 1) * BLOCK_SIZE + BLOCK_HEADER_SIZE;
-      const nextUid = b + 1 < h.extraBlocks && !skip.has(block + 1) ? view.getUint32(nextAt, true) : h.uidNext;
+      const nextUid = b + 1 < h.extraBlocks && !bad(block + 1) ? view.getUint32(nextAt, true) : h.uidNext;
       lost.push({ block, firstPosition: -1, count: 0, uidLow: previousUid, uidHigh: nextUid });
       continue;
     }
@@ -419,7 +482,7 @@ export function loadBlocks(
     const block = layout.tombstones + b;
     const first = b * TOMB_PER_BLOCK;
     const n = Math.min(TOMB_PER_BLOCK, h.tombstoneCount - first);
-    if (skip.has(block)) {
+    if (bad(block)) {
       lostTombstones = true;
       continue;
     }
@@ -448,5 +511,6 @@ export function loadBlocks(
       lost.push({ block: -1, firstPosition: i, count: 1, uidLow: t.uids[i]!, uidHigh: t.uids[i]! });
     t.removePositions(withheld);
   }
-  return { state, lost, lostTombstones };
+  damaged.sort((x, y) => x - y);
+  return { state, lost, lostTombstones, damaged };
 }

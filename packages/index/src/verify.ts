@@ -90,7 +90,7 @@ export interface RepairReport {
 /** Repair a mailbox folder (takes the lock): lossless from redundant copies, else salvage if asked. */
 export async function repair(folder: string, options: RepairOptions = {}): Promise<RepairReport> {
   const fs = options.fs ?? nodeFs;
-  const index = await MailboxIndex.open(folder, { fs });
+  const index = await MailboxIndex.open(folder, { fs, checkBackup: true });
   const recovery = index.recovery;
   let salvaged = false;
   if (index.readOnly && options.salvage) {

@@ -102,6 +102,44 @@ export class ReadView {
     return undefined;
   }
 
+  /**
+   * Every message's UID, system flags, first keyword word and MODSEQ as of the last sync, as
+   * parallel typed arrays in sequence order (what SELECT/QRESYNC need in one go). A straight
+   * copy when nothing was committed since; otherwise rebuilt message by message.
+   */
+  listing(): { uids: Uint32Array; flags: Uint8Array; keywords0: Uint32Array; modseqs: Float64Array } {
+    this.check();
+    const since = this.host.changesSince(this.cursor);
+    if (!since) throw new ViewExpiredError("the change feed of this view was trimmed: open a new view");
+    const n = this.length;
+    const t = this.host.state.messages;
+    if (since.durable.length === 0 && since.pending.length === 0) {
+      return {
+        uids: t.uids.slice(0, n),
+        flags: t.flags.slice(0, n),
+        keywords0: t.keywords0.slice(0, n),
+        modseqs: t.modseqs.slice(0, n),
+      };
+    }
+    const out = {
+      uids: this.uids(),
+      flags: new Uint8Array(n),
+      keywords0: new Uint32Array(n),
+      modseqs: new Float64Array(n),
+    };
+    for (let k = 0; k < n; k++) {
+      const m = this.get(out.uids[k]!)!;
+      out.flags[k] = m.systemFlags;
+      out.modseqs[k] = m.modseq;
+      const kw = this.host.state.keywords;
+      for (const name of m.keywords) {
+        const id = kw.find(name)!;
+        if (id < 32) out.keywords0[k]! |= 1 << id;
+      }
+    }
+    return out;
+  }
+
   /** A message as of this view's last sync, or undefined when the view does not have it. */
   get(uid: number): MessageInfo | undefined {
     this.check();

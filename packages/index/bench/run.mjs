@@ -1,0 +1,195 @@
+// Benchmark of @holdfast/index on a 1,000,000-message mailbox, each figure side by side with
+// a raw baseline measured in the same run on the same disk:
+//   open + full checksum verification   vs  read the snapshot file and xxh64 it whole
+//   load the UID list with flags        (target ≤ 50 ms)
+//   single flag update, fsync each      vs  raw append + fdatasync loop, same record size
+//   16 concurrent committers            vs  the sequential rate (group commit)
+//   checkpoint time, heap bytes per message
+// Run: npm run bench -w @holdfast/index   (HOLDFAST_BENCH_MESSAGES=n for another size)
+import { mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { initChecksum, xxh64 } from "@holdfast/checksum";
+import { MailboxIndex } from "../dist/index.js";
+
+const N = Number(process.env.HOLDFAST_BENCH_MESSAGES ?? 1_000_000);
+const COMMITS = Number(process.env.HOLDFAST_BENCH_COMMITS ?? 400);
+const gc = globalThis.gc ?? (() => {});
+
+function message(n) {
+  const guid = new Uint8Array(16);
+  new DataView(guid.buffer).setUint32(0, n, true);
+  guid[15] = 0x5a;
+  const flags = n % 3 === 0 ? ["\\Seen"] : n % 7 === 0 ? ["\\Flagged", "$Label1"] : [];
+  return {
+    guid,
+    size: 2000 + (n % 5000),
+    internalDate: 1_700_000_000_000 + n * 1000,
+    contentHash: BigInt(n) * 2654435761n,
+    flags,
+  };
+}
+
+async function time(fn) {
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
+}
+
+async function median(runs, fn) {
+  const times = [];
+  for (let i = 0; i < runs; i++) times.push((await time(fn)).ms);
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const rows = [];
+function row(metric, value, baseline, target, pass) {
+  rows.push({ metric, value, baseline, target, pass });
+}
+
+await initChecksum();
+const dir = await mkdtemp(join(tmpdir(), "holdfast-index-bench-"));
+try {
+  // Build the mailbox: appends in large transactions, unsafe fsync mode (setup only).
+  process.stdout.write(`building a ${N.toLocaleString("en")}-message mailbox in ${dir} ...\n`);
+  const builder = await MailboxIndex.open(dir, { create: true, fsync: "never", autoCheckpointBytes: 0 });
+  for (let at = 1; at <= N; at += 20_000) {
+    const tx = builder.transaction();
+    for (let n = at; n < Math.min(at + 20_000, N + 1); n++) tx.append(message(n));
+    await tx.commit();
+  }
+  await builder.checkpoint(); // first: index + its backup copy
+  await builder.transaction().store("1:1000", "add", ["\\Answered"]).commit();
+  const checkpoint = await time(() => builder.checkpoint());
+  await builder.close();
+  const snapshotBytes = (await stat(join(dir, "index"))).size;
+  row(
+    "checkpoint (encode + write + fsync + rotate)",
+    `${checkpoint.ms.toFixed(0)} ms`,
+    `${(snapshotBytes / 1048576).toFixed(1)} MiB snapshot`,
+    "reported",
+    "-",
+  );
+
+  // Open + full checksum verification vs read + xxh64 of the whole snapshot.
+  const rawRead = await median(5, async () => xxh64(await readFile(join(dir, "index"))));
+  const openVerify = await median(5, async () => {
+    const index = await MailboxIndex.open(dir, { readOnly: true });
+    await index.close();
+  });
+  row(
+    "open + verify every block checksum",
+    `${openVerify.toFixed(1)} ms`,
+    `${rawRead.toFixed(1)} ms read+xxh64`,
+    "≤ 100 ms",
+    openVerify <= 100 ? "PASS" : "FAIL",
+  );
+
+  // Heap bytes per message: what an open index keeps (JS heap + typed array memory).
+  gc();
+  gc();
+  const m0 = process.memoryUsage();
+  const held = await MailboxIndex.open(dir, { readOnly: true });
+  gc();
+  gc();
+  const m1 = process.memoryUsage();
+  const perMessage = (m1.heapUsed + m1.arrayBuffers - (m0.heapUsed + m0.arrayBuffers)) / N;
+  row(
+    "memory per message (heap + typed arrays)",
+    `${perMessage.toFixed(1)} B`,
+    "-",
+    "≤ 64 B",
+    perMessage <= 64 ? "PASS" : "FAIL",
+  );
+  await held.close();
+
+  // UID list with flags, from an open index (what SELECT needs).
+  const index = await MailboxIndex.open(dir, { fsync: "always", autoCheckpointBytes: 0 });
+  const listing = await median(5, async () => {
+    const view = await index.view();
+    const l = view.listing();
+    view.close();
+    if (l.uids.length !== index.status().messages) throw new Error("listing incomplete");
+  });
+  row(
+    "load UID list with flags (view + listing)",
+    `${listing.toFixed(1)} ms`,
+    "-",
+    "≤ 50 ms",
+    listing <= 50 ? "PASS" : "FAIL",
+  );
+
+  // Single-message flag updates, fsync per commit.
+  const logPath = join(dir, "log");
+  const before = (await stat(logPath)).size;
+  await index.transaction().store([1], "add", ["\\Seen"]).commit();
+  const recordSize = (await stat(logPath)).size - before;
+  const sequential = await time(async () => {
+    for (let i = 0; i < COMMITS; i++) {
+      await index
+        .transaction()
+        .store([2 + (i % 1000)], i % 2 ? "add" : "remove", ["\\Flagged"])
+        .commit();
+    }
+  });
+  const rawFile = await open(join(dir, "raw.log"), "w");
+  const record = new Uint8Array(recordSize).fill(7);
+  const raw = await time(async () => {
+    let pos = 0;
+    for (let i = 0; i < COMMITS; i++) {
+      await rawFile.write(record, 0, record.length, pos);
+      await rawFile.datasync();
+      pos += record.length;
+    }
+  });
+  await rawFile.close();
+  const seqRate = COMMITS / (sequential.ms / 1000);
+  const rawRate = COMMITS / (raw.ms / 1000);
+  const ratio = sequential.ms / raw.ms;
+  row(
+    `flag update, fsync per commit (${recordSize}-byte record)`,
+    `${seqRate.toFixed(0)} commits/s`,
+    `${rawRate.toFixed(0)} appends/s raw`,
+    "time ≤ 1.3× raw",
+    `${ratio.toFixed(2)}× ${ratio <= 1.3 ? "PASS" : "FAIL"}`,
+  );
+
+  // 16 concurrent committers (group commit).
+  const total = COMMITS * 4;
+  const concurrent = await time(async () => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < total) {
+          const i = next++;
+          await index
+            .transaction()
+            .store([2 + (i % 1000)], i % 2 ? "add" : "remove", ["\\Draft"])
+            .commit();
+        }
+      }),
+    );
+  });
+  const concRate = total / (concurrent.ms / 1000);
+  const speedup = concRate / seqRate;
+  row(
+    "16 concurrent committers (group commit)",
+    `${concRate.toFixed(0)} commits/s`,
+    `${seqRate.toFixed(0)} sequential`,
+    "≥ 10× sequential",
+    `${speedup.toFixed(1)}× ${speedup >= 10 ? "PASS" : "FAIL"}`,
+  );
+  await index.close();
+
+  const widths = ["metric", "value", "baseline", "target", "pass"].map((k) =>
+    Math.max(k.length, ...rows.map((r) => String(r[k]).length)),
+  );
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
+  console.log(`\n@holdfast/index, ${N.toLocaleString("en")} messages, node ${process.version}, ${tmpdir()}`);
+  console.log(line(["metric", "value", "baseline", "target", "pass"]));
+  console.log(line(widths.map((w) => "-".repeat(w))));
+  for (const r of rows) console.log(line([r.metric, r.value, r.baseline, r.target, r.pass]));
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
