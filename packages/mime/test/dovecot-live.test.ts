@@ -29,7 +29,7 @@ if (skip) {
 }
 
 /** At most this many parts per message get per-part FETCHes (deep test messages have hundreds). */
-const MAX_PARTS = 40;
+const MAX_PARTS = 150;
 
 /** FETCH items for one message, with the name the response carries. */
 function itemsFor(m: CorpusMessage, bytes: Buffer): [string, string][] {
@@ -57,6 +57,8 @@ function itemsFor(m: CorpusMessage, bytes: Buffer): [string, string][] {
     items.push([`BODY.PEEK[${path}.MIME]`, `BODY[${path}.MIME]`]);
     items.push([`BINARY.PEEK[${path}]`, `BINARY[${path}]`]);
     items.push([`BINARY.SIZE[${path}]`, `BINARY.SIZE[${path}]`]);
+    items.push([`BINARY.PEEK[${path}]<2.7>`, `BINARY[${path}]<2>`]);
+    items.push([`BODY.PEEK[${path}.MIME]<1.9>`, `BODY[${path}.MIME]<1>`]);
     if (part.kind === "message") {
       items.push([`BODY.PEEK[${path}.HEADER]`, `BODY[${path}.HEADER]`]);
       items.push([`BODY.PEEK[${path}.TEXT]`, `BODY[${path}.TEXT]`]);

@@ -26,7 +26,7 @@ const BINARY_SIZE_CACHE =
 export const QUIRKS: Quirk[] = [
   {
     message: "84-base64-no-padding",
-    item: /^BINARY\.(PEEK\[1?\]|SIZE\[\d\])$/,
+    item: /^BINARY\.(PEEK\[1?\](<[\d.]+>)?|SIZE\[\d\])$/,
     reason:
       'part 1 is base64 that stops mid-quantum ("aGVsbG8"): Dovecot disconnects the client mid-literal ("Base64 data ends prematurely"), also for BINARY.SIZE of the other parts; we answer NO [PARSE] for that part and the exact size for the others',
   },
@@ -54,7 +54,7 @@ export const QUIRKS: Quirk[] = [
   },
   {
     message: "71-duplicate-content-fields",
-    item: /^BINARY\.PEEK\[(3)?\]$/,
+    item: /^BINARY\.PEEK\[(3)?\](<[\d.]+>)?$/,
     reason:
       'part 3 has two Content-Transfer-Encoding fields (8bit, then base64 over "c"); BINARY decodes with the last one, where Dovecot disconnects the client mid-literal ("Base64 data ends prematurely") we answer NO [PARSE]',
   },
