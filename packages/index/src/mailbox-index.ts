@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { initChecksum } from "@holdfast/checksum";
 import { IndexClosedError, IndexError, IndexInputError, IndexNotFoundError, IndexReadOnlyError } from "./errors.js";
 import { FileName, LogRecordType } from "./format.js";
 import { type IndexFile, type IndexFs, nodeFs } from "./fs.js";
@@ -126,6 +127,7 @@ export class MailboxIndex implements ViewHost {
    * opens read-only and `recovery` says what is lost.
    */
   static async open(folder: string, options: MailboxIndexOptions = {}): Promise<MailboxIndex> {
+    await initChecksum();
     const fs = options.fs ?? nodeFs;
     const settings = {
       fsync: options.fsync ?? "always",

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { initChecksum } from "@holdfast/checksum";
 import { compareStates } from "./compare.js";
 import { FileName } from "./format.js";
 import { type IndexFs, nodeFs } from "./fs.js";
@@ -27,6 +28,7 @@ export interface VerifyOptions {
  * the log's structure, the digest, and that backup + log reproduce the snapshot.
  */
 export async function verify(folder: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  await initChecksum();
   const fs = options.fs ?? nodeFs;
   const [snapshot, backup, log] = await Promise.all([
     fs.readFile(join(folder, FileName.snapshot)),
