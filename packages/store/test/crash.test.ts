@@ -1,0 +1,216 @@
+import { spawn } from "node:child_process";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+import { Store } from "../src/index.js";
+import { TEST_SCRYPT, tempDir } from "./helpers/store.js";
+
+/*
+ * SIGKILL during a random append/copy/move/expunge workload, over and over on one data
+ * folder. After every kill the next child reopens the store (recovery runs); every few
+ * kills the parent checks: every acknowledged message is there with its GUID and its bytes
+ * verify, no index entry points to a missing or damaged blob, and a reclaim scan leaves
+ * no blob that no index refers to. HOLDFAST_LONG=1 runs 1000 kills.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+const KILLS = process.env.HOLDFAST_LONG === "1" ? 1000 : 200;
+const CHECK_EVERY = 25;
+
+interface Entry {
+  guid: string;
+  sure: boolean;
+}
+type Model = Map<string, Map<number, Entry>>;
+
+async function bundleStore(): Promise<string> {
+  const outDir = join(here, "..", "node_modules", ".holdfast-test");
+  await mkdir(outDir, { recursive: true });
+  const outfile = join(outDir, "store.mjs");
+  await build({
+    entryPoints: [join(here, "..", "src", "index.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outfile,
+    external: ["@holdfast/*"],
+    logLevel: "silent",
+  });
+  return pathToFileURL(outfile).href;
+}
+
+function runChild(
+  modulePath: string,
+  dataDir: string,
+  seed: number,
+  killAfterReadyMs: number | undefined,
+  killAfterSpawnMs: number,
+): Promise<{ lines: Record<string, unknown>[]; stderr: string; code: number | null; signal: string | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [join(here, "fixtures", "crash-worker.mjs"), modulePath, dataDir, String(seed)],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let buffer = "";
+    let stderr = "";
+    const lines: Record<string, unknown>[] = [];
+    const kill = () => child.kill("SIGKILL");
+    let timer: NodeJS.Timeout | undefined;
+    if (killAfterReadyMs === undefined) timer = setTimeout(kill, killAfterSpawnMs);
+    const safety = setTimeout(kill, 10_000);
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString("utf8");
+      let nl = buffer.indexOf("\n");
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf("\n");
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        if (parsed.op === "ready" && killAfterReadyMs !== undefined) timer = setTimeout(kill, killAfterReadyMs);
+        else lines.push(parsed);
+      }
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString("utf8");
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      clearTimeout(safety);
+      // A line cut by the kill is not an acknowledgement.
+      resolve({ lines, stderr, code, signal });
+    });
+  });
+}
+
+function applyLines(model: Model, lines: Record<string, unknown>[]): void {
+  const box = (name: unknown) => model.get(name as string)!;
+  for (const l of lines) {
+    switch (l.op) {
+      case "append":
+      case "copy":
+        box(l.mailbox).set(l.uid as number, { guid: l.guid as string, sure: true });
+        break;
+      case "start-move": {
+        const e = box(l.mailbox).get(l.uid as number);
+        if (e) e.sure = false;
+        break;
+      }
+      case "move":
+        box(l.from).delete(l.uid as number);
+        box(l.mailbox).set(l.newUid as number, { guid: l.guid as string, sure: true });
+        break;
+      case "start-expunge":
+        for (const u of l.uids as number[]) {
+          const e = box(l.mailbox).get(u);
+          if (e) e.sure = false;
+        }
+        break;
+      case "expunge":
+        for (const u of l.uids as number[]) box(l.mailbox).delete(u);
+        break;
+    }
+  }
+}
+
+/** Check the store against the model; then make the model the store's actual state. */
+async function check(dataDir: string, model: Model): Promise<{ messages: number; reclaimed: number }> {
+  const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+  try {
+    const mb = await store.mailboxes("crash");
+    let messages = 0;
+    const referenced = new Set<string>();
+    for (const [name, entries] of model) {
+      const s = await mb.select(name, { readOnly: true });
+      const actual = new Map(s.messages().map((m) => [m.uid, Buffer.from(m.guid).toString("hex")]));
+      for (const [uid, e] of entries) {
+        if (!e.sure) continue;
+        expect({ mailbox: name, uid, guid: actual.get(uid) }).toEqual({ mailbox: name, uid, guid: e.guid });
+      }
+      // Every index entry points to an intact blob.
+      for (const [uid, guid] of actual) {
+        const bytes = await s.readMessage(uid);
+        expect(bytes.byteLength).toBeGreaterThan(0);
+        referenced.add(guid);
+        messages++;
+      }
+      entries.clear();
+      for (const [uid, guid] of actual) entries.set(uid, { guid, sure: true });
+      s.close();
+    }
+    const reclaimed = await store.reclaim("crash");
+    expect(reclaimed.refused).toBeUndefined();
+    // After the scan, every blob on disk is referenced: nothing leaked that a scan cannot reclaim.
+    const { guids } = await mb.blobs.list();
+    expect(guids.filter((g) => !referenced.has(g))).toEqual([]);
+    expect((await readdir(mb.blobs.tempDir).catch(() => [])).length).toBe(0);
+    const verified = await store.verify("crash");
+    expect(verified.users[0]!.damagedBlobs).toEqual([]);
+    expect(verified.users[0]!.mailboxes.every((m) => m.ok)).toBe(true);
+    return { messages, reclaimed: reclaimed.removed.length };
+  } finally {
+    await store.close();
+  }
+}
+
+/** One data folder killed `kills` times; returns totals. */
+async function lane(modulePath: string, kills: number, laneSeed: number) {
+  const dataDir = await tempDir("holdfast-crash-");
+  const setup = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+  await setup.users.add("crash", "pw");
+  await (await setup.mailboxes("crash")).create("Work");
+  await setup.close();
+  const model: Model = new Map([
+    ["INBOX", new Map()],
+    ["Work", new Map()],
+  ]);
+  let acked = 0;
+  let reclaimed = 0;
+  let messages = 0;
+  let rng = laneSeed;
+  const next = () => {
+    rng = (rng * 1103515245 + 12345) & 0x7fffffff;
+    return rng / 0x80000000;
+  };
+  for (let k = 1; k <= kills; k++) {
+    // Mostly during the workload; one kill in ten during startup and recovery.
+    const duringStartup = next() < 0.1;
+    const result = await runChild(
+      modulePath,
+      dataDir,
+      laneSeed + k * 7919,
+      duringStartup ? undefined : Math.floor(next() * 120),
+      Math.floor(next() * 250),
+    );
+    expect(result.signal, result.stderr).toBe("SIGKILL");
+    acked += result.lines.filter((l) => !String(l.op).startsWith("start")).length;
+    applyLines(model, result.lines);
+    if (k % CHECK_EVERY === 0 || k === kills) {
+      const c = await check(dataDir, model);
+      reclaimed += c.reclaimed;
+      messages = c.messages;
+    }
+  }
+  await rm(dataDir, { recursive: true, force: true });
+  return { acked, reclaimed, messages };
+}
+
+describe("crash safety", () => {
+  it(`loses no acknowledged message over ${KILLS} SIGKILLs, leaks nothing a scan cannot reclaim`, async () => {
+    const modulePath = await bundleStore();
+    // Two data folders killed in parallel (the machine has two cores): KILLS in all.
+    const lanes = await Promise.all([lane(modulePath, KILLS / 2, 12345), lane(modulePath, KILLS / 2, 67890)]);
+    const acked = lanes.reduce((n, l) => n + l.acked, 0);
+    const reclaimed = lanes.reduce((n, l) => n + l.reclaimed, 0);
+    expect(acked).toBeGreaterThan(KILLS);
+    for (const l of lanes) expect(l.messages).toBeGreaterThan(0);
+    console.log(
+      `crash test: ${KILLS} kills, ${acked} acknowledged operations, ${lanes.map((l) => l.messages).join("+")} messages at the end, ${reclaimed} leaked blobs reclaimed`,
+    );
+  }, 170_000);
+});
