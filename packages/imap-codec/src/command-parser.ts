@@ -134,6 +134,20 @@ export class CommandParser {
   /** Feeds bytes from the client; returns the events they completed. */
   push(chunk: Buffer): CommandParserEvent[] {
     if (this.mode === "closed") return [];
+    if (this.mode === "message-literal") {
+      // fast path for message bodies: slice the literal's part of the chunk directly
+      const take = this.framer.takeLiteralDirect(chunk);
+      if (take > 0) {
+        const out: CommandParserEvent[] = [];
+        this.out = out;
+        const id = this.currentLiteralId;
+        out.push({ type: "literal-chunk", chunk: take === chunk.length ? chunk : chunk.subarray(0, take), id });
+        if (this.framer.state !== "literal") this.onLiteral(EMPTY, true);
+        if (take === chunk.length) return out;
+        this.framer.push(chunk.subarray(take));
+        return this.run(out);
+      }
+    }
     this.framer.push(chunk);
     return this.run();
   }

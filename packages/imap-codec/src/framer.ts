@@ -74,6 +74,20 @@ export class Framer {
     this.partialLength = 0;
   }
 
+  /**
+   * Fast path for literal bodies: when a literal is being read and nothing is queued, the
+   * owner may take the literal's part of a fresh chunk directly (no queueing, no event object).
+   * Returns how many bytes of `chunk` belong to the literal (0 when the path does not apply);
+   * the owner pushes the rest, if any, normally.
+   */
+  takeLiteralDirect(chunk: Buffer): number {
+    if (this.mode !== "literal" || this.queue.length > 0 || this.literalRemaining === 0) return 0;
+    const take = Math.min(chunk.length, this.literalRemaining);
+    this.literalRemaining -= take;
+    if (this.literalRemaining === 0) this.mode = "line";
+    return take;
+  }
+
   beginLiteral(size: number): void {
     this.mode = "literal";
     this.literalRemaining = size;

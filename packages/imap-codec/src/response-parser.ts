@@ -24,6 +24,7 @@ export type ResponseParserEvent =
   | { type: "literal-end"; id: number }
   | { type: "error"; error: ParseError };
 
+const EMPTY = Buffer.alloc(0);
 const FETCH_PREFIX = /^\* (\d{1,10}) FETCH /i;
 // A body item right before the literal, at the end of the text (only the tail is examined).
 const BODY_ITEM_BEFORE_LITERAL = /(?:^|[ (])((?:BODY|BINARY)\[[^\]]*\](?:<\d+>)?|RFC822(?:\.HEADER|\.TEXT)?) $/i;
@@ -68,6 +69,16 @@ export class ResponseParser {
     const out: ResponseParserEvent[] = [];
     this.out = out;
     if (this.mode === "closed") return out;
+    if (this.mode === "stream") {
+      const take = this.framer.takeLiteralDirect(chunk);
+      if (take > 0) {
+        const lit = this.literal!;
+        out.push({ type: "literal-chunk", id: lit.id, chunk: take === chunk.length ? chunk : chunk.subarray(0, take) });
+        if (this.framer.state !== "literal") this.onLiteral(EMPTY, true);
+        if (take === chunk.length) return out;
+        chunk = chunk.subarray(take);
+      }
+    }
     this.framer.push(chunk);
     try {
       for (;;) {
