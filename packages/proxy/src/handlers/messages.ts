@@ -158,7 +158,9 @@ function toUidKeys(sel: SelectedContext, keys: SearchKey[]): SearchKey[] | strin
         return { type: "UID", set: uidSet(Array.from(r.seqs, (s) => sel.queue.map.uidAt(s)!)) };
       }
       case "UID":
-        return key.set === "$" ? { type: "UID", set: uidSet([...(sel.saved ?? [])]) } : key;
+        // Resolved against the client's view, so `*` and `n:*` mean what RFC 9051 says.
+        if (key.set === "$") return { type: "UID", set: uidSet([...(sel.saved ?? [])]) };
+        return { type: "UID", set: uidSet([...sel.queue.map.resolveUidSet(key.set)]) };
       case "NOT": {
         const inner = convert(key.key);
         return typeof inner === "string" ? inner : { type: "NOT", key: inner };

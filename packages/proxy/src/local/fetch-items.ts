@@ -1,0 +1,112 @@
+import type { BodySection, FetchAttribute, FetchResponseItem } from "@holdfast/imap-codec";
+import { extractBinary, extractSection, parseMessage } from "@holdfast/mime";
+import type { MailboxSession, MessageInfo, UserStore } from "@holdfast/store";
+import { formatImapDate } from "../imap-date.js";
+import { storeCall } from "./errors.js";
+import { parseEnvelope, parseImapValue } from "./imap-value.js";
+
+/*
+ * FETCH items of one message from the local store. What the index holds (flags, MODSEQ,
+ * size, internal date) costs nothing; structure items come from the store's checksummed
+ * structure cache; only section items read the blob (verified against its hash by the store:
+ * a damaged message is never served). A whole-message BODY[] is streamed, not buffered.
+ */
+
+function sectionName(section: BodySection): string {
+  const path = section.part.join(".");
+  if (!section.text) return path;
+  const fields = section.fields ? ` (${section.fields.join(" ")})` : "";
+  return `${path}${path ? "." : ""}${section.text}${fields}`;
+}
+
+export async function fetchItems(
+  store: UserStore,
+  session: MailboxSession,
+  info: MessageInfo,
+  items: FetchAttribute[],
+  recent: boolean,
+): Promise<FetchResponseItem[]> {
+  const out: FetchResponseItem[] = [];
+  let parsed: ReturnType<typeof parseMessage> | undefined;
+  const message = async () => {
+    parsed ??= parseMessage(await storeCall(() => store.readMessageIn(session.handle, info.uid, info)));
+    return parsed;
+  };
+  const structure = () => storeCall(() => store.structureIn(session.handle, info.uid, info));
+  for (const item of items) {
+    switch (item.type) {
+      case "UID":
+        out.push({ name: "UID", value: info.uid });
+        break;
+      case "FLAGS":
+        out.push({ name: "FLAGS", value: recent ? [...info.flags, "\\Recent"] : [...info.flags] });
+        break;
+      case "INTERNALDATE":
+        out.push({ name: "INTERNALDATE", value: formatImapDate(new Date(info.internalDate)) });
+        break;
+      case "RFC822.SIZE":
+        out.push({ name: "RFC822.SIZE", value: info.size });
+        break;
+      case "MODSEQ":
+        out.push({ name: "MODSEQ", value: BigInt(info.modseq) });
+        break;
+      case "ENVELOPE":
+        out.push({ name: "ENVELOPE", value: parseEnvelope((await structure()).envelope) });
+        break;
+      case "BODY":
+      case "BODYSTRUCTURE": {
+        const s = await structure();
+        const text = item.type === "BODY" ? s.body : s.bodystructure;
+        out.push({ name: item.type, value: parseImapValue(text) as never });
+        break;
+      }
+      case "RFC822": {
+        const stream = await storeCall(() => store.openMessageIn(session.handle, info.uid, info));
+        out.push({ name: "RFC822", value: { size: info.size, source: stream } });
+        break;
+      }
+      case "BODY[]": {
+        if (item.section.part.length === 0 && !item.section.text && !item.partial) {
+          const stream = await storeCall(() => store.openMessageIn(session.handle, info.uid, info));
+          out.push({ name: "BODY[]", section: item.section, value: { size: info.size, source: stream } });
+          break;
+        }
+        const partial = item.partial ? { offset: item.partial.offset, length: item.partial.length } : undefined;
+        const content = extractSection(await message(), sectionName(item.section), partial);
+        const value = Buffer.concat(content.chunks, content.size);
+        out.push({
+          name: "BODY[]",
+          section: item.section,
+          value,
+          ...(item.partial ? { origin: item.partial.offset } : {}),
+        });
+        break;
+      }
+      case "RFC822.HEADER":
+      case "RFC822.TEXT": {
+        const content = extractSection(await message(), item.type === "RFC822.HEADER" ? "HEADER" : "TEXT");
+        out.push({ name: item.type, value: Buffer.concat(content.chunks, content.size) });
+        break;
+      }
+      case "BINARY[]": {
+        const partial = item.partial ? { offset: item.partial.offset, length: item.partial.length } : undefined;
+        const content = extractBinary(await message(), item.part, partial);
+        out.push({
+          name: "BINARY[]",
+          part: item.part,
+          value: Buffer.concat(content.chunks, content.size),
+          ...(item.partial ? { origin: item.partial.offset } : {}),
+        });
+        break;
+      }
+      case "BINARY.SIZE":
+        out.push({ name: "BINARY.SIZE", part: item.part, value: extractBinary(await message(), item.part).size });
+        break;
+      case "EMAILID":
+      case "THREADID":
+      case "SAVEDATE":
+        break; // not advertised
+    }
+  }
+  return out;
+}

@@ -1,0 +1,175 @@
+import type { StatusAttributes, StatusItem } from "@holdfast/imap-codec";
+import { canonicalUsername, type SpecialUse, type Store, type UserStore } from "@holdfast/store";
+import type {
+  AppendInput,
+  AppendTransaction,
+  AuthContext,
+  Authenticator,
+  Backend,
+  BackendSession,
+  ListedMailbox,
+  ListOptions,
+  SelectedMailbox,
+} from "../backend.js";
+import { BackendError } from "../backend.js";
+import { matchesListPattern } from "../list-pattern.js";
+import { storeCall } from "./errors.js";
+import { LocalSelectedMailbox } from "./local-mailbox.js";
+
+/**
+ * The embedded default: the IMAP front end on Holdfast's own local store. One process owns
+ * the store's data folder (the store takes a lock on it), so every session of a mailbox
+ * is in this process and sees the others' changes through the store's change feed.
+ */
+export class LocalBackend implements Backend, Authenticator {
+  constructor(
+    readonly store: Store,
+    private readonly options: { appendLimit?: number } = {},
+  ) {}
+
+  async authenticate(user: string, password: string): Promise<string | null> {
+    let canonical: string;
+    try {
+      canonical = canonicalUsername(user);
+    } catch {
+      return null;
+    }
+    return (await this.store.users.authenticate(canonical, password)) ? canonical : null;
+  }
+
+  async open(user: string, _context: AuthContext): Promise<BackendSession> {
+    return new LocalSession(user, await this.store.mailboxes(user), this.options.appendLimit ?? 64 * 1024 * 1024);
+  }
+}
+
+class LocalSession implements BackendSession {
+  constructor(
+    readonly user: string,
+    private readonly mail: UserStore,
+    readonly appendLimit: number | null,
+  ) {}
+
+  async list(reference: string, patterns: string[], options: ListOptions): Promise<ListedMailbox[]> {
+    const all = this.mail.listMailboxes();
+    const selection = new Set(options.selection.map((s) => s.toUpperCase()));
+    const out: ListedMailbox[] = [];
+    for (const box of all) {
+      if (!patterns.some((p) => matchesListPattern(box.name, reference, p))) continue;
+      if (selection.has("SPECIAL-USE") && !box.specialUse) continue;
+      let attributes = [...box.attributes];
+      if (selection.has("SUBSCRIBED") && !box.subscribed) {
+        if (!selection.has("RECURSIVEMATCH")) continue;
+        const prefix = `${box.name}/`;
+        if (!all.some((b) => b.subscribed && b.name.startsWith(prefix))) continue;
+        out.push({
+          name: box.name,
+          attributes: attributes.filter((a) => !/^\\subscribed$/i.test(a)),
+          childInfo: ["SUBSCRIBED"],
+        });
+        continue;
+      }
+      const wantSubscribed = selection.has("SUBSCRIBED") || options.returnOptions.subscribed;
+      if (!wantSubscribed) attributes = attributes.filter((a) => !/^\\subscribed$/i.test(a));
+      out.push({ name: box.name, attributes });
+    }
+    return out;
+  }
+
+  async status(mailbox: string, items: StatusItem[]): Promise<StatusAttributes> {
+    const c = await storeCall(() => this.mail.status(mailbox));
+    const out: StatusAttributes = {};
+    for (const item of items) {
+      switch (item) {
+        case "MESSAGES":
+          out.MESSAGES = c.messages;
+          break;
+        case "RECENT":
+          out.RECENT = c.recent;
+          break;
+        case "UIDNEXT":
+          out.UIDNEXT = c.uidNext;
+          break;
+        case "UIDVALIDITY":
+          out.UIDVALIDITY = c.uidValidity;
+          break;
+        case "UNSEEN":
+          out.UNSEEN = c.unseen;
+          break;
+        case "DELETED":
+          out.DELETED = c.deleted;
+          break;
+        case "SIZE":
+          out.SIZE = c.size;
+          break;
+        case "HIGHESTMODSEQ":
+          out.HIGHESTMODSEQ = BigInt(c.highestModseq);
+          break;
+        case "APPENDLIMIT":
+          out.APPENDLIMIT = this.appendLimit;
+          break;
+      }
+    }
+    return out;
+  }
+
+  async create(mailbox: string, specialUse?: string[]): Promise<void> {
+    if (specialUse && specialUse.length > 1) throw new BackendError("CANNOT", "At most one special use per mailbox.");
+    await storeCall(() =>
+      this.mail.create(mailbox, specialUse?.[0] ? { specialUse: specialUse[0] as SpecialUse } : {}),
+    );
+  }
+
+  async delete(mailbox: string): Promise<void> {
+    await storeCall(() => this.mail.delete(mailbox));
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await storeCall(() => this.mail.rename(from, to));
+  }
+
+  async subscribe(mailbox: string): Promise<void> {
+    await storeCall(() => this.mail.subscribe(mailbox));
+  }
+
+  async unsubscribe(mailbox: string): Promise<void> {
+    await storeCall(() => this.mail.unsubscribe(mailbox));
+  }
+
+  async select(mailbox: string, options: { readOnly: boolean }): Promise<SelectedMailbox> {
+    const session = await storeCall(() => this.mail.select(mailbox, options));
+    return new LocalSelectedMailbox(this.mail, session);
+  }
+
+  /**
+   * Each message streams straight into the store (blob written and fsynced, then one index
+   * transaction) while its bytes arrive; commit waits for all. If the command fails after a
+   * message was stored, abort expunges what was stored. Known limit: between those two
+   * moments other sessions can see the message, and a MULTIAPPEND whose later message fails
+   * is undone the same way rather than never having been visible.
+   */
+  async beginAppend(mailbox: string): Promise<AppendTransaction> {
+    await storeCall(() => this.mail.status(mailbox)); // NONEXISTENT before any byte is taken
+    const results: Promise<{ uid: number; uidValidity: number }>[] = [];
+    const mail = this.mail;
+    return {
+      stage: async (message: AppendInput) => {
+        const stored = storeCall(() =>
+          mail.append(mailbox, message.body, { flags: message.flags, internalDate: message.date }),
+        );
+        results.push(stored);
+        await stored;
+      },
+      commit: async () => {
+        const done = await Promise.all(results);
+        return { uidValidity: done[0]?.uidValidity ?? 0, uids: done.map((r) => r.uid) };
+      },
+      abort: async () => {
+        const settled = await Promise.allSettled(results);
+        const uids = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value.uid] : []));
+        if (uids.length > 0) await storeCall(() => mail.expunge(mailbox, uids)).catch(() => {});
+      },
+    };
+  }
+
+  async close(): Promise<void> {}
+}
