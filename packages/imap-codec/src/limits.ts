@@ -36,7 +36,21 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxNonSyncLiteral: 4096,
 });
 
+/**
+ * Defaults of the client-side response parser. Servers legitimately send much longer lines
+ * than clients (a SEARCH answer on a mailbox of a million messages is one ~8 MB line), and a
+ * backend is a peer the proxy chose, so these bounds are wider; still finite.
+ */
+export const DEFAULT_RESPONSE_LIMITS: Readonly<Limits> = Object.freeze({
+  ...DEFAULT_LIMITS,
+  maxLineLength: 32 * 1024 * 1024,
+  maxCommandSize: 64 * 1024 * 1024,
+  maxInlineLiteral: 1024 * 1024,
+  maxArguments: 10_000_000,
+  maxSequenceSetLength: 1_000_000,
+});
+
 /** Fills the unset fields of a partial limit set with the defaults. */
-export function resolveLimits(partial?: Partial<Limits>): Limits {
-  return { ...DEFAULT_LIMITS, ...partial };
+export function resolveLimits(partial?: Partial<Limits>, defaults: Readonly<Limits> = DEFAULT_LIMITS): Limits {
+  return { ...defaults, ...partial };
 }

@@ -27,10 +27,9 @@ export const STATUS_ITEMS = new Set<string>([
   "APPENDLIMIT",
 ]);
 
-/** Reads `tag SP` at the start of a command. */
-export function readTag(r: Reader): string {
-  const tag = r.chars(TAG_CHAR, "a tag");
-  return tag;
+/** Reads the tag at the start of a command. */
+function readTag(r: Reader): string {
+  return r.chars(TAG_CHAR, "a tag");
 }
 
 /** The tag of a command's first line if it looks like one (for error reports), else undefined. */

@@ -1,4 +1,4 @@
-import { ASTRING_CHAR, isDigit } from "./char-classes.js";
+import { isDigit } from "./char-classes.js";
 import type { Reader } from "./reader.js";
 import type { BodySection, FetchAttribute, FetchMacro, SimpleFetchAttribute } from "./types/fetch.js";
 
@@ -112,14 +112,4 @@ export function readFetchAttribute(r: Reader): FetchAttribute {
   }
   if (SIMPLE_ATTRIBUTES.has(name)) return { type: name as SimpleFetchAttribute };
   return r.fail(`unknown fetch attribute "${name}"`);
-}
-
-/** header-fld-name list check helper for encoders. */
-export function isAstringAtom(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff || ASTRING_CHAR[c] !== 1) return false;
-  }
-  return true;
 }

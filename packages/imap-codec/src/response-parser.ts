@@ -1,11 +1,12 @@
 import { ParseError, type ParseErrorCode } from "./errors.js";
 import { Framer, type LiteralMarker } from "./framer.js";
-import { type Limits, resolveLimits } from "./limits.js";
+import { DEFAULT_RESPONSE_LIMITS, type Limits, resolveLimits } from "./limits.js";
 import { parseResponse } from "./parse-response.js";
 import { type Part, SyntaxFail } from "./reader.js";
 import type { Response } from "./types/responses.js";
 
 export interface ResponseParserOptions {
+  /** Overrides of DEFAULT_RESPONSE_LIMITS (wider than the command parser's defaults). */
   limits?: Partial<Limits>;
   /**
    * FETCH body literals (BODY[...], BINARY[...], RFC822*) of at least this many bytes are
@@ -49,7 +50,7 @@ export class ResponseParser {
   private out: ResponseParserEvent[] = [];
 
   constructor(options: ResponseParserOptions = {}) {
-    this.limits = resolveLimits(options.limits);
+    this.limits = resolveLimits(options.limits, DEFAULT_RESPONSE_LIMITS);
     this.threshold = options.streamThreshold ?? 0;
     this.framer = new Framer(this.limits.maxLineLength);
   }

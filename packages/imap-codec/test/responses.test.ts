@@ -324,6 +324,12 @@ describe("server data", () => {
     expect(untagged("* THREAD")).toEqual({ type: "THREAD", threads: [] });
   });
 
+  test("a SEARCH answer for a large mailbox fits the response defaults", () => {
+    const numbers = Array.from({ length: 200_000 }, (_, i) => i + 1);
+    const events = driveResponses([Buffer.from(`* SEARCH ${numbers.join(" ")}\r\n`)]);
+    expect(events).toEqual([{ type: "response", response: { kind: "untagged", data: { type: "SEARCH", numbers } } }]);
+  });
+
   test("VANISHED (QRESYNC)", () => {
     expect(untagged("* VANISHED (EARLIER) 41,43:116,118,120:211,214:540")).toMatchObject({
       type: "VANISHED",

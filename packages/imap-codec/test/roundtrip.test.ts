@@ -8,12 +8,14 @@ import {
   encodeCommand,
   encodeCommandParts,
   encodeResponse,
+  expandSequenceSet,
   formatSequenceSet,
   parseSequenceSet,
   type Response,
   ResponseParser,
   type SearchKey,
   type SequenceSet,
+  sequenceSetFromNumbers,
 } from "../src/index.js";
 import { allWays, driveCommands, driveResponses, type Normalized } from "./helpers.js";
 
@@ -600,4 +602,29 @@ test("ResponseParser is usable directly", () => {
   expect(p.push(Buffer.from("ENT\r\n"))).toEqual([
     { type: "response", response: { kind: "untagged", data: { type: "RECENT", count: 1 } } },
   ]);
+});
+
+describe("sequence set helpers", () => {
+  test("parse errors are messages, not exceptions", () => {
+    expect(parseSequenceSet("0")).toMatch(/start at 1/);
+    expect(parseSequenceSet("1:")).toMatch(/bad sequence set/);
+    expect(parseSequenceSet("4294967296")).toMatch(/32 bits/);
+    expect(parseSequenceSet("1,2,3", 2)).toMatch(/more than 2 ranges/);
+    expect(parseSequenceSet("")).toMatch(/empty/);
+  });
+
+  test("compact from numbers and expand with a bound", () => {
+    expect(formatSequenceSet(sequenceSetFromNumbers([5, 1, 2, 3, 9, 10, 3]))).toBe("1:3,5,9:10");
+    expect(
+      expandSequenceSet(
+        [
+          { start: 3, end: "*" },
+          { start: 1, end: 1 },
+        ],
+        5,
+      ),
+    ).toEqual([1, 3, 4, 5]);
+    expect(() => expandSequenceSet([{ start: 1, end: 4294967295 }], 1, 1000)).toThrow(RangeError);
+    expect(() => formatSequenceSet([])).toThrow(RangeError);
+  });
 });
