@@ -1,12 +1,18 @@
 export * from "./command-parser.js";
-export * from "./dates.js";
-export * from "./encode-command.js";
+export { dateTextToIso, formatDateTime, isDateTime, isoToDateText, parseDateTime } from "./dates.js";
+export {
+  type AppendMessageInput,
+  type CommandEncodeOptions,
+  type CommandToEncode,
+  encodeCommand,
+  encodeCommandParts,
+} from "./encode-command.js";
 export * from "./encode-response.js";
 export * from "./errors.js";
 export * from "./limits.js";
 export * from "./mutf7.js";
 export * from "./response-parser.js";
-export * from "./response-writer.js";
+export { responseChunks, responseStream, writeResponse } from "./response-writer.js";
 export * from "./sequence-set.js";
 export type * from "./types/commands.js";
 export type * from "./types/common.js";
