@@ -43,14 +43,31 @@ export function responseStream(response: Response, options: ResponseEncodeOption
 
 /**
  * Writes a response to a Writable, waiting for 'drain' whenever the destination's buffer is
- * full, so a 50 MB body never piles up in memory.
+ * full, so a 50 MB body never piles up in memory. Literal sources are read directly here (one
+ * async layer per chunk); a source that gives more bytes than announced is stopped before the
+ * excess is written, one that gives fewer rejects after its last byte.
  */
 export async function writeResponse(
   dest: Writable,
   response: Response,
   options: ResponseEncodeOptions = {},
 ): Promise<void> {
-  for await (const chunk of responseChunks(response, options)) {
-    if (!dest.write(chunk)) await once(dest, "drain");
+  for (const part of encodeResponseParts(response, options)) {
+    if (Buffer.isBuffer(part)) {
+      if (!dest.write(part)) await once(dest, "drain");
+    } else if ("source" in part) {
+      await writeLiteral(dest, part);
+    }
   }
+}
+
+async function writeLiteral(dest: Writable, lit: LiteralSource): Promise<void> {
+  let sent = 0;
+  for await (const chunk of lit.source) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    sent += buf.length;
+    if (sent > lit.size) throw new EncodeError(`literal source gave more than its announced ${lit.size} bytes`);
+    if (!dest.write(buf)) await once(dest, "drain");
+  }
+  if (sent !== lit.size) throw new EncodeError(`literal source gave ${sent} bytes, announced ${lit.size}`);
 }
