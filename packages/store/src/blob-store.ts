@@ -61,19 +61,22 @@ export class PendingBlob {
       originUid,
       originName: this.origin.mailboxName,
     });
+    const dir = await this.store.ensureShard(this.guidHex);
     try {
       await this.handle.write(header, 0, header.byteLength, 0);
-      if (this.store.fsync) await this.handle.datasync();
+      // Rename first, then make the bytes and the name durable together (two syncs in
+      // parallel, not one after the other). Nothing reads a blob before an index entry
+      // points to it, and that entry is committed only after both syncs: a crash before
+      // then leaves at worst an unreferenced (possibly torn) blob that reclaim removes.
+      try {
+        await rename(this.tempPath, join(dir, this.guidHex));
+      } finally {
+        this.store.activeTemps.delete(this.tempPath);
+      }
+      if (this.store.fsync) await Promise.all([this.handle.datasync(), fsyncDirectory(dir)]);
     } finally {
       await this.handle.close();
     }
-    const dir = await this.store.ensureShard(this.guidHex);
-    try {
-      await rename(this.tempPath, join(dir, this.guidHex));
-    } finally {
-      this.store.activeTemps.delete(this.tempPath);
-    }
-    if (this.store.fsync) await fsyncDirectory(dir);
     const decoded = decodeBlobHeader(header);
     if (decoded.kind !== "ok") throw new Error("blob header does not decode right after encoding");
     return decoded.header;

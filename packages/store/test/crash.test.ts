@@ -36,8 +36,11 @@ async function bundleStore(): Promise<string> {
     platform: "node",
     target: "node20",
     outfile,
-    external: ["@holdfast/*"],
+    // Everything in one file: the children must not depend on other packages' dist/
+    // folders, which may be rebuilt while this test runs.
     logLevel: "silent",
+    // CommonJS dependencies (libmime, iconv-lite) call require().
+    banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
   });
   return pathToFileURL(outfile).href;
 }

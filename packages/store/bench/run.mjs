@@ -1,0 +1,124 @@
+// Benchmark: appends per second (fsync on) beside a raw baseline measured in the same run
+// (write + fsync of the same bytes to a new file), and BODYSTRUCTURE from the structure
+// cache vs from parsing the blob. Run: npm run bench -w @holdfast/store (builds first).
+import { randomBytes } from "node:crypto";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Store } from "../dist/index.js";
+
+const SCRYPT = { N: 1024, r: 8, p: 1, keyLength: 32 };
+
+function makeMessage(size) {
+  const head = `From: bench@example.org\r\nTo: you@example.org\r\nSubject: bench ${size}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n`;
+  const lines = [];
+  let n = head.length;
+  while (n < size) {
+    const line = randomBytes(38).toString("base64");
+    lines.push(line);
+    n += line.length + 2;
+  }
+  return Buffer.from(`${head}${lines.join("\r\n")}\r\n`).subarray(0, size);
+}
+
+/** The reference: write the bytes to a new file and fsync it. */
+async function rawWrite(dir, name, bytes) {
+  const h = await open(join(dir, name), "wx");
+  try {
+    await h.write(bytes, 0, bytes.byteLength, 0);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+async function appends(mb, bytes, count, concurrency) {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        await mb.append("INBOX", bytes);
+      }
+    }),
+  );
+  return count / ((performance.now() - start) / 1000);
+}
+
+const rows = [];
+const fmt = (n) => n.toFixed(n < 100 ? 1 : 0);
+const dir = await mkdtemp(join(tmpdir(), "holdfast-store-bench-"));
+try {
+  const store = await Store.open(join(dir, "data"), { scrypt: SCRYPT });
+  await store.users.add("bench", "pw");
+  const mb = await store.mailboxes("bench");
+  for (const [label, size, count] of [
+    ["10 KB", 10 * 1024, 300],
+    ["1 MB", 1024 * 1024, 40],
+  ]) {
+    const bytes = makeMessage(size);
+    // Interleaved: one raw write+fsync, one append, and so on, timing each side, so the
+    // machine's noise (other processes, disk cache flushes) hits both alike.
+    const rawDir = await mkdtemp(join(dir, "raw-"));
+    for (let i = 0; i < 5; i++) {
+      await rawWrite(rawDir, `warm-${i}`, bytes);
+      await mb.append("INBOX", bytes);
+    }
+    let rawMs = 0;
+    let storeMs = 0;
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      await rawWrite(rawDir, `raw-${i}`, bytes);
+      const t1 = performance.now();
+      await mb.append("INBOX", bytes);
+      storeMs += performance.now() - t1;
+      rawMs += t1 - t0;
+    }
+    const r = count / (rawMs / 1000);
+    const s = count / (storeMs / 1000);
+    const c = await appends(mb, bytes, count, 8);
+    rows.push([`append ${label}, one at a time`, fmt(s), fmt(r), `${((s / r) * 100).toFixed(0)}%`]);
+    rows.push([`append ${label}, 8 in flight (group commit)`, fmt(c), fmt(r), `${((c / r) * 100).toFixed(0)}%`]);
+  }
+
+  // BODYSTRUCTURE: from the cache (memory, file) vs parsing the blob each time.
+  const parts = [];
+  for (let i = 0; i < 20; i++)
+    parts.push(
+      `--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\npart ${i} ${"x".repeat(2000)}\r\n`,
+    );
+  const multipart = `From: a@example.org\r\nSubject: multi\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${parts.join("")}--b--\r\n`;
+  const { uid, guid } = await mb.append("INBOX", multipart);
+  const N = 2000;
+  const time = async (fn) => {
+    const start = performance.now();
+    for (let i = 0; i < N; i++) await fn();
+    return N / ((performance.now() - start) / 1000);
+  };
+  await mb.structure("INBOX", uid);
+  const memory = await time(() => mb.structure("INBOX", uid));
+  const file = await time(async () => {
+    mb.structures.clearMemory();
+    await mb.structure("INBOX", uid);
+  });
+  const parse = await time(async () => {
+    mb.structures.clearMemory();
+    await mb.structures.remove(guid);
+    await mb.structure("INBOX", uid);
+  });
+  rows.push(["BODYSTRUCTURE from cache (memory)", fmt(memory), fmt(parse), `${(memory / parse).toFixed(1)}x`]);
+  rows.push(["BODYSTRUCTURE from cache (file)", fmt(file), fmt(parse), `${(file / parse).toFixed(1)}x`]);
+  await store.close();
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+const header = ["operation", "ops/s", "reference ops/s", "vs reference"];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join("  ");
+console.log("reference for appends: raw write + fsync of the same bytes to a new file (target: >= 70%)");
+console.log("reference for BODYSTRUCTURE: read + verify the blob, parse it with @holdfast/mime (cache entry deleted)");
+console.log(line(header));
+console.log(widths.map((w) => "-".repeat(w)).join("  "));
+for (const r of rows) console.log(line(r));
