@@ -100,6 +100,15 @@ export class MailboxSession implements ChangeSink {
     return this.uids().filter((u) => u >= this.view.firstRecentUid);
   }
 
+  /**
+   * UIDs expunged with a MODSEQ above `modseq` (QRESYNC VANISHED (EARLIER)); `exact` is false
+   * when the tombstones no longer reach that far back (then every missing UID is listed).
+   */
+  expungedSince(modseq: number): { exact: boolean; uids: number[] } {
+    this.check();
+    return this.handle.index.expungedSince(modseq);
+  }
+
   /** Move the view to the latest durable state: what was expunged, appended and changed since. */
   sync(): SyncResult {
     this.check();

@@ -76,7 +76,7 @@ export class Store {
       const users = await UserDatabase.open(
         dataDir,
         {
-          create: (user) => UserStore.create(user.name, join(dataDir, "users", user.folder), settings),
+          create: (user) => UserStore.create(join(dataDir, "users", user.folder), settings),
           remove: async (user) => {
             const opened = store?.open.get(user.name);
             store?.open.delete(user.name);

@@ -81,7 +81,7 @@ export class UserStore {
   }
 
   /** Lay out a new user: folders and the default mailboxes (each with its index), then the list. */
-  static async create(name: string, dir: string, settings: UserStoreSettings): Promise<void> {
+  static async create(dir: string, settings: UserStoreSettings): Promise<void> {
     await rm(dir, { recursive: true, force: true });
     await mkdir(join(dir, "mailboxes"), { recursive: true });
     await mkdir(join(dir, "blobs"), { recursive: true });
@@ -98,7 +98,6 @@ export class UserStore {
     }
     list.doc.subscriptions = DEFAULT_MAILBOXES.map((d) => d.name);
     await list.save();
-    void name;
   }
 
   static async open(name: string, dir: string, settings: UserStoreSettings): Promise<UserStore> {
