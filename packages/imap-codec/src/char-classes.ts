@@ -29,5 +29,5 @@ export const SEQ_CHAR = table((c) => (c >= 0x30 && c <= 0x39) || c === 0x3a || c
 /** Bytes allowed inside a quoted string (TEXT-CHAR, 8-bit allowed for UTF8=ACCEPT): not NUL, CR, LF. */
 export const QUOTED_CHAR = table((c) => c !== 0x00 && c !== 0x0a && c !== 0x0d);
 
-/** Fetch attribute / response item names: atom chars plus the brackets and angle brackets of sections. */
+/** DIGIT */
 export const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
