@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import type { Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 import {
@@ -8,7 +7,6 @@ import {
   type CommandParserEvent,
   encodeResponseParts,
   type Limits,
-  partsChunks,
   type Response,
   type ResponseCode,
   type Status,
@@ -285,22 +283,53 @@ export class ImapConnection {
     await this.tagged(tag, "NO", `Internal error, session ${this.id}.`, { name: "SERVERBUG" });
   }
 
-  /** Queue a response for writing (in order; literal sources streamed with back-pressure). */
+  /**
+   * Queue a response for writing, in order. It is encoded now (an unencodable value fails
+   * the caller's command); literal sources are streamed later with back-pressure, and a
+   * source that gives more or fewer bytes than it announced closes the connection, since
+   * the client could no longer find where the next response starts.
+   */
   send(response: Response): Promise<void> {
     const utf8 = this.enabled.has("UTF8=ACCEPT") || this.enabled.has("IMAP4rev2");
     const parts = encodeResponseParts(response, { utf8 });
-    this.writing = this.writing.then(async () => {
-      if (this.closed || this.socket.destroyed) return;
-      for await (const chunk of partsChunks(parts)) {
-        if (this.socket.destroyed) return;
-        if (!this.socket.write(chunk)) await Promise.race([once(this.socket, "drain"), once(this.socket, "close")]);
-      }
-    });
-    this.writing = this.writing.catch((error) => {
-      this.log.warn({ err: (error as Error).message }, "write failed; closing");
-      this.socket.destroy();
-    });
+    this.writing = this.writing
+      .then(async () => {
+        for (const part of parts) {
+          if (Buffer.isBuffer(part)) {
+            await this.write(part);
+            continue;
+          }
+          if (!("source" in part)) continue; // client-side continuation marker: never in a response
+          let sent = 0;
+          for await (const chunk of part.source) {
+            sent += chunk.byteLength;
+            if (sent > part.size) throw new Error(`literal source gave more than its ${part.size} bytes`);
+            await this.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          }
+          if (sent !== part.size) throw new Error(`literal source gave ${sent} of its ${part.size} bytes`);
+        }
+      })
+      .catch((error) => {
+        this.log.warn({ err: (error as Error).message }, "write failed; closing");
+        this.socket.destroy();
+      });
     return this.writing;
+  }
+
+  /** Write one chunk; wait for the socket to drain (or close) when its buffer is full. */
+  private async write(chunk: Buffer): Promise<void> {
+    if (this.closed || this.socket.destroyed) return;
+    if (!this.socket.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.socket.off("drain", done);
+          this.socket.off("close", done);
+          resolve();
+        };
+        this.socket.on("drain", done);
+        this.socket.on("close", done);
+      });
+    }
   }
 
   untagged(status: "OK" | "NO" | "BAD", text: string, code?: ResponseCode): Promise<void> {

@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/*
+ * The daemon as an operator runs it: the built binary, a config file, a fresh data folder.
+ * Checks the first start (demo user, generated certificate), a real login, and that
+ * SIGTERM says BYE to connected clients and exits 0.
+ */
+
+const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+let dir: string;
+let child: ChildProcess;
+let stderr = "";
+let ports: number[] = [];
+let password = "";
+
+function waitFor(predicate: () => boolean, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      if (predicate()) resolve();
+      else if (Date.now() - started > ms) reject(new Error(`timed out; stderr so far:\n${stderr}`));
+      else setTimeout(tick, 25);
+    };
+    tick();
+  });
+}
+
+function session(port: number): { lines: string[]; send: (s: string) => void; closed: () => boolean } {
+  const socket = connect(port, "127.0.0.1");
+  const lines: string[] = [];
+  let buffer = "";
+  let isClosed = false;
+  socket.setEncoding("latin1");
+  socket.on("data", (d: string) => {
+    buffer += d;
+    let i = buffer.indexOf("\r\n");
+    while (i >= 0) {
+      lines.push(buffer.slice(0, i));
+      buffer = buffer.slice(i + 2);
+      i = buffer.indexOf("\r\n");
+    }
+  });
+  socket.on("close", () => {
+    isClosed = true;
+  });
+  socket.on("error", () => {});
+  return { lines, send: (s) => socket.write(s), closed: () => isClosed };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "holdfast-daemon-"));
+  const config = join(dir, "holdfast.toml");
+  await writeFile(
+    config,
+    [
+      `data_dir = "${join(dir, "data")}"`,
+      "[[listen]]",
+      'host = "127.0.0.1"',
+      "port = 0",
+      "[[listen]]",
+      'host = "127.0.0.1"',
+      "port = 0",
+      "tls = true",
+      "[tls]",
+      `cert = "${join(dir, "tls", "cert.pem")}"`,
+      `key = "${join(dir, "tls", "key.pem")}"`,
+      "[log]",
+      'level = "warn"',
+      "",
+    ].join("\n"),
+  );
+  child = spawn(process.execPath, [MAIN, "--config", config], { stdio: ["ignore", "ignore", "pipe"] });
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (d: string) => {
+    stderr += d;
+  });
+  await waitFor(() => /listening on/.test(stderr), 20_000);
+  ports = [...stderr.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+  password = /password: (\S+)/.exec(stderr)?.[1] ?? "";
+});
+
+afterAll(async () => {
+  if (child.exitCode === null) child.kill("SIGKILL");
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("holdfast-proxy daemon", () => {
+  it("on first start creates the demo user, prints its password once and how to change it", () => {
+    expect(password).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(stderr).toContain("npx holdfast-proxy passwd demo");
+    expect(ports).toHaveLength(2);
+  });
+
+  it("serves IMAP: greeting, LOGIN as demo, SELECT INBOX; then SIGTERM says BYE and exits 0", async () => {
+    const s = session(ports[0]!);
+    await waitFor(() => s.lines.length >= 1, 5000);
+    expect(s.lines[0]).toMatch(/^\* OK \[CAPABILITY .*STARTTLS.*\] Holdfast ready\.$/);
+    s.send(`a LOGIN demo ${password}\r\n`);
+    await waitFor(() => s.lines.some((l) => l.startsWith("a ")), 5000);
+    expect(s.lines.find((l) => l.startsWith("a "))).toMatch(/^a OK/);
+    s.send("b SELECT INBOX\r\n");
+    await waitFor(() => s.lines.some((l) => l.startsWith("b ")), 5000);
+    expect(s.lines.find((l) => l.startsWith("b "))).toBe("b OK [READ-WRITE] SELECT completed.");
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    await waitFor(() => s.lines.some((l) => l.startsWith("* BYE")), 5000);
+    expect(s.lines.find((l) => l.startsWith("* BYE"))).toBe("* BYE Server shutting down.");
+    expect(await exited).toBe(0);
+  });
+});
