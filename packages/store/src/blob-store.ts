@@ -184,7 +184,7 @@ export class BlobStore {
       await handle.close().catch(() => undefined);
       await rm(tempPath, { force: true });
       this.activeTemps.delete(tempPath);
-      if (!(source instanceof Uint8Array) && typeof source !== "string") (source as Partial<Readable>).destroy?.();
+      // The source stays the caller's (it may be a literal on a client connection): not destroyed here.
       throw error;
     }
     return new PendingBlob(

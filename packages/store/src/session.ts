@@ -141,11 +141,18 @@ export class MailboxSession implements ChangeSink {
       this.scheduled = false;
       if (this.closeReason !== undefined) return;
       if (this.pushes.size > 0) {
-        const changes = this.view.sync();
+        let changes: SyncResult;
+        try {
+          changes = this.view.sync();
+        } catch (error) {
+          // The view fell too far behind (its feed was trimmed): the front end must reselect.
+          this.closed(`change feed lost: ${(error as Error).message}`);
+          return;
+        }
         if (changes.appended.length + changes.expunged.length + changes.changed.length > 0)
-          for (const p of this.pushes) p(changes);
+          for (const p of this.pushes) callSafely(() => p(changes));
       }
-      for (const w of this.wakeups) w();
+      for (const w of this.wakeups) callSafely(w);
       const waiters = this.waiters;
       this.waiters = [];
       for (const w of waiters) w();
@@ -160,7 +167,7 @@ export class MailboxSession implements ChangeSink {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
-    for (const w of this.wakeups) w();
+    for (const w of this.wakeups) callSafely(w);
   }
 
   // Operations on this mailbox, by UID --------------------------------------------------
@@ -237,5 +244,14 @@ export class MailboxSession implements ChangeSink {
 
   private check(): void {
     if (this.closeReason !== undefined) throw new StoreClosedError(`mailbox session closed: ${this.closeReason}`);
+  }
+}
+
+/** A listener that throws must not break the feed of the others (nor escape as uncaught). */
+function callSafely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // the listener's own failure; the feed goes on
   }
 }

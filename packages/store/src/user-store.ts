@@ -235,7 +235,7 @@ export class UserStore {
         this.handles.delete(id);
         if (handle) await handle.close(`mailbox ${canonical} was deleted`).catch(() => undefined);
         await rm(this.folderOf(id), { recursive: true, force: true });
-        void this.sweep(guids);
+        this.sweepLater(guids);
       }
     });
   }
@@ -619,7 +619,7 @@ export class UserStore {
       throw translateIndexError(error, handle.name);
     }
     handle.notify();
-    void this.sweep(guids);
+    this.sweepLater(guids);
     return result.expunged;
   }
 
@@ -793,6 +793,11 @@ export class UserStore {
 
   // Blob lifetime --------------------------------------------------------------------------
 
+  /** Sweep in the background; a failure only leaks blobs until reclaim, it never escapes. */
+  private sweepLater(guids: readonly string[]): void {
+    this.sweep(guids).catch(() => undefined);
+  }
+
   /**
    * Delete the blobs among `candidates` that no mailbox refers to. Skipped (the blobs leak
    * until reclaim) when any mailbox cannot be opened writable: its index might refer to them.
@@ -831,7 +836,8 @@ export class UserStore {
         return undefined;
       }
       if (handle.index.readOnly) return undefined;
-      for (const g of guidsOf(handle)) if (!wanted || wanted.has(g)) out.add(g);
+      if (!wanted) for (const g of guidsOf(handle)) out.add(g);
+      else for (const g of guidsAmong(handle, wanted)) out.add(g);
     }
     return out;
   }
@@ -870,5 +876,25 @@ export function guidsOf(handle: MailboxHandle): string[] {
   const t = handle.index.state.messages;
   const out: string[] = [];
   for (let i = 0; i < t.count; i++) out.push(guidToHex(t.guids.subarray(i * 16, i * 16 + 16)));
+  return out;
+}
+
+/**
+ * GUIDs of a mailbox that are in `wanted`: a 32-bit prefix filter first, so a sweep over a
+ * large mailbox makes a hex string only for the few candidates whose prefix matches.
+ */
+function guidsAmong(handle: MailboxHandle, wanted: Set<string>): string[] {
+  const prefixes = new Set<number>();
+  for (const g of wanted) prefixes.add(Number.parseInt(g.slice(0, 8), 16));
+  const t = handle.index.state.messages;
+  const bytes = t.guids;
+  const out: string[] = [];
+  for (let i = 0; i < t.count; i++) {
+    const o = i * 16;
+    const prefix = ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
+    if (!prefixes.has(prefix)) continue;
+    const hex = guidToHex(bytes.subarray(o, o + 16));
+    if (wanted.has(hex)) out.push(hex);
+  }
   return out;
 }
