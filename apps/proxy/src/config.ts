@@ -56,8 +56,16 @@ export const configSchema = z
         max_connections: z.number().int().min(1).default(10_000),
         max_connections_per_address: z.number().int().min(1).default(100),
         /** Largest message APPEND accepts (APPENDLIMIT). */
-        max_message_size: z.number().int().min(1024).default(64 * 1024 * 1024),
-        max_line_length: z.number().int().min(1024).default(64 * 1024),
+        max_message_size: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024 * 1024),
+        max_line_length: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024),
       })
       .strict()
       .default({
@@ -91,7 +99,10 @@ export class ConfigError extends Error {
 }
 
 function describe(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  const path = issue.path
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("")
+    .replace(/^\./, "");
   if (issue.code === "unrecognized_keys") {
     const where = path ? ` in ${path}` : "";
     return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}${where}`;
@@ -112,7 +123,10 @@ export function validateConfig(raw: unknown, source = "configuration"): Config {
  * Load the configuration: `path` if given (it must exist), else the file named by
  * HOLDFAST_CONFIG, else ./holdfast.toml when present, else the defaults.
  */
-export async function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): Promise<{ config: Config; source: string }> {
+export async function loadConfig(
+  path?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ config: Config; source: string }> {
   const explicit = path ?? env.HOLDFAST_CONFIG;
   const file = explicit ?? "holdfast.toml";
   let text: string;

@@ -304,7 +304,9 @@ export class ImapConnection {
           for await (const chunk of part.source) {
             sent += chunk.byteLength;
             if (sent > part.size) throw new Error(`literal source gave more than its ${part.size} bytes`);
-            await this.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+            await this.write(
+              Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+            );
           }
           if (sent !== part.size) throw new Error(`literal source gave ${sent} of its ${part.size} bytes`);
         }
