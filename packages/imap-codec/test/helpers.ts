@@ -37,12 +37,10 @@ export interface DrivePolicy {
 
 /** Runs input through a CommandParser split at the given points, answering pauses by policy. */
 export function driveCommands(
-  input: Buffer,
   chunks: Buffer[],
   options: CommandParserOptions = {},
   policy: DrivePolicy = {},
 ): Normalized[] {
-  void input;
   const p = new CommandParser(options);
   const out: Normalized[] = [];
   let literal: string[] | null = null;

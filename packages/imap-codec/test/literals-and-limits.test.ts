@@ -5,7 +5,7 @@ import { allWays, type DrivePolicy, driveCommands, type Normalized } from "./hel
 function run(input: string, options?: CommandParserOptions, policy?: DrivePolicy): Normalized[] {
   return allWays(
     input,
-    (chunks) => driveCommands(Buffer.alloc(0), chunks, options, policy),
+    (chunks) => driveCommands(chunks, options, policy),
     (a, b, how) => expect(a, how).toEqual(b),
   );
 }

@@ -27,8 +27,7 @@ function commands(input: string): Normalized[] {
   return allWays(
     input,
     // the server answers each SASL step with "+ challenge" until the client's empty response
-    (chunks) =>
-      driveCommands(Buffer.alloc(0), chunks, {}, { saslAfterAuthenticate: () => true, moreSasl: (d) => d.length > 0 }),
+    (chunks) => driveCommands(chunks, {}, { saslAfterAuthenticate: () => true, moreSasl: (d) => d.length > 0 }),
     (a, b, how) => expect(a, how).toEqual(b),
   );
 }

@@ -193,7 +193,7 @@ describe("encode → parse round trips (commands)", () => {
       const wire = Buffer.concat(encodeCommandParts(cmd, opts).filter((p): p is Buffer => Buffer.isBuffer(p)));
       const events3 = allWays(
         wire,
-        (chunks) => driveCommands(Buffer.alloc(0), chunks, { literalPlus: opts.literalPlus ?? false }),
+        (chunks) => driveCommands(chunks, { literalPlus: opts.literalPlus ?? false }),
         (a, b, how) => expect(a, how).toEqual(b),
       );
       expect(events3.filter((e) => e.type === "command")).toEqual([{ type: "command", command: cmd }]);
