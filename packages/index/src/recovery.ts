@@ -79,7 +79,10 @@ export interface RecoveryInput {
   snapshot: Uint8Array | undefined;
   backup: Uint8Array | undefined;
   log: Uint8Array | undefined;
-  /** The snapshot already decoded (saves decoding it twice). */
+  /**
+   * The snapshot already decoded (saves decoding it twice). With it, `snapshot` may be left
+   * out when it is intact and the log is undamaged (nothing will need its bytes).
+   */
   snapshotRead?: SnapshotRead;
   /**
    * The backup was not read because the snapshot is intact (open's fast path: the backup
@@ -90,8 +93,8 @@ export interface RecoveryInput {
   freshUidValidity?: () => number;
 }
 
-function checkOf(data: Uint8Array | undefined, read: SnapshotRead | undefined): SnapshotCheck {
-  if (!data || !read) return { present: false, ok: false, damagedBlocks: [] };
+function checkOf(read: SnapshotRead | undefined): SnapshotCheck {
+  if (!read) return { present: false, ok: false, damagedBlocks: [] };
   if (read.kind === "ok") return { present: true, ok: true, seq: read.header.seq, damagedBlocks: [] };
   return { present: true, ok: false, seq: read.header?.seq, damagedBlocks: read.damagedBlocks, reason: read.reason };
 }
@@ -157,7 +160,7 @@ function mergeRanges(ranges: [number, number][]): [number, number][] {
 }
 
 export function recover(input: RecoveryInput): RecoveryResult {
-  const P = input.snapshot ? (input.snapshotRead ?? readSnapshot(input.snapshot)) : undefined;
+  const P = input.snapshotRead ?? (input.snapshot ? readSnapshot(input.snapshot) : undefined);
   const B = input.backup ? readSnapshot(input.backup) : undefined;
   const scan: LogScan = scanLog(input.log);
   const txns = [...scan.txns].sort((a, b) => a.seq - b.seq);
@@ -177,10 +180,10 @@ export function recover(input: RecoveryInput): RecoveryResult {
   const report: RecoveryReport = {
     clean: true,
     lossless: true,
-    snapshot: checkOf(input.snapshot, P),
+    snapshot: checkOf(P),
     backup: input.backupUnchecked
       ? { present: true, ok: true, damagedBlocks: [], reason: "not read (snapshot intact)" }
-      : checkOf(input.backup, B),
+      : checkOf(B),
     log: logCheck,
     source: "new",
     replayed: 0,

@@ -271,7 +271,7 @@ export function readSnapshotHeader(data: Uint8Array): SnapshotHeader | string {
  * optimised late, which costs more than the whole load on a cold start).
  * Word reads through a Uint32Array over the (4-aligned) file: no BigInt, no subarray.
  */
-function decodeMessages(t: MessageTable, data: Uint8Array, d32: Uint32Array, at: number, n: number): void {
+export function decodeMessages(t: MessageTable, data: Uint8Array, d32: Uint32Array, at: number, n: number): void {
   let w = at >>> 2;
   const uids = t.uids;
   const flags = t.flags;

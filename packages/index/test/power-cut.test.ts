@@ -158,8 +158,9 @@ describe("power cut (fault-injecting file layer)", () => {
         ledger.acked = seq;
       }
       fs = new FaultFs(image);
-      fs.cutAfter(1 + Math.floor(random() * 120));
-      note(`cycle ${cycles} run, cut after ${fs["remaining"]}`);
+      const cutAt = 1 + Math.floor(random() * 120);
+      fs.cutAfter(cutAt);
+      note(`cycle ${cycles} run, cut after ${cutAt}`);
       const cut = await runUntilCut(fs, ledger, model, random);
       note(`cut ${cut} at op ${fs.operations}`);
       image = cut ? fs.crashImage(random) : fs.cleanImage();
