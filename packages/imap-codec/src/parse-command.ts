@@ -174,11 +174,21 @@ function parseArguments(r: Reader, tag: string, name: string, uid: boolean): Com
       r.sp();
       const charset = r.astring("a charset");
       r.sp();
+      useCharset(r, charset);
       return { tag, name, uid, algorithm, charset, search: readSearchKeys(r) };
     }
     default:
       throw new SyntaxFail(`unknown command "${name.slice(0, 40)}"`, "UNKNOWN_COMMAND");
   }
+}
+
+/**
+ * Search strings in a CHARSET other than UTF-8/US-ASCII are decoded byte for byte (latin1),
+ * so `Buffer.from(value, "latin1")` restores exactly what the client sent.
+ */
+function useCharset(r: Reader, charset: string): void {
+  const cs = charset.toUpperCase();
+  if (cs !== "UTF-8" && cs !== "US-ASCII" && cs !== "UTF8") r.decoding = "latin1";
 }
 
 export function readStatusItems(r: Reader): StatusItem[] {
@@ -364,6 +374,7 @@ function parseSearch(r: Reader, tag: string, uid: boolean): Command {
     r.sp();
     charset = r.astring("a charset");
     r.sp();
+    useCharset(r, charset);
   }
   const criteria = readSearchKeys(r);
   const cmd: Command = { tag, name: "SEARCH", uid, criteria };
@@ -473,6 +484,7 @@ function parseSort(r: Reader, tag: string, uid: boolean): Command {
   r.sp();
   const charset = r.astring("a charset");
   r.sp();
+  useCharset(r, charset);
   const search = readSearchKeys(r);
   const cmd: Command = { tag, name: "SORT", uid, criteria, charset, search };
   if (returnOptions !== undefined) cmd.returnOptions = returnOptions;

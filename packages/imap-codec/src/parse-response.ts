@@ -54,7 +54,7 @@ const SIMPLE_CODES = new Set<string>([
 
 /** Parses one complete server response (all lines and literals assembled). Throws SyntaxFail. */
 export function parseResponse(parts: Part[], limits: Limits): Response {
-  const r = new Reader(parts, limits);
+  const r = new Reader(parts, limits, "utf8");
   const c = r.peek();
   if (c === 0x2b) {
     r.pos++;

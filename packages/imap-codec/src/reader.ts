@@ -39,6 +39,7 @@ export class SyntaxFail extends Error {
 }
 
 const EMPTY = Buffer.alloc(0);
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * A cursor over assembled parts with the primitives of the IMAP grammar (atom, quoted, literal,
@@ -50,11 +51,21 @@ export class Reader {
   pos = 0;
   private args = 0;
   private depth = 0;
+  /**
+   * How string bytes become text. "strict-utf8" (commands): invalid UTF-8 is a syntax error, so
+   * no two different byte strings ever map to the same name. "utf8" (responses): invalid
+   * sequences become U+FFFD, as servers do send raw 8-bit header text. "latin1": one char per
+   * byte, lossless (`Buffer.from(s, "latin1")` gives the bytes back), used for SEARCH strings in
+   * a CHARSET other than UTF-8/US-ASCII.
+   */
+  decoding: "strict-utf8" | "utf8" | "latin1";
 
   constructor(
     private readonly parts: Part[],
     private readonly limits: Limits,
+    decoding: "strict-utf8" | "utf8" = "strict-utf8",
   ) {
+    this.decoding = decoding;
     const first = parts[0];
     this.buf = first !== undefined && !isLiteral(first) ? first : EMPTY;
   }
@@ -202,7 +213,23 @@ export class Reader {
   }
 
   quoted(): string {
-    return this.quotedBytes().toString("utf8");
+    return this.decode(this.quotedBytes());
+  }
+
+  /** String bytes to text by the current decoding rule. */
+  decode(bytes: Buffer): string {
+    if (this.decoding === "latin1") return bytes.toString("latin1");
+    if (this.decoding === "utf8") return bytes.toString("utf8");
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i]! >= 0x80) {
+        try {
+          return STRICT_UTF8.decode(bytes);
+        } catch {
+          return this.fail("string is not valid UTF-8");
+        }
+      }
+    }
+    return bytes.toString("latin1");
   }
 
   /** `"..."` with `\\` and `\"` escapes; returns the unescaped bytes. */
@@ -261,7 +288,7 @@ export class Reader {
   string(): string {
     const c = this.peek();
     if (c === 0x22) return this.quoted();
-    if (this.atLiteral()) return this.literal().toString("utf8");
+    if (this.atLiteral()) return this.decode(this.literal());
     return this.fail(`expected a string${this.context()}`);
   }
 
@@ -393,7 +420,7 @@ export class Reader {
     if (c === 0x22 || this.atLiteral()) {
       if (this.atLiteral()) {
         const lit = this.literal();
-        return lit.toString("utf8");
+        return this.decode(lit);
       }
       return this.quoted();
     }

@@ -170,6 +170,27 @@ describe("limits and typed errors", () => {
     expect(types(run("A1 LOGIN {99999999999999999999}\r\n"))).toEqual(["error:BAD_LITERAL_SIZE:false"]);
   });
 
+  test("strings must be valid UTF-8; SEARCH in another CHARSET keeps the bytes (latin1)", () => {
+    expect(types(run('A1 CREATE "Entw\xfcrfe"\r\nA2 LOGIN {2}\r\n\xc3\x28 x\r\n'))).toEqual([
+      "error:SYNTAX:true",
+      "literal-request",
+      "error:SYNTAX:true",
+    ]);
+    const events = run('A3 SEARCH CHARSET ISO-8859-1 SUBJECT "Gr\xfc\xdfe"\r\n');
+    expect(events).toEqual([
+      {
+        type: "command",
+        command: {
+          tag: "A3",
+          name: "SEARCH",
+          uid: false,
+          charset: "ISO-8859-1",
+          criteria: [{ type: "SUBJECT", value: "Grüße" }],
+        },
+      },
+    ]);
+  });
+
   test("NUL, 8-bit and bad escapes in quoted strings", () => {
     expect(types(run('A1 LOGIN "a\0b" c\r\nA2 LOGIN "a\\b" c\r\n'))).toEqual([
       "error:SYNTAX:true",
