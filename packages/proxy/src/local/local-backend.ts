@@ -166,7 +166,9 @@ class LocalSession implements BackendSession {
       abort: async () => {
         const settled = await Promise.allSettled(results);
         const uids = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value.uid] : []));
-        if (uids.length > 0) await storeCall(() => mail.expunge(mailbox, uids)).catch(() => {});
+        if (uids.length === 0) return;
+        // Not mail.expunge(): that removes only \Deleted messages.
+        await storeCall(async () => mail.expungeUids(await mail.handleByName(mailbox), uids, false)).catch(() => {});
       },
     };
   }
