@@ -76,6 +76,12 @@ export interface ReclaimReport {
   removed: string[];
   /** Stale temp files deleted. */
   temps: number;
+  /** Structure cache entries of blobs that no longer exist, deleted. */
+  cacheEntries: number;
+  /** Empty mailbox folders no list entry names (a crash during CREATE or DELETE), deleted. */
+  orphanFolders: string[];
+  /** Folders no list entry names that still hold messages: kept for an operator to look at. */
+  orphanFoldersKept: string[];
   /** Why nothing was deleted, when that is so. */
   refused?: string;
 }
@@ -177,7 +183,7 @@ export async function repairUser(u: UserStore): Promise<UserRepairReport> {
     rebuilt: [],
     salvaged: [],
     damagedBlobs: [],
-    reclaim: { removed: [], temps: 0 },
+    reclaim: { removed: [], temps: 0, cacheEntries: 0, orphanFolders: [], orphanFoldersKept: [] },
   };
   const copies = await u.list.inspect();
   if (
@@ -293,12 +299,22 @@ export async function rebuildMailbox(u: UserStore, id: number): Promise<RebuildR
 
 /** Delete blobs no index refers to, and stale temp files. Refused while any mailbox is unreadable. */
 export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
+  const orphans = await u.removeOrphanFolders();
+  const orphanFolders = orphans.removed;
+  const orphanFoldersKept = orphans.kept;
   const { guids, temps } = await u.blobs.list();
   // Pins first, references second: a GUID unpinned in between was committed before (see UserStore).
   const pinned = u.pinned();
   const referenced = await u.referencedAmong(undefined);
   if (!referenced)
-    return { removed: [], temps: 0, refused: "a mailbox cannot be read in full (repair it first): nothing deleted" };
+    return {
+      removed: [],
+      temps: 0,
+      cacheEntries: 0,
+      orphanFolders,
+      orphanFoldersKept,
+      refused: "a mailbox cannot be read in full (repair it first): no blob deleted",
+    };
   const removed: string[] = [];
   for (const g of guids) {
     if (referenced.has(g) || pinned.has(g) || u.pinned().has(g)) continue;
@@ -312,5 +328,13 @@ export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
     await rm(t, { force: true });
     tempCount++;
   }
-  return { removed, temps: tempCount };
+  const onDisk = new Set(guids);
+  let cacheEntries = 0;
+  for (const g of await u.structures.list()) {
+    if (onDisk.has(g) && !removed.includes(g)) continue;
+    if ((await u.blobs.readHeader(g)).kind !== "missing") continue;
+    await u.structures.remove(g);
+    cacheEntries++;
+  }
+  return { removed, temps: tempCount, cacheEntries, orphanFolders, orphanFoldersKept };
 }

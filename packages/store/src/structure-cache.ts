@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FrameCodec } from "@holdfast/checksum";
 import { computeStructure, type MessageStructure } from "./mime-adapter.js";
@@ -102,6 +102,18 @@ export class StructureCache {
   /** Forget the in-memory entries (the bench measures the file path with this). */
   clearMemory(): void {
     this.memory.clear();
+  }
+
+  /** GUIDs (hex) that have a cache file. */
+  async list(): Promise<string[]> {
+    const out: string[] = [];
+    for (const shard of await readdir(this.dir).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      for (const f of await readdir(join(this.dir, shard)).catch(() => [] as string[]))
+        if (/^[0-9a-f]{32}$/.test(f)) out.push(f);
+        else if (f.includes(".tmp-")) await rm(join(this.dir, shard, f), { force: true });
+    }
+    return out;
   }
 
   async remove(guidHex: string): Promise<void> {

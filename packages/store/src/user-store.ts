@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import {
@@ -840,6 +840,39 @@ export class UserStore {
       else for (const g of guidsAmong(handle, wanted)) out.add(g);
     }
     return out;
+  }
+
+  /**
+   * Mailbox folders no list entry names (left by a crash during CREATE or DELETE) are
+   * removed when they hold no message. One that holds messages is kept and reported: the
+   * list may have come from a backup one generation old, and mail is never thrown away on a
+   * guess. Runs under the list mutex, so a CREATE in progress is never mistaken for one.
+   */
+  removeOrphanFolders(): Promise<{ removed: string[]; kept: string[] }> {
+    return this.listMutex.run(async () => {
+      const known = new Set(this.list.doc.mailboxes.filter((m) => m.id !== null).map((m) => String(m.id)));
+      const removed: string[] = [];
+      const kept: string[] = [];
+      for (const name of await readdir(join(this.dir, "mailboxes")).catch(() => [] as string[])) {
+        if (!/^[0-9]+$/.test(name) || known.has(name)) continue;
+        const folder = join(this.dir, "mailboxes", name);
+        let messages = 0;
+        try {
+          const index = await MailboxIndex.open(folder, { readOnly: true });
+          messages = index.state.messages.count;
+          await index.close();
+        } catch {
+          // no index at all (or unreadable): nothing the store could serve from it
+        }
+        if (messages > 0) {
+          kept.push(name);
+          continue;
+        }
+        await rm(folder, { recursive: true, force: true });
+        removed.push(name);
+      }
+      return { removed, kept };
+    });
   }
 
   /** Every open session (for tests and shutdown). */

@@ -47,12 +47,19 @@ describe("verify", () => {
     });
     const header = await pending.commit(2);
     await writeFile(join(mb.blobs.tempDir, "deadbeef.tmp"), "torn");
+    // a cache entry whose blob is gone, and a mailbox folder no list entry names
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(join(mb.structures.dir, "ab"), { recursive: true });
+    await writeFile(join(mb.structures.dir, "ab", "ab".repeat(16)), "stale");
+    await mkdir(join(dir, "users/alice/mailboxes/999"));
     const v = await store.verify("alice");
     expect(v.users[0]!.leakedBlobs).toEqual([pending.guidHex]);
     expect(v.ok).toBe(true);
     const r = await store.reclaim("alice");
     expect(r.removed).toEqual([pending.guidHex]);
     expect(r.temps).toBe(1);
+    expect(r.cacheEntries).toBe(1);
+    expect(r.orphanFolders).toEqual(["999"]);
     expect((await mb.blobs.readHeader(pending.guidHex)).kind).toBe("missing");
     expect((await mb.readMessage("INBOX", 1)).toString()).toContain("test kept");
     expect(header.originUid).toBe(2);
