@@ -179,7 +179,7 @@ function encodeBody(w: WireBuilder, cmd: CommandToEncode): void {
       w.raw(`${uidPrefix(cmd.uid)}SEARCH `);
       if (cmd.returnOptions !== undefined) w.raw(`RETURN (${cmd.returnOptions.join(" ")}) `);
       if (cmd.charset !== undefined) w.raw("CHARSET ").astring(cmd.charset).raw(" ");
-      searchKeys(w, cmd.criteria);
+      searchKeys(w, cmd.criteria, textEncoder(cmd.charset));
       return;
     case "FETCH": {
       w.raw(`${uidPrefix(cmd.uid)}FETCH `);
@@ -227,7 +227,7 @@ function encodeBody(w: WireBuilder, cmd: CommandToEncode): void {
       w.raw("(");
       spaced(w, cmd.criteria, (c) => w.raw(`${c.reverse ? "REVERSE " : ""}${c.key}`));
       w.raw(") ").astring(cmd.charset).raw(" ");
-      searchKeys(w, cmd.search);
+      searchKeys(w, cmd.search, textEncoder(cmd.charset));
       return;
     case "THREAD":
       w.raw(`${uidPrefix(cmd.uid)}THREAD `)
@@ -235,7 +235,7 @@ function encodeBody(w: WireBuilder, cmd: CommandToEncode): void {
         .raw(" ")
         .astring(cmd.charset)
         .raw(" ");
-      searchKeys(w, cmd.search);
+      searchKeys(w, cmd.search, textEncoder(cmd.charset));
       return;
   }
 }
@@ -260,12 +260,25 @@ function statusItems(items: StatusItem[]): string {
   return items.join(" ");
 }
 
-function searchKeys(w: WireBuilder, keys: SearchKey[]): void {
-  if (keys.length === 0) throw new EncodeError("a search needs at least one key");
-  spaced(w, keys, (k) => searchKey(w, k));
+/** How search strings become bytes: UTF-8, or byte per char for another CHARSET (the parser's latin1 rule). */
+type SearchText = (s: string) => string | Buffer;
+
+function textEncoder(charset: string | undefined): SearchText {
+  const cs = charset?.toUpperCase();
+  if (cs === undefined || cs === "UTF-8" || cs === "US-ASCII" || cs === "UTF8") return (s) => s;
+  return (s) => {
+    if (!/[^\x00-\x7f]/.test(s)) return s;
+    if (/[^\x00-\xff]/.test(s)) throw new EncodeError(`search string has characters outside ${charset}`);
+    return Buffer.from(s, "latin1");
+  };
 }
 
-function searchKey(w: WireBuilder, k: SearchKey): void {
+function searchKeys(w: WireBuilder, keys: SearchKey[], text: SearchText): void {
+  if (keys.length === 0) throw new EncodeError("a search needs at least one key");
+  spaced(w, keys, (k) => searchKey(w, k, text));
+}
+
+function searchKey(w: WireBuilder, k: SearchKey, text: SearchText): void {
   switch (k.type) {
     case "KEYWORD":
     case "UNKEYWORD":
@@ -278,10 +291,10 @@ function searchKey(w: WireBuilder, k: SearchKey): void {
     case "SUBJECT":
     case "TEXT":
     case "TO":
-      w.raw(`${k.type} `).astring(k.value);
+      w.raw(`${k.type} `).astring(text(k.value));
       return;
     case "HEADER":
-      w.raw("HEADER ").astring(k.field).raw(" ").astring(k.value);
+      w.raw("HEADER ").astring(k.field).raw(" ").astring(text(k.value));
       return;
     case "BEFORE":
     case "ON":
@@ -307,17 +320,17 @@ function searchKey(w: WireBuilder, k: SearchKey): void {
       return;
     case "NOT":
       w.raw("NOT ");
-      searchKey(w, k.key);
+      searchKey(w, k.key, text);
       return;
     case "OR":
       w.raw("OR ");
-      searchKey(w, k.left);
+      searchKey(w, k.left, text);
       w.raw(" ");
-      searchKey(w, k.right);
+      searchKey(w, k.right, text);
       return;
     case "AND":
       w.raw("(");
-      searchKeys(w, k.keys);
+      searchKeys(w, k.keys, text);
       w.raw(")");
       return;
     case "MODSEQ":

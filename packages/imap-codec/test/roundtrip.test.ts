@@ -212,6 +212,22 @@ describe("encode → parse round trips (commands)", () => {
     expect(() => encodeCommand(cmd)).toThrow(/continuation/);
   });
 
+  test("SEARCH strings in a non-UTF-8 CHARSET round-trip byte for byte", () => {
+    const cmd: Command = {
+      tag: "s1",
+      name: "SEARCH",
+      uid: false,
+      charset: "ISO-8859-1",
+      criteria: [
+        { type: "OR", left: { type: "SUBJECT", value: "Grüße" }, right: { type: "HEADER", field: "X-A", value: "ü" } },
+      ],
+    };
+    const wire = encodeCommand(cmd, { literalPlus: true });
+    expect(wire.includes(Buffer.from("Gr\xfc\xdfe", "latin1"))).toBe(true);
+    expect(clientToServer(cmd, { literalPlus: true }).events).toEqual([{ type: "command", command: cmd }]);
+    expect(() => encodeCommand({ ...cmd, criteria: [{ type: "TEXT", value: "€" }] })).toThrow(/outside ISO-8859-1/);
+  });
+
   test("APPEND with bytes in hand, MULTIAPPEND and literal8", () => {
     const cmd: CommandToEncode = {
       tag: "A1",
