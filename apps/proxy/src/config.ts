@@ -86,6 +86,17 @@ export const configSchema = z
       .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
       .strict()
       .default({ level: "info" }),
+    /** Prometheus metrics (GET /metrics). Off unless on loopback or explicitly allowed remote. */
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(9143),
+        /** Needed to serve metrics on a non-loopback address. */
+        allow_remote: z.boolean().default(false),
+      })
+      .strict()
+      .default({ enabled: true, host: "127.0.0.1", port: 9143, allow_remote: false }),
     /** On first start (no users yet) create a user `demo` with a random password, printed once. */
     demo_user: z.boolean().default(true),
   })
@@ -159,4 +170,14 @@ export function plaintextAllowed(config: Config): boolean {
   if (config.auth.plaintext === "always") return true;
   if (config.auth.plaintext === "never") return false;
   return config.listen.every((l) => LOOPBACK.test(l.host));
+}
+
+/** Whether the metrics endpoint is to be served (refused on a public address unless allowed). */
+export function metricsEnabled(config: Config): boolean {
+  if (!config.metrics.enabled) return false;
+  if (LOOPBACK.test(config.metrics.host)) return true;
+  if (config.metrics.allow_remote) return true;
+  throw new ConfigError(
+    `metrics.host ${config.metrics.host} is not a loopback address: set metrics.allow_remote = true to serve metrics there`,
+  );
 }

@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import { ImapServer, LocalBackend } from "@holdfast/proxy";
 import { Store } from "@holdfast/store";
 import pino from "pino";
-import { ConfigError, loadConfig, plaintextAllowed, resolvePath } from "./config.js";
+import { ConfigError, loadConfig, metricsEnabled, plaintextAllowed, resolvePath } from "./config.js";
+import { ProxyMetrics } from "./metrics.js";
 import { loadTls } from "./tls-material.js";
 
 /*
@@ -74,7 +75,10 @@ async function serve(configFile: string | undefined): Promise<void> {
   const tls = await loadTls(resolvePath(cwd, config.tls.cert), resolvePath(cwd, config.tls.key), config.tls.generate);
   if (tls.generated) log.warn({ cert: config.tls.cert }, "generated a self-signed certificate");
   const backend = new LocalBackend(store, { appendLimit: config.limits.max_message_size });
-  const server = new ImapServer({
+  let server: ImapServer | undefined;
+  const metrics = new ProxyMetrics(() => server);
+  server = new ImapServer({
+    observer: metrics,
     backend,
     authenticator: backend,
     tlsContext: tls.context,
@@ -91,6 +95,12 @@ async function serve(configFile: string | undefined): Promise<void> {
     const port = await server.listen(l);
     bound.push(`${l.host}:${port}${l.tls ? " (TLS)" : " (STARTTLS)"}`);
   }
+  let metricsServer: { close(): void } | undefined;
+  if (metricsEnabled(config)) {
+    const m = await metrics.listen(config.metrics.host, config.metrics.port);
+    metricsServer = m.server;
+    bound.push(`metrics http://${config.metrics.host}:${m.port}/metrics`);
+  }
   log.info({ listen: bound, dataDir, config: source, plaintextAuth: plaintextAllowed(config) }, "holdfast-proxy ready");
   console.error(`holdfast-proxy listening on ${bound.join(", ")}; data in ${dataDir}`);
 
@@ -101,8 +111,9 @@ async function serve(configFile: string | undefined): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    log.info({ signal, connections: server.connections.size }, "draining");
-    await server.close(5000);
+    log.info({ signal, connections: server!.connections.size }, "draining");
+    metricsServer?.close();
+    await server!.close(5000);
     await store.close();
     log.info({}, "stopped");
     process.exit(0);

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, plaintextAllowed, validateConfig } from "../src/config.js";
+import { ConfigError, loadConfig, metricsEnabled, plaintextAllowed, validateConfig } from "../src/config.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -38,6 +38,13 @@ describe("configuration", () => {
     expect(() => validateConfig({ auth: { plaintext: "sometimes" } })).toThrow(/auth\.plaintext/);
     expect(() => validateConfig({ timeouts: { idle_minutes: 5 } })).toThrow(/timeouts\.idle_minutes/);
     expect(() => validateConfig({ listen: [{ port: 70000 }] })).toThrow(ConfigError);
+  });
+
+  it("metrics: on by default on loopback, refused on a public address unless allowed", () => {
+    expect(metricsEnabled(validateConfig({}))).toBe(true);
+    expect(() => metricsEnabled(validateConfig({ metrics: { host: "0.0.0.0" } }))).toThrow(/allow_remote/);
+    expect(metricsEnabled(validateConfig({ metrics: { host: "0.0.0.0", allow_remote: true } }))).toBe(true);
+    expect(metricsEnabled(validateConfig({ metrics: { enabled: false, host: "0.0.0.0" } }))).toBe(false);
   });
 
   it("bad TOML and a missing explicit file are one-line errors", async () => {

@@ -18,6 +18,7 @@ let child: ChildProcess;
 let stderr = "";
 let ports: number[] = [];
 let password = "";
+let metricsPort = 0;
 
 function waitFor(predicate: () => boolean, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -72,6 +73,8 @@ beforeAll(async () => {
       `key = "${join(dir, "tls", "key.pem")}"`,
       "[log]",
       'level = "warn"',
+      "[metrics]",
+      "port = 0",
       "",
     ].join("\n"),
   );
@@ -81,7 +84,8 @@ beforeAll(async () => {
     stderr += d;
   });
   await waitFor(() => /listening on/.test(stderr), 20_000);
-  ports = [...stderr.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+  ports = [...stderr.matchAll(/127\.0\.0\.1:(\d+) \(/g)].map((m) => Number(m[1]));
+  metricsPort = Number(/metrics http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)?.[1]);
   password = /password: (\S+)/.exec(stderr)?.[1] ?? "";
 });
 
@@ -95,6 +99,27 @@ describe("holdfast-proxy daemon", () => {
     expect(password).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect(stderr).toContain("npx holdfast-proxy passwd demo");
     expect(ports).toHaveLength(2);
+  });
+
+  it("exposes Prometheus metrics on loopback: commands by name and result, connections by state", async () => {
+    const s = session(ports[0]!);
+    await waitFor(() => s.lines.length >= 1, 5000);
+    s.send("a LOGIN demo wrong\r\n");
+    await waitFor(() => s.lines.some((l) => l.startsWith("a ")), 10_000);
+    s.send(`b LOGIN demo ${password}\r\nc NOOP\r\n`);
+    await waitFor(() => s.lines.some((l) => l.startsWith("c ")), 5000);
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/holdfast_commands_total\{command="LOGIN",result="NO"\} 1/);
+    expect(text).toMatch(/holdfast_commands_total\{command="LOGIN",result="OK"\} 1/);
+    expect(text).toMatch(/holdfast_auth_failures_total 1/);
+    expect(text).toMatch(/holdfast_connections\{state="authenticated"\} 1/);
+    expect(text).toMatch(/holdfast_command_duration_seconds_bucket\{le="[^"]+",command="NOOP"\}/);
+    expect(text).toMatch(/holdfast_bytes_received_total \d+/);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
+    s.send("d LOGOUT\r\n");
+    await waitFor(() => s.closed(), 5000);
   });
 
   it("serves IMAP: greeting, LOGIN as demo, SELECT INBOX; then SIGTERM says BYE and exits 0", async () => {

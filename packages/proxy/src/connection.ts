@@ -20,6 +20,7 @@ import { capabilities } from "./capabilities.js";
 import { abortAppend, onAppendEvent } from "./handlers/append.js";
 import { endIdle } from "./handlers/idle.js";
 import type { Logger } from "./logger.js";
+import type { ServerObserver } from "./observer.js";
 
 export type ConnectionState = "not-authenticated" | "authenticated" | "selected" | "logout";
 
@@ -46,6 +47,7 @@ export interface FrontEndOptions {
   throttle: AuthThrottle;
   logger: Logger;
   serverName: string;
+  observer: ServerObserver;
 }
 
 /** The state of the selected mailbox that belongs to this connection. */
@@ -174,6 +176,7 @@ export class ImapConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.options.observer.bytesIn(chunk.length);
     this.inbox.push(...this.parser.push(chunk));
     if (this.inbox.length > MAX_QUEUED_EVENTS && !this.paused) {
       this.paused = true;
@@ -264,22 +267,35 @@ export class ImapConnection {
     this.unshiftEvents(this.parser.acceptLiteral());
   }
 
+  /** Status of the last tagged response, for the command's metrics. */
+  private lastStatus: Status | "BYE" = "OK";
+
   private async runCommand(command: Command): Promise<void> {
+    const started = performance.now();
+    this.lastStatus = "OK";
     try {
       await this.commandHandler(this, command);
     } catch (error) {
       await this.failCommand(command.tag, error);
     }
+    const name = "uid" in command && command.uid ? `UID ${command.name}` : command.name;
+    this.options.observer.command(
+      name,
+      this.state === "logout" ? "BYE" : this.lastStatus,
+      (performance.now() - started) / 1000,
+    );
     this.applyTimeout();
   }
 
   /** Turn a failure inside a command into its tagged answer. */
   async failCommand(tag: string, error: unknown): Promise<void> {
     if (error instanceof BackendError) {
+      this.options.observer.backendError(error.code);
       await this.tagged(tag, "NO", error.message, { name: error.code });
       return;
     }
     this.log.error({ err: (error as Error)?.stack ?? String(error) }, "command failed");
+    this.options.observer.backendError("SERVERBUG");
     await this.tagged(tag, "NO", `Internal error, session ${this.id}.`, { name: "SERVERBUG" });
   }
 
@@ -321,6 +337,7 @@ export class ImapConnection {
   /** Write one chunk; wait for the socket to drain (or close) when its buffer is full. */
   private async write(chunk: Buffer): Promise<void> {
     if (this.closed || this.socket.destroyed) return;
+    this.options.observer.bytesOut(chunk.length);
     if (!this.socket.write(chunk)) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -350,6 +367,7 @@ export class ImapConnection {
     permission?: FlushPermission,
   ): Promise<void> {
     if (permission) await this.flushNotifications(permission);
+    this.lastStatus = status;
     await this.send({ kind: "tagged", tag, status, text, ...(code ? { code } : {}) });
   }
 

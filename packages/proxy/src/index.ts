@@ -18,4 +18,5 @@ export { formatImapDate, parseImapDate } from "./imap-date.js";
 export { matchesListPattern } from "./list-pattern.js";
 export { LocalBackend } from "./local/local-backend.js";
 export { type Logger, silentLogger } from "./logger.js";
+export { nullObserver, type ServerObserver } from "./observer.js";
 export { ImapServer, type ImapServerOptions, type ListenOptions } from "./server.js";

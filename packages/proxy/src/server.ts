@@ -6,6 +6,7 @@ import type { Authenticator, Backend } from "./backend.js";
 import { DEFAULT_TIMEOUTS, type FrontEndOptions, ImapConnection, type Timeouts } from "./connection.js";
 import { dispatch } from "./handlers/dispatch.js";
 import { type Logger, silentLogger } from "./logger.js";
+import { nullObserver, type ServerObserver } from "./observer.js";
 
 export interface ImapServerOptions {
   backend: Backend;
@@ -23,6 +24,8 @@ export interface ImapServerOptions {
   throttle?: AuthThrottleOptions;
   logger?: Logger;
   serverName?: string;
+  /** Metrics hooks (see ServerObserver). */
+  observer?: ServerObserver;
 }
 
 export interface ListenOptions {
@@ -56,6 +59,7 @@ export class ImapServer {
       throttle: new AuthThrottle(options.throttle),
       logger: options.logger ?? silentLogger,
       serverName: options.serverName ?? "Holdfast",
+      observer: options.observer ?? nullObserver,
     };
     this.maxConnections = options.maxConnections ?? 10_000;
     this.maxPerAddress = options.maxConnectionsPerAddress ?? 100;
@@ -100,6 +104,16 @@ export class ImapServer {
     });
     this.connections.add(conn);
     conn.start();
+  }
+
+  /** Connections by state (for metrics): not-authenticated, authenticated, selected, idle. */
+  connectionsByState(): Record<string, number> {
+    const counts: Record<string, number> = { "not-authenticated": 0, authenticated: 0, selected: 0, idle: 0 };
+    for (const c of this.connections) {
+      const state = c.idling ? "idle" : c.state;
+      if (state in counts) counts[state]!++;
+    }
+    return counts;
   }
 
   /** Stop listening, say `* BYE` to every client, and wait (bounded) for them to go. */

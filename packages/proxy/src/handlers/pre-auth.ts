@@ -75,6 +75,7 @@ async function check(conn: ImapConnection, tag: string, user: string, password: 
   const canonical = await authenticator.authenticate(user, password, context);
   if (canonical === null) {
     throttle.recordFailure(conn.remoteAddress, user);
+    conn.options.observer.authFailure();
     conn.log.warn({ user }, "authentication failed");
     await delay(throttle.failureDelayMs);
     await conn.tagged(tag, "NO", "Authentication failed.", { name: "AUTHENTICATIONFAILED" });
