@@ -16,6 +16,8 @@ export interface Address {
 
 class AddressParser {
   readonly out: Address[] = [];
+  /** Set by addrSpec when an "@" was not followed by a usable domain. */
+  domainFailed = false;
   constructor(readonly lx: Rfc822Lexer) {}
 
   /** phrase = 1*word / obs-phrase; returns the words joined by single spaces. */
@@ -27,6 +29,7 @@ class AddressParser {
     for (;;) {
       if (lx.peek() === 0x22) {
         const q = lx.quotedString();
+        // an unterminated quoted string ends the phrase; the words before it stay
         if (q === undefined) return { ret: -1, text };
         text += q;
       } else {
@@ -44,11 +47,17 @@ class AddressParser {
     return { ret: lx.skipLwsp() ? 1 : 0, text };
   }
 
-  /** dot-atom or quoted-string local part; false when there is none. */
+  /** dot-atom or quoted-string local part (dots accepted anywhere); undefined when there is none. */
   localPart(): string | undefined {
     const lx = this.lx;
     let out = "";
     for (;;) {
+      if (lx.peek() === 0x2e) {
+        out += ".";
+        lx.pos++;
+        lx.skipLwsp();
+        continue;
+      }
       if (lx.peek() === 0x22) {
         const q = lx.quotedString();
         if (q === undefined) return out === "" ? undefined : out;
@@ -59,9 +68,6 @@ class AddressParser {
         out += a;
       }
       if (lx.peek() !== 0x2e) return out;
-      out += ".";
-      lx.pos++;
-      lx.skipLwsp();
     }
   }
 
@@ -77,12 +83,13 @@ class AddressParser {
       lx.pos++;
       const lit = lx.data.slice(start, lx.pos).replace(/[\r\n]/g, "");
       lx.skipLwsp();
-      return lit;
+      return lx.broken ? undefined : lit;
     }
     let out = "";
     for (;;) {
       const a = lx.atom();
-      if (a === "") return out === "" ? undefined : out;
+      // an empty label (nothing after a dot) makes the domain unusable, as in Dovecot
+      if (lx.broken || a === "") return undefined;
       out += a;
       if (lx.peek() !== 0x2e) return out;
       out += ".";
@@ -96,18 +103,27 @@ class AddressParser {
     const lx = this.lx;
     lx.lastComment = "";
     const quoted = lx.peek() === 0x22;
+    // an unterminated comment inside the local part makes it unusable (Dovecot: error)
     const local = this.localPart();
+    if (lx.broken) {
+      addr.mailbox = undefined;
+      return -1;
+    }
     let ret = 1;
     addr.mailbox = local;
     if (local === undefined) ret = -1;
     let sawAt = false;
+    this.domainFailed = false;
     if (lx.peek() === 0x40) {
       sawAt = true;
       lx.pos++;
       lx.skipLwsp();
       const d = this.domain();
       addr.host = d;
-      if (d === undefined) ret = -1;
+      if (d === undefined) {
+        ret = -1;
+        this.domainFailed = true;
+      }
     }
     if (lx.lastComment !== "" && addr.name === undefined) {
       addr.name = lx.lastComment;
@@ -141,10 +157,16 @@ class AddressParser {
         lx.pos++;
         lx.skipLwsp();
         const d = this.domain();
-        if (d === undefined) return -1;
+        if (d === undefined) {
+          addr.route = "INVALID_ROUTE";
+          return -1;
+        }
         route += `@${d}`;
       }
-      if (lx.peek() !== 0x3a) return -1;
+      if (lx.peek() !== 0x3a) {
+        addr.route = "INVALID_ROUTE";
+        return -1;
+      }
       lx.pos++;
       lx.skipLwsp();
       addr.route = route;
@@ -153,10 +175,10 @@ class AddressParser {
     // an empty or broken addr-spec inside <> is filled in later, only a missing ">" is an error
     this.addrSpec(addr);
     addr.name = keepName;
-    if (lx.peek() !== 0x3e) return -1;
+    if (this.domainFailed || lx.peek() !== 0x3e) return -1;
     lx.pos++;
     lx.skipLwsp();
-    return 1;
+    return lx.broken ? -1 : 1;
   }
 
   mailbox(): void {
@@ -172,6 +194,7 @@ class AddressParser {
     const ph = this.phrase();
     if (ph.ret <= 0 || lx.peek() !== 0x3c) {
       lx.pos = start;
+      lx.broken = false;
       this.addrSpec(addr, true);
     } else {
       addr.name = ph.text === "" ? undefined : ph.text;
@@ -190,22 +213,16 @@ class AddressParser {
   address(): void {
     const lx = this.lx;
     const start = lx.pos;
-    const ph = this.phrase();
+    const ph = lx.peek() === 0x3a ? { ret: 1, text: "" } : this.phrase();
     if (ph.ret > 0 && lx.peek() === 0x3a) {
       lx.pos++;
       this.out.push({ name: undefined, route: undefined, mailbox: ph.text, host: undefined });
       lx.skipLwsp();
       while (!lx.atEnd && lx.peek() !== 0x3b) {
-        const before = lx.pos;
-        if (lx.peek() !== 0x2c) this.mailbox();
-        if (lx.peek() === 0x2c) {
-          lx.pos++;
-          lx.skipLwsp();
-        } else if (lx.pos === before || (!lx.atEnd && lx.peek() !== 0x3b)) {
-          // junk inside the group: skip a byte so parsing always moves on
-          if (lx.pos === before) lx.pos++;
-          else break;
-        }
+        this.mailbox();
+        if (lx.peek() !== 0x2c) break; // junk ends the group (and the list)
+        lx.pos++;
+        lx.skipLwsp();
       }
       if (lx.peek() === 0x3b) {
         lx.pos++;
@@ -215,6 +232,7 @@ class AddressParser {
       return;
     }
     lx.pos = start;
+    lx.broken = false;
     this.mailbox();
   }
 }

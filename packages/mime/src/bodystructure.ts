@@ -66,9 +66,9 @@ function writePart(buf: Uint8Array, part: MimePart, extended: boolean): string {
     return `${out})`;
   }
   const text = isText(part);
-  // Without a Content-Type field Dovecot shows the defaults and ignores the other
-  // Content-* fields of the part (its BINARY still honours Content-Transfer-Encoding).
-  const fields = part.defaultType ? NO_CONTENT_FIELDS : part;
+  // A non-MIME part (no MIME-Version, not inside a multipart) without Content-Type: Dovecot
+  // shows the defaults and ignores its other Content-* fields (BINARY still decodes it).
+  const fields = part.defaultType && !part.isMime ? NO_CONTENT_FIELDS : part;
   let out = `(${nstring(part.type)} ${nstring(part.subtype)} ${writeParams(part.params, text)}`;
   out += ` ${nstringNoLf(fields.id)} ${nstringNoLf(fields.description)}`;
   out += ` ${fields.transferEncoding === undefined ? '"7bit"' : nstring(fields.transferEncoding)}`;

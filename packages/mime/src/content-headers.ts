@@ -2,7 +2,8 @@
  * The MIME header fields that shape BODYSTRUCTURE: Content-Type, -Transfer-Encoding,
  * -Disposition, -Language (parsed) and -ID, -Description, -MD5, -Location (kept raw).
  * Parsing follows Dovecot's lib-mail so the output matches it: a Content-Type that does
- * not parse as `type/subtype` becomes an empty type and subtype with no parameters.
+ * not parse as `type/subtype` (or a lone `type`) becomes an empty type and subtype with
+ * no parameters; an unterminated comment breaks whatever it is in.
  */
 import { type MimeParam, parseParams } from "./params.js";
 import { Rfc822Lexer } from "./rfc822-lexer.js";
@@ -14,15 +15,22 @@ export interface ContentType {
   params: MimeParam[];
 }
 
+const BROKEN: ContentType = { type: "", subtype: "", params: [] };
+
 export function parseContentType(value: string): ContentType {
   const lx = new Rfc822Lexer(value);
-  if (!lx.skipLwsp()) return { type: "", subtype: "", params: [] };
+  if (!lx.skipLwsp()) return { ...BROKEN };
   const type = lx.mimeToken();
-  if (type === "" || lx.peek() !== 0x2f) return { type: "", subtype: "", params: [] };
+  if (type === "") return { ...BROKEN };
+  // a lone type at the end of the field (or before an unterminated comment) is kept with
+  // an empty subtype, as in Dovecot
+  if (lx.atEnd || lx.broken) return { type, subtype: "", params: [] };
+  if (lx.peek() !== 0x2f) return { ...BROKEN };
   lx.pos++;
-  if (!lx.skipLwsp()) return { type: "", subtype: "", params: [] };
+  if (!lx.skipLwsp()) return { ...BROKEN };
   const subtype = lx.mimeToken();
-  if (subtype === "") return { type: "", subtype: "", params: [] };
+  // anything but parameters after type/subtype makes the whole field broken
+  if (lx.broken || subtype === "" || (!lx.atEnd && lx.peek() !== 0x3b)) return { ...BROKEN };
   return { type, subtype, params: parseParams(lx) };
 }
 
@@ -31,7 +39,7 @@ export function parseTransferEncoding(value: string): string | undefined {
   const lx = new Rfc822Lexer(value);
   lx.skipLwsp();
   const tok = lx.mimeToken();
-  if (!lx.atEnd || tok === "") return undefined;
+  if (!lx.atEnd || lx.broken || tok === "") return undefined;
   return tok;
 }
 

@@ -3,7 +3,8 @@
  *
  * - `nstring`: NIL, a quoted string (with `\"` and `\\` escapes, at most 4 of them), or a
  *   literal when the value has CR, LF, an 8-bit byte or a fifth quoted-special.
- * - `nstringNoLf`: the same after dropping CR and LF (unfolding a header value).
+ * - `nstringNoLf`: the same after dropping CR and LF (unfolding a header value; a lone CR
+ *   followed by a non-space becomes a space).
  * - `stringForHumans` (ENVELOPE subject and address names): whitespace runs become one
  *   space, leading and trailing whitespace go, NUL becomes 0x80; quoted if nothing had to
  *   change and nothing needs escaping, otherwise a literal.
@@ -29,7 +30,11 @@ export function nstring(s: string | undefined): string {
 
 export function nstringNoLf(s: string | undefined): string {
   if (s === undefined) return "NIL";
-  return nstring(s.includes("\r") || s.includes("\n") ? s.replace(/[\r\n]/g, "") : s);
+  // CR and LF go; where they are not followed by whitespace (a lone CR inside a line),
+  // a space keeps the words apart
+  return nstring(
+    s.includes("\r") || s.includes("\n") ? s.replace(/[\r\n]+(?=[^\r\n \t])/g, " ").replace(/[\r\n]+/g, "") : s,
+  );
 }
 
 export function stringForHumans(s: string): string {

@@ -67,7 +67,7 @@ export function parseMessage(bytes: Uint8Array, options: ParseOptions = {}): Par
     maxParts: Math.max(1, options.maxParts ?? 10000),
     parts: 0,
   };
-  const { part } = parsePart(ctx, 0, 0, false);
+  const { part } = parsePart(ctx, 0, 0, false, false);
   return { bytes: buf, root: part, size: measure(buf, 0, buf.length) };
 }
 
@@ -130,7 +130,13 @@ function eqi(a: string, b: string): boolean {
   return a.length === b.length && a.toLowerCase() === b;
 }
 
-function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): { part: MimePart; stop: Stop } {
+function parsePart(
+  ctx: Ctx,
+  start: number,
+  depth: number,
+  inDigest: boolean,
+  inMultipart: boolean,
+): { part: MimePart; stop: Stop } {
   ctx.parts++;
   const { buf } = ctx;
   const header = parseHeaderBlock(
@@ -163,7 +169,12 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
   const binaryEncoding = lastCte ? parseTransferEncoding(fieldValue(buf, lastCte)) : undefined;
   const dispValue = get("content-disposition");
   const langValue = get("content-language");
-  const isMultipart = eqi(type, "multipart");
+  // "multipart" without a subtype is not split; Dovecot then shows application/octet-stream
+  const isMultipart = eqi(type, "multipart") && subtype !== "";
+  if (eqi(type, "multipart") && subtype === "") {
+    type = "application";
+    subtype = "octet-stream";
+  }
   // Dovecot parses message/rfc822 as a message whatever its Content-Transfer-Encoding says
   const isMessage = eqi(type, "message") && eqi(subtype, "rfc822");
   let overflow = false;
@@ -195,6 +206,7 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
     subtype,
     params,
     defaultType: ctValue === undefined,
+    isMime: inMultipart || firstField(fields, "mime-version") !== undefined,
     transferEncoding,
     binaryEncoding,
     id: get("content-id"),
@@ -218,7 +230,7 @@ function parsePart(ctx: Ctx, start: number, depth: number, inDigest: boolean): {
   if (part.kind === "multipart" && boundary !== undefined) {
     stop = parseMultipartBody(ctx, part, boundary);
   } else if (part.kind === "message") {
-    const inner = parsePart(ctx, bodyStart, depth + 1, false);
+    const inner = parsePart(ctx, bodyStart, depth + 1, false, false);
     part.children.push(inner.part);
     stop = inner.stop;
     part.bodyEnd = inner.part.bodyEnd;
@@ -261,7 +273,7 @@ function parseMultipartBody(ctx: Ctx, part: MimePart, boundary: string): Stop {
   let stop = findBoundary(ctx, part.bodyStart);
   for (;;) {
     if (stop.level === own && !stop.close) {
-      const child = parsePart(ctx, stop.lineEnd, part.depth + 1, isDigest);
+      const child = parsePart(ctx, stop.lineEnd, part.depth + 1, isDigest, true);
       part.children.push(child.part);
       stop = child.stop;
       continue;
@@ -277,6 +289,9 @@ function parseMultipartBody(ctx: Ctx, part: MimePart, boundary: string): Stop {
     // an enclosing multipart's boundary, or the end of data
     ctx.stack.pop();
     part.bodyEnd = endBefore(ctx, stop);
+    if (part.children.length === 0 && stop.level >= 0 && stop.lineStart === part.bodyStart) {
+      giveLineBreakToBoundary(ctx, part);
+    }
     return stop;
   }
 }

@@ -22,11 +22,12 @@ function parseOne(lx: Rfc822Lexer): { ret: 0 | 1 | -1; key?: string; value?: str
   const key = lx.mimeToken();
   if (lx.peek() !== 0x3d) return { ret: -1 };
   lx.pos++;
-  if (!lx.skipLwsp()) return { ret: -1 };
+  // `key=` at the very end is an empty value (Dovecot keeps it: boundary= gives "")
+  if (!lx.skipLwsp()) return lx.broken ? { ret: -1 } : { ret: 1, key, value: "" };
   const c = lx.peek();
   if (c === 0x22) {
     const v = lx.quotedString();
-    if (v === undefined) return { ret: -1 };
+    if (v === undefined || lx.broken) return { ret: -1 };
     return { ret: 1, key, value: v };
   }
   if (c === 0x3d) {
@@ -42,7 +43,8 @@ function parseOne(lx: Rfc822Lexer): { ret: 0 | 1 | -1; key?: string; value?: str
     lx.skipLwsp();
     return { ret: 1, key, value: v };
   }
-  return { ret: 1, key, value: lx.mimeToken() };
+  const value = lx.mimeToken();
+  return lx.broken ? { ret: -1 } : { ret: 1, key, value };
 }
 
 interface Continuation {

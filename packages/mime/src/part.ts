@@ -47,6 +47,11 @@ export interface MimePart {
   params: MimeParam[];
   /** True when the part had no Content-Type field (BODYSTRUCTURE shows the default). */
   defaultType: boolean;
+  /**
+   * True for a MIME part: a sub-part of a multipart, or a message with a MIME-Version
+   * field. Dovecot ignores the Content-* fields of a non-MIME part without Content-Type.
+   */
+  isMime: boolean;
   /** From the first Content-Transfer-Encoding field (what BODYSTRUCTURE shows). */
   transferEncoding: string | undefined;
   /** From the last Content-Transfer-Encoding field: what BINARY decodes (Dovecot's choice). */

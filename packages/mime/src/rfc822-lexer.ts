@@ -30,6 +30,8 @@ export class Rfc822Lexer {
   pos = 0;
   /** Text of the last comment skipped (Dovecot uses it as an address's name). */
   lastComment = "";
+  /** Set when a comment was not terminated: the rest of the input is unusable. */
+  broken = false;
   constructor(readonly data: string) {}
 
   get atEnd(): boolean {
@@ -84,6 +86,7 @@ export class Rfc822Lexer {
       this.pos++;
     }
     // unterminated comment swallows the rest
+    this.broken = true;
     return false;
   }
 

@@ -75,7 +75,8 @@ function headerFields(out: ChunkList, msg: ParsedMessage, part: MimePart, names:
   const h = part.header;
   let matched = false;
   for (const f of h.fields) {
-    if (wanted.has(f.name) !== not) {
+    // a line without a colon is no field: HEADER.FIELDS never names it, .NOT always keeps it
+    if ((f.hasColon && wanted.has(f.name)) !== not) {
       matched = true;
       out.pushRange(msg.bytes, f.start, f.end);
     }

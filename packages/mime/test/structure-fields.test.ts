@@ -60,9 +60,11 @@ describe("Content-Type parameters", () => {
     ]);
   });
   it("gives an empty type for anything that is not type/subtype", () => {
-    for (const v of ["text/", "/plain", "text", "", "  (c)  ", "text / "]) {
+    for (const v of ["text/", "/plain", "text; charset=x", "", "  (c)  ", "text / ", "text/p(lain", "text/p x"]) {
       expect(parseContentType(v), v).toEqual({ type: "", subtype: "", params: [] });
     }
+    expect(parseContentType("multip")).toEqual({ type: "multip", subtype: "", params: [] });
+    expect(parseContentType("mes(sage/rfc822")).toEqual({ type: "mes", subtype: "", params: [] });
     expect(parseContentType("text (c) / (d) html").subtype).toBe("html");
   });
   it("parses transfer encoding, disposition and language", () => {
