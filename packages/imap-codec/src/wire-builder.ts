@@ -96,8 +96,11 @@ export class WireBuilder {
     return this.string(s);
   }
 
-  /** string: quoted when it fits the quoted grammar, else a literal. */
+  /** string: quoted when it fits the quoted grammar, else a literal. NUL cannot be sent (CHAR8). */
   string(s: string | Buffer): this {
+    if (typeof s === "string" ? s.includes("\0") : s.includes(0)) {
+      throw new EncodeError("an IMAP string cannot hold a NUL byte");
+    }
     const quoted = typeof s === "string" ? quoteIfPossible(s, this.options.utf8 ?? false) : null;
     if (quoted !== null) {
       this.text += quoted;

@@ -191,6 +191,10 @@ describe("limits and typed errors", () => {
     ]);
   });
 
+  test("NUL in a string literal is refused (CHAR8 excludes it)", () => {
+    expect(types(run("A1 CREATE {3+}\r\na\0b\r\nA2 NOOP\r\n"))).toEqual(["error:SYNTAX:true", "command"]);
+  });
+
   test("NUL, 8-bit and bad escapes in quoted strings", () => {
     expect(types(run('A1 LOGIN "a\0b" c\r\nA2 LOGIN "a\\b" c\r\n'))).toEqual([
       "error:SYNTAX:true",
