@@ -278,11 +278,16 @@ export class Reader {
     return lit;
   }
 
-  /** A literal's bytes; NUL is refused unless it was sent as literal8 (`literal = ... *CHAR8`). */
+  /**
+   * A literal's bytes. In commands NUL is refused unless sent as literal8 (`literal = ...
+   * *CHAR8`); responses are read leniently ("utf8" decoding), as sloppy servers exist.
+   */
   literal(): Buffer {
     const lit = this.literalPart();
     if (lit.data === null) this.fail("a streamed literal cannot be used here");
-    if (!lit.binary && lit.data.includes(0)) this.fail("NUL byte in a literal (only literal8 may hold NUL)");
+    if (this.decoding !== "utf8" && !lit.binary && lit.data.includes(0)) {
+      this.fail("NUL byte in a literal (only literal8 may hold NUL)");
+    }
     return lit.data;
   }
 
