@@ -4,6 +4,7 @@
  * Dovecot's exact output. Raw header strings are byte strings (one char per byte, Latin-1).
  */
 export { type Address, parseAddressList } from "./address.js";
+export { baseSubject } from "./base-subject.js";
 export { type BinaryContent, binarySize, extractBinary } from "./binary.js";
 export { body, bodystructure } from "./bodystructure.js";
 export {

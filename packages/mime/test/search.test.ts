@@ -83,3 +83,17 @@ inner text
     expect(charsetToText(Buffer.from([0x82, 0xa0]), "shift_jis")).toBe("あ");
   });
 });
+
+describe("base subject (RFC 5256)", () => {
+  it("strips reply and forward markers", async () => {
+    const { baseSubject } = await import("../src/index.js");
+    expect(baseSubject("Re: hello")).toBe("hello");
+    expect(baseSubject("RE: Fwd: re[2]: [list] hello (fwd)  ")).toBe("hello");
+    expect(baseSubject("[Fwd: Re: report]")).toBe("report");
+    expect(baseSubject("[list] [tag]")).toBe("[tag]");
+    expect(baseSubject("=?UTF-8?Q?Re=3A_Gr=C3=BC=C3=9Fe?=")).toBe("Grüße");
+    expect(baseSubject("  multiple\t  spaces  ")).toBe("multiple spaces");
+    expect(baseSubject("Reply about Rex")).toBe("Reply about Rex");
+    expect(baseSubject(undefined)).toBe("");
+  });
+});

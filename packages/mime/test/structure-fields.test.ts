@@ -165,3 +165,46 @@ describe("ENVELOPE and BODYSTRUCTURE", () => {
     expect(fetchBody(msg).toString()).toBe('(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) "mixed")');
   });
 });
+
+describe("Dovecot's error recovery (found by comparing mutated mail)", () => {
+  const fmt = (v: string) => parseAddressList(v).map((a) => [a.name, a.route, a.mailbox, a.host]);
+  it("treats unterminated comments as errors", () => {
+    expect(fmt("alice@example.org (Alice")).toEqual([[undefined, undefined, "alice", "MISSING_DOMAIN"]]);
+    expect(fmt("Alice <alice@example.org> (x")).toEqual([["Alice", undefined, "alice", "SYNTAX_ERROR"]]);
+    expect(parseTransferEncoding("base64 (x")).toBeUndefined();
+    expect(params("text/plain; charset=utf(8; name=x")).toEqual([]);
+  });
+  it("reads a lone quoted string or several words as a name without address", () => {
+    expect(fmt('"Only Name"')).toEqual([["Only Name", undefined, "MISSING_MAILBOX", "MISSING_DOMAIN"]]);
+    expect(fmt("two words")).toEqual([["two words", undefined, "MISSING_MAILBOX", "MISSING_DOMAIN"]]);
+    expect(fmt("user")).toEqual([[undefined, undefined, "user", "MISSING_DOMAIN"]]);
+  });
+  it("marks broken routes and stops at junk inside a group", () => {
+    expect(fmt("<@route x:a@b>")).toEqual([[undefined, "INVALID_ROUTE", "MISSING_MAILBOX", "SYNTAX_ERROR"]]);
+    expect(fmt("g: a@b,\x01c@d;")).toEqual([
+      [undefined, undefined, "g", undefined],
+      [undefined, undefined, "a", "b"],
+      [undefined, undefined, "MISSING_MAILBOX", "MISSING_DOMAIN"],
+      [undefined, undefined, undefined, undefined],
+    ]);
+    expect(fmt(": a@b;")[0]).toEqual([undefined, undefined, "", undefined]);
+  });
+  it("keeps an empty parameter value at the end", () => {
+    expect(params("multipart/mixed; boundary=")).toEqual([["boundary", ""]]);
+  });
+  it("turns a lone CR inside a value into a space and drops line breaks", () => {
+    expect(nstringNoLf("a\rb")).toBe('"a b"');
+    expect(nstringNoLf("a\r\tb")).toBe('"a\tb"');
+    expect(nstringNoLf("a\r\n b")).toBe('"a b"');
+  });
+  it("ignores the Content-* fields of a non-MIME part without Content-Type only", () => {
+    const plain = parseMessage(crlf("Content-Transfer-Encoding: base64\nContent-ID: <x>\n\naGk=\n"));
+    expect(fetchBody(plain).toString()).toBe('("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1)');
+    const mime = parseMessage(crlf("MIME-Version: 1.0\nContent-Transfer-Encoding: base64\nContent-ID: <x>\n\naGk=\n"));
+    expect(fetchBody(mime).toString()).toBe('("text" "plain" ("charset" "us-ascii") "<x>" NIL "base64" 6 1)');
+  });
+  it("shows multipart without a subtype as application/octet-stream", () => {
+    const msg = parseMessage(crlf("Content-Type: multipart\n\n--x\n\nbody\n"));
+    expect(fetchBody(msg).toString()).toBe('("application" "octet-stream" NIL NIL NIL "7bit" 13)');
+  });
+});
