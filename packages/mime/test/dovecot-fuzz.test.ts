@@ -16,6 +16,7 @@ import { RawImapClient } from "./helpers/raw-imap-client.js";
 import { namedParts } from "./helpers/section-paths.js";
 
 const skip = process.env.HOLDFAST_SKIP_DOVECOT === "1";
+if (skip) console.warn("\n*** HOLDFAST_SKIP_DOVECOT=1: the Dovecot mutation comparison is SKIPPED ***\n");
 const SNIPPETS = [
   "\r\n",
   "\n",
