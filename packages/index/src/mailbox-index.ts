@@ -93,6 +93,11 @@ export class MailboxIndex implements ViewHost {
   private flushing: Promise<void> | undefined;
   private flushActive = false;
   private lastBatchSize = 1;
+  /**
+   * Log size right after open or the last rotation. Auto-checkpoints count bytes appended
+   * since then (the rotated log still holds what the backup lacks, which can be large).
+   */
+  private logAtCheckpoint: number;
   private readonly io = new Mutex();
   private failure: unknown;
   private closed = false;
@@ -122,6 +127,7 @@ export class MailboxIndex implements ViewHost {
   ) {
     this.snapshotSeq = seqs.snapshot;
     this.backupSeq = seqs.backup;
+    this.logAtCheckpoint = logEnd;
   }
 
   /**
@@ -410,7 +416,7 @@ export class MailboxIndex implements ViewHost {
     }
     if (
       this.options.autoCheckpointBytes > 0 &&
-      this.logEnd > this.options.autoCheckpointBytes &&
+      this.logEnd - this.logAtCheckpoint > this.options.autoCheckpointBytes &&
       !this.checkpointRunning &&
       this.failure === undefined &&
       this.readOnlyReason === undefined
@@ -534,6 +540,7 @@ export class MailboxIndex implements ViewHost {
       await writeAtomic(fs, dir, FileName.log, rotated);
       this.logFile = await fs.open(join(dir, FileName.log), "readwrite");
       this.logEnd = rotated.byteLength;
+      this.logAtCheckpoint = rotated.byteLength;
       return { seq, bytes: bytes.byteLength };
     } catch (error) {
       this.fail(error);

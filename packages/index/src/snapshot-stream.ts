@@ -57,21 +57,39 @@ export async function loadSnapshotFile(
     state.firstRecentUid = header.firstRecentUid;
     state.digest = header.digest;
     state.tombstones.floor = header.tombstoneFloor;
-    const d32 = new Uint32Array(buffer.buffer);
-    for (let first = 1; first < layout.total; first += CHUNK_BLOCKS) {
-      const count = Math.min(CHUNK_BLOCKS, layout.total - first);
-      const bytes = count * BLOCK_SIZE;
+    // Two buffers: the next chunk is read (on the I/O threads) while this one is decoded.
+    const buffers = [buffer, new Uint8Array(BLOCK_SIZE * CHUNK_BLOCKS)];
+    const words = buffers.map((b) => new Uint32Array(b.buffer));
+    const readChunk = async (first: number, target: Uint8Array): Promise<boolean> => {
+      const bytes = Math.min(CHUNK_BLOCKS, layout.total - first) * BLOCK_SIZE;
       let got = 0;
       while (got < bytes) {
-        const n = await file.read(buffer.subarray(got), bytes - got, first * BLOCK_SIZE + got);
-        if (n <= 0) return undefined;
+        const n = await file.read(target.subarray(got), bytes - got, first * BLOCK_SIZE + got);
+        if (n <= 0) return false;
         got += n;
       }
+      return true;
+    };
+    let next: Promise<boolean> | undefined = layout.total > 1 ? readChunk(1, buffers[0]!) : undefined;
+    for (let first = 1, turn = 0; first < layout.total; first += CHUNK_BLOCKS, turn ^= 1) {
+      const ok = await next!;
+      const following = first + CHUNK_BLOCKS;
+      next = following < layout.total ? readChunk(following, buffers[turn ^ 1]!) : undefined;
+      if (!ok) {
+        await next?.catch(() => false);
+        return undefined;
+      }
+      const data = buffers[turn]!;
+      const d32 = words[turn]!;
+      const count = Math.min(CHUNK_BLOCKS, layout.total - first);
       for (let k = 0; k < count; k++) {
         const b = first + k;
         const at = k * BLOCK_SIZE;
-        if (!verifyBlock(buffer.subarray(at, at + BLOCK_SIZE), b, SNAPSHOT_SEED)) return undefined;
-        decodeBlock(state, header, layout, b, buffer, d32, at);
+        if (!verifyBlock(data.subarray(at, at + BLOCK_SIZE), b, SNAPSHOT_SEED)) {
+          await next?.catch(() => false);
+          return undefined;
+        }
+        decodeBlock(state, header, layout, b, data, d32, at);
       }
     }
     if (state.keywords.size !== header.keywordCount || state.messages.count !== header.messageCount) return undefined;
