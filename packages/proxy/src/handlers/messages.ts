@@ -71,10 +71,18 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
       return;
     }
     const gone = await sel.mailbox.vanishedSince(command.changedSince);
-    const requested = sel.queue.map.resolveUidSet(command.set);
-    const lo = requested[0] ?? 0;
-    const hi = requested[requested.length - 1] ?? 0;
-    const vanished = gone.uids.filter((u) => u >= lo && u <= hi);
+    // RFC 7162 §3.2.6: every expunged UID within the command's ranges, including UIDs the
+    // client has already been told about; `*` is the highest UID the mailbox has had.
+    const top = Math.max(sel.queue.map.highestUidSeen, sel.mailbox.state.uidNext - 1);
+    const ranges =
+      command.set === "$"
+        ? []
+        : command.set.map((r) => {
+            const a = r.start === "*" ? top : r.start;
+            const b = r.end === "*" ? top : r.end;
+            return [Math.min(a, b), Math.max(a, b)] as const;
+          });
+    const vanished = gone.uids.filter((u) => ranges.some(([lo, hi]) => u >= lo && u <= hi));
     if (vanished.length)
       await conn.send({ kind: "untagged", data: { type: "VANISHED", earlier: true, uids: uidSet(vanished) } });
   }
