@@ -25,6 +25,7 @@ export {
 } from "./format.js";
 export { errorCode, type IndexFile, type IndexFs, nodeFs, type OpenMode } from "./fs.js";
 export { MailboxLock, processStartTime } from "./lock.js";
+export { decodeBatch, encodeBatch } from "./log-format.js";
 export { type LogDamage, type LogScan, type LogTail, logCodec, scanLog } from "./log-scan.js";
 export {
   type FsyncMode,
@@ -41,6 +42,7 @@ export {
   type SnapshotCheck,
 } from "./recovery.js";
 export { encodeSnapshot, readSnapshot, readSnapshotHeader, type SnapshotHeader } from "./snapshot.js";
+export { loadSnapshotFile } from "./snapshot-stream.js";
 export { type Change, MailboxState, ReplayError } from "./state.js";
 export {
   type AppendInput,

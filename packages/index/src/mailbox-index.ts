@@ -367,7 +367,9 @@ export class MailboxIndex implements ViewHost {
       const expunges = result.expunged.length;
       const trim = tombstoneTrim(this.state, this.options.maxTombstones, expunges, txn.highestModseq);
       if (trim) txn.ops.push(trim);
-      const changes: Change[] = [];
+      // The change feed is only collected while read views exist (a view is created only
+      // when no commit is in flight, so it never misses one).
+      const changes: Change[] | undefined = this.views.size > 0 ? [] : undefined;
       try {
         this.state.apply(txn, changes);
       } catch (error) {
@@ -375,7 +377,7 @@ export class MailboxIndex implements ViewHost {
         this.fail(error);
         throw error;
       }
-      for (const c of changes) this.pending.changes.push(c);
+      if (changes) for (const c of changes) this.pending.changes.push(c);
       this.pending.txns.push(txn);
       const done = new Promise<void>((resolve, reject) => this.pending.waiters.push({ resolve, reject }));
       this.startFlush();
