@@ -29,8 +29,10 @@ const COALESCE = 256 * 1024;
 const TEMP_SUFFIX = ".tmp";
 
 /**
- * A blob being written: the message is already in the temp file (after a placeholder
- * header); `commit` writes the header, fsyncs, renames into place and fsyncs the folder.
+ * A blob being written. Either the message is already in the temp file (streamed sources,
+ * after a placeholder header) or it is still the caller's buffer (byte sources: written
+ * with the header in one call at commit). `commit` writes the header, renames the file into
+ * place and makes bytes and name durable; `abort` drops it.
  */
 export class PendingBlob {
   private done = false;
@@ -39,7 +41,9 @@ export class PendingBlob {
     private readonly store: BlobStore,
     readonly guid: Uint8Array,
     readonly guidHex: string,
-    private readonly handle: FileHandle,
+    /** The temp file holding the message (streamed), or undefined (in `bytes`). */
+    private readonly handle: FileHandle | undefined,
+    private readonly bytes: Uint8Array | undefined,
     readonly tempPath: string,
     readonly size: number,
     readonly contentHash: bigint,
@@ -62,8 +66,22 @@ export class PendingBlob {
       originName: this.origin.mailboxName,
     });
     const dir = await this.store.ensureShard(this.guidHex);
+    let handle = this.handle;
     try {
-      await this.handle.write(header, 0, header.byteLength, 0);
+      if (handle) {
+        await writeAll(handle, header, 0);
+      } else {
+        await this.store.ensureTempDir();
+        handle = await open(this.tempPath, "wx", 0o600);
+        this.store.activeTemps.add(this.tempPath);
+        const total = header.byteLength + this.bytes!.byteLength;
+        const { bytesWritten } = await handle.writev([header, this.bytes!], 0);
+        // writev may write less than asked: finish with plain writes.
+        if (bytesWritten < total) {
+          const rest = Buffer.concat([header, this.bytes!]).subarray(bytesWritten);
+          await writeAll(handle, rest, bytesWritten);
+        }
+      }
       // Rename first, then make the bytes and the name durable together (two syncs in
       // parallel, not one after the other). Nothing reads a blob before an index entry
       // points to it, and that entry is committed only after both syncs: a crash before
@@ -73,9 +91,12 @@ export class PendingBlob {
       } finally {
         this.store.activeTemps.delete(this.tempPath);
       }
-      if (this.store.fsync) await Promise.all([this.handle.datasync(), fsyncDirectory(dir)]);
+      if (this.store.fsync) await Promise.all([handle.datasync(), fsyncDirectory(dir)]);
+    } catch (error) {
+      await rm(this.tempPath, { force: true }).catch(() => undefined);
+      throw error;
     } finally {
-      await this.handle.close();
+      await handle?.close();
     }
     const decoded = decodeBlobHeader(header);
     if (decoded.kind !== "ok") throw new Error("blob header does not decode right after encoding");
@@ -85,8 +106,10 @@ export class PendingBlob {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    if (!this.handle) return;
     await this.handle.close().catch(() => undefined);
     await rm(this.tempPath, { force: true });
+    this.store.activeTemps.delete(this.tempPath);
   }
 }
 
@@ -143,43 +166,53 @@ export class BlobStore {
   async begin(source: MessageSource, internalDate: number, origin: BlobOrigin): Promise<PendingBlob> {
     const guid = new Uint8Array(randomBytes(16));
     const guidHex = guidToHex(guid);
-    await mkdir(this.tempDir, { recursive: true });
     const tempPath = join(this.tempDir, guidHex + TEMP_SUFFIX);
+    if (typeof source === "string" || source instanceof Uint8Array) {
+      // Bytes in hand: hash now, write header and message together at commit.
+      const bytes = typeof source === "string" ? Buffer.from(source, "latin1") : source;
+      if (bytes.byteLength > this.maxMessageSize) throw tooLarge(this.maxMessageSize);
+      const hash = createXxh64().update(bytes).digest();
+      return new PendingBlob(
+        this,
+        guid,
+        guidHex,
+        undefined,
+        bytes,
+        tempPath,
+        bytes.byteLength,
+        hash,
+        internalDate,
+        origin,
+      );
+    }
+    await this.ensureTempDir();
     const handle = await open(tempPath, "wx", 0o600);
     this.activeTemps.add(tempPath);
     const offset = blobHeaderSize(origin.mailboxName);
     const hasher = createXxh64();
     let position = offset;
     try {
-      if (typeof source === "string" || source instanceof Uint8Array) {
-        const bytes = typeof source === "string" ? Buffer.from(source, "latin1") : source;
-        if (bytes.byteLength > this.maxMessageSize) throw tooLarge(this.maxMessageSize);
-        hasher.update(bytes);
-        await writeAll(handle, bytes, position);
-        position += bytes.byteLength;
-      } else {
-        let pending: Buffer[] = [];
-        let pendingBytes = 0;
-        const flush = async () => {
-          if (pendingBytes === 0) return;
-          const joined = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-          await writeAll(handle, joined, position);
-          position += joined.byteLength;
-          pending = [];
-          pendingBytes = 0;
-        };
-        for await (const raw of source as AsyncIterable<Uint8Array | string>) {
-          const chunk = typeof raw === "string" ? Buffer.from(raw, "latin1") : raw;
-          if (!(chunk instanceof Uint8Array)) throw new StoreInputError("message chunks must be bytes or strings");
-          if (position - offset + pendingBytes + chunk.byteLength > this.maxMessageSize)
-            throw tooLarge(this.maxMessageSize);
-          hasher.update(chunk);
-          pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          pendingBytes += chunk.byteLength;
-          if (pendingBytes >= COALESCE) await flush();
-        }
-        await flush();
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        if (pendingBytes === 0) return;
+        const joined = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+        await writeAll(handle, joined, position);
+        position += joined.byteLength;
+        pending = [];
+        pendingBytes = 0;
+      };
+      for await (const raw of source as AsyncIterable<Uint8Array | string>) {
+        const chunk = typeof raw === "string" ? Buffer.from(raw, "latin1") : raw;
+        if (!(chunk instanceof Uint8Array)) throw new StoreInputError("message chunks must be bytes or strings");
+        if (position - offset + pendingBytes + chunk.byteLength > this.maxMessageSize)
+          throw tooLarge(this.maxMessageSize);
+        hasher.update(chunk);
+        pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        pendingBytes += chunk.byteLength;
+        if (pendingBytes >= COALESCE) await flush();
       }
+      await flush();
     } catch (error) {
       await handle.close().catch(() => undefined);
       await rm(tempPath, { force: true });
@@ -192,12 +225,22 @@ export class BlobStore {
       guid,
       guidHex,
       handle,
+      undefined,
       tempPath,
       position - offset,
       hasher.digest(),
       internalDate,
       origin,
     );
+  }
+
+  private tempDirReady = false;
+
+  /** The temp folder, created once. */
+  async ensureTempDir(): Promise<void> {
+    if (this.tempDirReady) return;
+    await mkdir(this.tempDir, { recursive: true });
+    this.tempDirReady = true;
   }
 
   /** Read just the header of a blob (for scans). */
