@@ -83,7 +83,13 @@ export class MailboxLock {
       } catch (error) {
         if (errorCode(error) !== "EEXIST") throw error;
       }
-      const owner = parse(await fs.readFile(path));
+      let owner = parse(await fs.readFile(path));
+      if (!owner) {
+        // Unreadable: a crash between creating and writing it, or another process right
+        // between those two steps. Give the latter a moment before calling it stale.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        owner = parse(await fs.readFile(path));
+      }
       if (owner && owner.pid !== process.pid && processAlive(owner.pid)) {
         const start = processStartTime(owner.pid);
         if (owner.start === undefined || start === undefined || start === owner.start) {

@@ -45,15 +45,21 @@ export async function verify(folder: string, options: VerifyOptions = {}): Promi
     const b = readSnapshot(backup);
     if (p.kind === "ok" && b.kind === "ok") {
       const rebuilt = b.state;
-      for (const t of scanLog(log).txns) {
-        if (t.seq > rebuilt.seq && t.seq <= p.header.seq) rebuilt.apply(t);
+      let diff: string[];
+      try {
+        for (const t of scanLog(log).txns) {
+          if (t.seq > rebuilt.seq && t.seq <= p.header.seq) rebuilt.apply(t);
+        }
+        diff = compareStates(rebuilt, p.state);
+      } catch (error) {
+        diff = [`replay failed: ${(error as Error).message}`];
       }
-      const diff = compareStates(rebuilt, p.state);
       backupReproducesSnapshot = diff.length === 0;
       for (const d of diff) differences.push(`backup + log vs snapshot: ${d}`);
     }
   }
-  const tornOnly = report.log.tail.kind === "torn";
+  // A torn tail (crash leftovers, truncated on the next open) does not make a mailbox
+  // unhealthy; an unreadable tail, damage, or any inconsistency does.
   const ok =
     report.clean &&
     report.lossless &&
@@ -62,7 +68,7 @@ export async function verify(folder: string, options: VerifyOptions = {}): Promi
     report.log.tail.kind !== "corrupt-tail";
   return {
     ...report,
-    ok: ok || (tornOnly && report.clean && digestOk && backupReproducesSnapshot !== false),
+    ok,
     digestOk,
     backupReproducesSnapshot,
     differences,
