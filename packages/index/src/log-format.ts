@@ -28,8 +28,8 @@ export function encodeLogHeader(h: LogHeader): Uint8Array {
   out.set(LOG_MAGIC, 0);
   v.setUint32(8, h.version, true);
   v.setUint32(12, h.uidValidity, true);
-  v.setBigUint64(16, BigInt(h.baseSeq), true);
-  v.setBigUint64(24, BigInt(h.createdAt), true);
+  setU64(v, 16, h.baseSeq);
+  setU64(v, 24, h.createdAt);
   return out;
 }
 
@@ -43,13 +43,24 @@ export function decodeLogHeader(payload: Uint8Array): LogHeader | string {
   return {
     version,
     uidValidity: v.getUint32(12, true),
-    baseSeq: Number(v.getBigUint64(16, true)),
-    createdAt: Number(v.getBigUint64(24, true)),
+    baseSeq: getU64(v, 16),
+    createdAt: getU64(v, 24),
   };
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const TWO_32 = 4294967296;
+
+/** u64 little-endian from a non-negative safe integer, without a BigInt (hot path). */
+function setU64(v: DataView, at: number, n: number): void {
+  v.setUint32(at, n >>> 0, true);
+  v.setUint32(at + 4, Math.floor(n / TWO_32), true);
+}
+
+function getU64(v: DataView, at: number): number {
+  return v.getUint32(at, true) + v.getUint32(at + 4, true) * TWO_32;
+}
 
 function opSize(op: Operation): number {
   switch (op.op) {
@@ -74,7 +85,7 @@ export function writeMessageRecord(v: DataView, bytes: Uint8Array, at: number, r
   bytes[at + 4] = r.flags;
   v.setUint32(at + 8, r.keywords[0]!, true);
   v.setUint32(at + 12, r.size, true);
-  v.setBigUint64(at + 16, BigInt(r.modseq), true);
+  setU64(v, at + 16, r.modseq);
   v.setBigInt64(at + 24, BigInt(r.internalDate), true);
   bytes.set(r.guid.subarray(0, 16), at + 32);
   v.setBigUint64(at + 48, r.contentHash, true);
@@ -87,7 +98,7 @@ function readMessageRecord(v: DataView, bytes: Uint8Array, at: number, keywords:
     flags: bytes[at + 4]!,
     keywords,
     size: v.getUint32(at + 12, true),
-    modseq: Number(v.getBigUint64(at + 16, true)),
+    modseq: getU64(v, at + 16),
     internalDate: Number(v.getBigInt64(at + 24, true)),
     guid: bytes.slice(at + 32, at + 48),
     contentHash: v.getBigUint64(at + 48, true),
@@ -103,8 +114,8 @@ export function transactionSize(txn: Transaction): number {
 /** Encode one transaction at `at`; returns the end offset. */
 export function encodeTransactionInto(bytes: Uint8Array, at: number, txn: Transaction): number {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  v.setBigUint64(at, BigInt(txn.seq), true);
-  v.setBigUint64(at + 8, BigInt(txn.highestModseq), true);
+  setU64(v, at, txn.seq);
+  setU64(v, at + 8, txn.highestModseq);
   v.setUint32(at + 16, txn.uidNext, true);
   v.setUint32(at + 20, txn.ops.length, true);
   at += 24;
@@ -120,13 +131,13 @@ export function encodeTransactionInto(bytes: Uint8Array, at: number, txn: Transa
         bytes[at] = Op.setFlags;
         bytes[at + 1] = op.flags;
         v.setUint32(at + 4, op.uid, true);
-        v.setBigUint64(at + 8, BigInt(op.modseq), true);
+        setU64(v, at + 8, op.modseq);
         for (let w = 0; w < KEYWORD_WORDS; w++) v.setUint32(at + 16 + 4 * w, op.keywords[w]!, true);
         break;
       case "expunge":
         bytes[at] = Op.expunge;
         v.setUint32(at + 4, op.uid, true);
-        v.setBigUint64(at + 8, BigInt(op.modseq), true);
+        setU64(v, at + 8, op.modseq);
         break;
       case "defineKeyword": {
         const name = encoder.encode(op.name);
@@ -146,7 +157,7 @@ export function encodeTransactionInto(bytes: Uint8Array, at: number, txn: Transa
         break;
       case "trimTombstones":
         bytes[at] = Op.trimTombstones;
-        v.setBigUint64(at + 8, BigInt(op.floor), true);
+        setU64(v, at + 8, op.floor);
         break;
     }
     at += opSize(op);
@@ -192,8 +203,8 @@ export function decodeBatch(payload: Uint8Array): Transaction[] {
     const end = at + len;
     need(at, 24);
     const txn: Transaction = {
-      seq: Number(v.getBigUint64(at, true)),
-      highestModseq: Number(v.getBigUint64(at + 8, true)),
+      seq: getU64(v, at),
+      highestModseq: getU64(v, at + 8),
       uidNext: v.getUint32(at + 16, true),
       ops: [],
     };
@@ -221,14 +232,14 @@ export function decodeBatch(payload: Uint8Array): Transaction[] {
             op: "setFlags",
             flags: payload[at + 1]!,
             uid: v.getUint32(at + 4, true),
-            modseq: Number(v.getBigUint64(at + 8, true)),
+            modseq: getU64(v, at + 8),
             keywords,
           };
           break;
         }
         case Op.expunge:
           need(at, 16);
-          op = { op: "expunge", uid: v.getUint32(at + 4, true), modseq: Number(v.getBigUint64(at + 8, true)) };
+          op = { op: "expunge", uid: v.getUint32(at + 4, true), modseq: getU64(v, at + 8) };
           break;
         case Op.defineKeyword: {
           const len = payload[at + 1]!;
@@ -250,7 +261,7 @@ export function decodeBatch(payload: Uint8Array): Transaction[] {
           break;
         case Op.trimTombstones:
           need(at, 16);
-          op = { op: "trimTombstones", floor: Number(v.getBigUint64(at + 8, true)) };
+          op = { op: "trimTombstones", floor: getU64(v, at + 8) };
           break;
         default:
           throw new MalformedBatchError(`unknown operation ${code}`);
