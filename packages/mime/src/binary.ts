@@ -68,10 +68,13 @@ function writeHeader(out: ChunkList, buf: Buffer, part: MimePart, rewrite: boole
       range(pos, f.start);
       pos = f.end;
     }
-    const fieldsEnd = fields.length > 0 ? Math.min(fields[fields.length - 1]!.end, part.headerEnd) : part.headerStart;
+    const fieldsEnd = fields.length > 0 ? fields[fields.length - 1]!.end : part.headerStart;
     range(pos, fieldsEnd);
     out.push(BINARY_CTE_FIELD);
     pos = Math.max(pos, fieldsEnd);
+    // what is left: the empty line ending the header (nothing when a boundary cut it short)
+    range(pos, part.bodyStart);
+    return;
   }
   range(pos, part.headerEnd);
   range(part.headerEnd, part.bodyStart);
@@ -103,6 +106,15 @@ function writeBody(out: ChunkList, buf: Buffer, part: MimePart, limit: number, a
   return decoded;
 }
 
+/**
+ * Dovecot refuses the whole section when any part in it has an encoding it cannot decode,
+ * before decoding anything (so NO [UNKNOWN-CTE] wins over NO [PARSE]).
+ */
+function checkEncodings(part: MimePart): void {
+  if (part.kind !== "multipart") encodingOf(part);
+  for (const c of part.children) checkEncodings(c);
+}
+
 /** `section` is the part numbers between the brackets ("" or [] for the whole message). */
 export function extractBinary(
   msg: ParsedMessage,
@@ -121,12 +133,14 @@ export function extractBinary(
   let decoded: boolean;
   if (path.length === 0) {
     const root = msg.root;
+    checkEncodings(root);
     const enc = root.kind === "multipart" ? "identity" : encodingOf(root);
     writeHeader(out, msg.bytes, root, enc !== "identity", msg.bytes.length);
     decoded = writeBody(out, msg.bytes, root, msg.bytes.length, enc !== "identity");
   } else {
     const part = resolvePart(msg.root, path);
     if (!part) return { chunks: [], size: 0, decoded: false, found: false };
+    checkEncodings(part);
     decoded = writeBody(out, msg.bytes, part, part.bodyEnd);
   }
   // a NUL byte can only travel in a literal8, so such content counts as binary too

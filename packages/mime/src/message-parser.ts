@@ -166,7 +166,8 @@ function parsePart(
   const cteValue = get("content-transfer-encoding");
   const transferEncoding = cteValue === undefined ? undefined : parseTransferEncoding(cteValue);
   const lastCte = lastField(fields, "content-transfer-encoding");
-  const binaryEncoding = lastCte ? parseTransferEncoding(fieldValue(buf, lastCte)) : undefined;
+  // BINARY reads the last field; one that is not exactly one token is an unknown encoding
+  const binaryEncoding = lastCte ? (parseTransferEncoding(fieldValue(buf, lastCte)) ?? "") : undefined;
   const dispValue = get("content-disposition");
   const langValue = get("content-language");
   // "multipart" without a subtype is not split; Dovecot then shows application/octet-stream

@@ -54,7 +54,11 @@ export interface MimePart {
   isMime: boolean;
   /** From the first Content-Transfer-Encoding field (what BODYSTRUCTURE shows). */
   transferEncoding: string | undefined;
-  /** From the last Content-Transfer-Encoding field: what BINARY decodes (Dovecot's choice). */
+  /**
+   * The last Content-Transfer-Encoding field's token ("" when it is not exactly one token,
+   * an unknown encoding): what BINARY decodes with (Dovecot's choice); undefined when there
+   * is no such field.
+   */
   binaryEncoding: string | undefined;
   id: string | undefined;
   description: string | undefined;

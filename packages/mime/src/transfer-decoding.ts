@@ -73,6 +73,11 @@ export function decodeQuotedPrintable(input: Uint8Array, strict: boolean): Buffe
     if (!hasBreak) eol = len;
     let end = hasBreak && eol > i && input[eol - 1] === 0x0d ? eol - 1 : eol;
     while (end > i && (input[end - 1] === 0x20 || input[end - 1] === 0x09)) end--;
+    // a CR that does not end a line has to be encoded (RFC 2045 §6.7)
+    if (strict) {
+      const cr = input.indexOf(0x0d, i);
+      if (cr >= 0 && cr < end) throw new TransferDecodeError("invalid quoted-printable data (bare CR)");
+    }
     let soft = false;
     for (let p = i; p < end; p++) {
       const c = input[p]!;
