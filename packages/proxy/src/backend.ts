@@ -94,9 +94,12 @@ export interface SelectedState {
   readOnly: boolean;
 }
 
-/** An open (selected) mailbox. Changes by anyone arrive through `onChange`. */
+/**
+ * An open (selected) mailbox. Changes by anyone arrive through `onChange`. Its initial
+ * state is returned by `select()` beside it, not kept here: after SELECT the session's own
+ * sequence map is the only per-message state a connection holds (memory per idle session).
+ */
 export interface SelectedMailbox {
-  readonly state: SelectedState;
   /** Push feed: called with every change after it is durable, in order. Returns an unsubscribe. */
   onChange(listener: (change: MailboxChange) => void): () => void;
   /** Pull anything not yet delivered to the listener (NOOP, CHECK). */
@@ -161,7 +164,7 @@ export interface BackendSession {
   rename(from: string, to: string): Promise<void>;
   subscribe(mailbox: string): Promise<void>;
   unsubscribe(mailbox: string): Promise<void>;
-  select(mailbox: string, options: { readOnly: boolean }): Promise<SelectedMailbox>;
+  select(mailbox: string, options: { readOnly: boolean }): Promise<{ mailbox: SelectedMailbox; state: SelectedState }>;
   /** Start an APPEND to `mailbox` (NONEXISTENT → the client is told TRYCREATE). */
   beginAppend(mailbox: string): Promise<AppendTransaction>;
   /** Largest message accepted (APPENDLIMIT); null for none. */

@@ -73,7 +73,7 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
     const gone = await sel.mailbox.vanishedSince(command.changedSince);
     // RFC 7162 §3.2.6: every expunged UID within the command's ranges, including UIDs the
     // client has already been told about; `*` is the highest UID the mailbox has had.
-    const top = Math.max(sel.queue.map.highestUidSeen, sel.mailbox.state.uidNext - 1);
+    const top = sel.queue.highestKnownUid;
     const ranges =
       command.set === "$"
         ? []

@@ -1,5 +1,6 @@
 import type { Command, SequenceSet } from "@holdfast/imap-codec";
 import { FlagSetTable, NotificationQueue, SequenceMap } from "@holdfast/session";
+import type { SelectedState } from "../backend.js";
 import type { ImapConnection, SelectedContext } from "../connection.js";
 import { nameFromWire } from "./names.js";
 
@@ -33,8 +34,7 @@ export async function select(
     await conn.untagged("OK", "Previous mailbox closed.", { name: "CLOSED" });
   }
   const readOnly = command.name === "EXAMINE";
-  const mailbox = await conn.session!.select(name, { readOnly });
-  const state = mailbox.state;
+  const { mailbox, state } = await conn.session!.select(name, { readOnly });
   if (command.condstore) conn.enabled.add("CONDSTORE");
   const flagSets = new FlagSetTable();
   const map = SequenceMap.fromUids(
@@ -75,7 +75,7 @@ export async function select(
   }
   const q = command.qresync;
   if (q && q.uidValidity === state.uidValidity && state.highestModseq > 0n) {
-    await qresyncReplay(conn, sel, q.modseq, q.knownUids);
+    await qresyncReplay(conn, sel, state, q.modseq, q.knownUids);
   }
   await conn.tagged(command.tag, "OK", `${command.name} completed.`, {
     name: sel.readOnly ? "READ-ONLY" : "READ-WRITE",
@@ -92,10 +92,10 @@ export async function select(
 async function qresyncReplay(
   conn: ImapConnection,
   sel: SelectedContext,
+  state: SelectedState,
   modseq: bigint,
   known?: SequenceSet,
 ): Promise<void> {
-  const state = sel.mailbox.state;
   const top = state.uidNext - 1;
   const knownRanges =
     known && known !== "$"

@@ -10,6 +10,7 @@ import type {
   ListedMailbox,
   ListOptions,
   SelectedMailbox,
+  SelectedState,
 } from "../backend.js";
 import { BackendError } from "../backend.js";
 import { matchesListPattern } from "../list-pattern.js";
@@ -135,9 +136,12 @@ class LocalSession implements BackendSession {
     await storeCall(() => this.mail.unsubscribe(mailbox));
   }
 
-  async select(mailbox: string, options: { readOnly: boolean }): Promise<SelectedMailbox> {
+  async select(
+    mailbox: string,
+    options: { readOnly: boolean },
+  ): Promise<{ mailbox: SelectedMailbox; state: SelectedState }> {
     const session = await storeCall(() => this.mail.select(mailbox, options));
-    return new LocalSelectedMailbox(this.mail, session);
+    return LocalSelectedMailbox.open(this.mail, session);
   }
 
   /**

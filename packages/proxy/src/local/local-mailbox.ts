@@ -14,31 +14,36 @@ const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft
  * the store's push subscription and are handed on as UID-level MailboxChanges.
  */
 export class LocalSelectedMailbox implements SelectedMailbox {
-  readonly state: SelectedState;
   private readonly listeners = new Set<(change: MailboxChange) => void>();
   private readonly recent: Set<number>;
   private readonly unsubscribeStore: () => void;
 
-  constructor(
+  private constructor(
     private readonly mail: UserStore,
     private readonly session: MailboxSession,
   ) {
-    const messages = session.messages();
     this.recent = new Set(session.readOnly ? [] : session.recentUids());
+    this.unsubscribeStore = session.subscribe((changes) => this.deliver(changes));
+  }
+
+  /** Open on a store session; the state is for SELECT's answer and is not kept. */
+  static open(mail: UserStore, session: MailboxSession): { mailbox: LocalSelectedMailbox; state: SelectedState } {
+    const mailbox = new LocalSelectedMailbox(mail, session);
+    const messages = session.messages();
     const keywords = new Set<string>();
     for (const m of messages) for (const k of m.keywords) keywords.add(k);
     const flags = [...SYSTEM_FLAGS, ...[...keywords].sort()];
-    this.state = {
+    const state: SelectedState = {
       uidValidity: session.uidValidity,
       uidNext: session.uidNext,
       highestModseq: BigInt(session.highestModseq),
       flags,
       permanentFlags: [...flags, "\\*"],
-      messages: messages.map((m) => this.messageState(m.uid, m.flags, m.modseq)),
-      recent: [...this.recent],
+      messages: messages.map((m) => mailbox.messageState(m.uid, m.flags, m.modseq)),
+      recent: [...mailbox.recent],
       readOnly: session.readOnly,
     };
-    this.unsubscribeStore = session.subscribe((changes) => this.deliver(changes));
+    return { mailbox, state };
   }
 
   private messageState(uid: number, flags: readonly string[], modseq: number): MessageState {

@@ -1,0 +1,193 @@
+// Load benchmark of holdfast-proxy (`npm run bench -w holdfast-proxy`): N concurrent
+// sessions doing FETCH/STORE/APPEND against the built daemon on the local store (fsync
+// on), beside Dovecot (Debian's dovecot-imapd, started with @holdfast/testkit) under the
+// same load in the same run; then 10,000 sessions in IDLE against holdfast.
+// Prints ops/s, p50/p99 latency and server RSS. Knobs: HOLDFAST_BENCH_SECONDS (10),
+// HOLDFAST_BENCH_SESSIONS (50), HOLDFAST_BENCH_IDLE (10000).
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Store } from "@holdfast/store";
+import { LoadClient } from "./imap-load-client.mjs";
+
+const SECONDS = Number(process.env.HOLDFAST_BENCH_SECONDS ?? 10);
+const SESSIONS = Number(process.env.HOLDFAST_BENCH_SESSIONS ?? 50);
+const IDLE = Number(process.env.HOLDFAST_BENCH_IDLE ?? 10_000);
+const MESSAGES = 200;
+const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+
+function message(i, size = 4096) {
+  const head = `From: load@example.org\r\nTo: bench@example.org\r\nSubject: message ${i}\r\nMessage-ID: <m${i}.${Date.now()}@example.org>\r\n\r\n`;
+  const line = "The quick brown fox jumps over the lazy dog. 0123456789 abcdefghij\r\n";
+  let body = "";
+  while (head.length + body.length < size) body += line;
+  return Buffer.from(head + body.slice(0, size - head.length));
+}
+
+async function rss(pid) {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+}
+
+async function startHoldfast(dir) {
+  const data = join(dir, "data");
+  // A cheap scrypt cost for the benchmark user only (parameters are stored per hash), so
+  // 10,000 LOGINs measure the server, not the password hash.
+  const store = await Store.open(data, { scrypt: { N: 1024, r: 8, p: 1, keyLength: 32 } });
+  await store.users.add("bench", "benchpw");
+  const mail = await store.mailboxes("bench");
+  for (let i = 1; i <= MESSAGES; i++) await mail.append("INBOX", message(i));
+  await store.close();
+  const config = join(dir, "holdfast.toml");
+  await writeFile(
+    config,
+    `data_dir = "${data}"\ndemo_user = false\n[[listen]]\nhost = "127.0.0.1"\nport = 0\n[tls]\ncert = "${dir}/cert.pem"\nkey = "${dir}/key.pem"\n[limits]\nmax_connections = 20000\nmax_connections_per_address = 20000\n[metrics]\nenabled = false\n[log]\nlevel = "warn"\n`,
+  );
+  const child = spawn(process.execPath, [MAIN, "--config", config], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  for (let i = 0; i < 400 && !/listening on/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
+  if (!port) throw new Error(`holdfast did not start:\n${err}`);
+  return {
+    name: "holdfast-proxy (local store)",
+    port,
+    pids: () => [child.pid],
+    stop: async () => child.kill("SIGTERM"),
+  };
+}
+
+async function startDovecot() {
+  let testkit;
+  try {
+    testkit = await import("@holdfast/testkit");
+  } catch {
+    return null;
+  }
+  const server = await testkit.startDovecot({ users: [{ name: "bench", password: "benchpw" }] });
+  const c = await LoadClient.open(server.port);
+  await c.command("LOGIN bench benchpw");
+  for (let i = 1; i <= MESSAGES; i++) await c.command("APPEND INBOX", message(i));
+  c.close();
+  return { name: "Dovecot (dovecot-imapd)", port: server.port, pids: () => server.pids(), stop: () => server.stop() };
+}
+
+function percentile(sorted, p) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
+}
+
+async function load(target) {
+  const latencies = [];
+  const deadline = performance.now() + SECONDS * 1000;
+  const clients = await Promise.all(
+    Array.from({ length: SESSIONS }, async () => {
+      const c = await LoadClient.open(target.port);
+      await c.command("LOGIN bench benchpw");
+      await c.command("SELECT INBOX");
+      return c;
+    }),
+  );
+  let appended = 0;
+  await Promise.all(
+    clients.map(async (c, n) => {
+      let seed = n + 1;
+      const rand = () => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed / 0x7fffffff;
+      };
+      while (performance.now() < deadline) {
+        const r = rand();
+        const uid = 1 + Math.floor(rand() * MESSAGES);
+        const t = performance.now();
+        if (r < 0.5) await c.command(`UID FETCH ${uid} (FLAGS BODY.PEEK[])`);
+        else if (r < 0.8) await c.command(`UID STORE ${uid} ${rand() < 0.5 ? "+" : "-"}FLAGS.SILENT (\\Flagged)`);
+        else {
+          await c.command("APPEND INBOX", message(100_000 + appended++));
+        }
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  for (const c of clients) c.close();
+  latencies.sort((a, b) => a - b);
+  let mem = 0;
+  for (const pid of target.pids()) mem += (await rss(pid)).rssMb;
+  return {
+    server: target.name,
+    sessions: SESSIONS,
+    "ops/s": Math.round(latencies.length / SECONDS),
+    "p50 ms": percentile(latencies, 50).toFixed(2),
+    "p99 ms": percentile(latencies, 99).toFixed(2),
+    "server RSS MB": mem.toFixed(0),
+  };
+}
+
+async function idle(target, count) {
+  const before = (await rss(target.pids()[0])).rssMb;
+  const clients = [];
+  for (let i = 0; i < count; i += 250) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(250, count - i) }, async () => {
+        const c = await LoadClient.open(target.port);
+        await c.command("LOGIN bench benchpw");
+        await c.command("SELECT INBOX");
+        await c.idle();
+        return c;
+      }),
+    );
+    clients.push(...batch);
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = await rss(target.pids()[0]);
+  for (const c of clients) c.close();
+  return {
+    server: target.name,
+    "idle sessions": count,
+    "RSS before MB": before.toFixed(0),
+    "RSS in IDLE MB": after.rssMb.toFixed(0),
+  };
+}
+
+const dir = await mkdtemp(join(tmpdir(), "holdfast-proxy-bench-"));
+const results = [];
+const targets = [];
+try {
+  const holdfast = await startHoldfast(dir);
+  targets.push(holdfast);
+  const dovecot = await startDovecot();
+  if (dovecot) targets.push(dovecot);
+  for (const t of targets) results.push(await load(t));
+  console.log(
+    `\nholdfast-proxy — ${SESSIONS} concurrent sessions, ${SECONDS} s, 50% UID FETCH BODY.PEEK[] / 30% UID STORE / 20% APPEND 4 KB, fsync on\n`,
+  );
+  console.table(results);
+  if (!dovecot) console.log("Dovecot not measured: @holdfast/testkit (the Dovecot launcher) is not available.");
+  const idleResult = await idle(holdfast, IDLE);
+  console.log(`\n${IDLE.toLocaleString()} sessions logged in, INBOX selected, in IDLE\n`);
+  console.table([idleResult]);
+  const targetsTable = [
+    {
+      target: `${IDLE.toLocaleString()} idle sessions under 300 MB RSS`,
+      measured: `${idleResult["RSS in IDLE MB"]} MB`,
+      pass: Number(idleResult["RSS in IDLE MB"]) < 300,
+    },
+  ];
+  if (dovecot) {
+    const ratio = results[0]["ops/s"] / results[1]["ops/s"];
+    targetsTable.unshift({
+      target: "throughput at least Dovecot's",
+      measured: `${(100 * ratio).toFixed(0)}%`,
+      pass: ratio >= 1,
+    });
+  }
+  console.log("\nTargets\n");
+  console.table(targetsTable.map((t) => ({ ...t, pass: t.pass ? "PASS" : "FAIL" })));
+} finally {
+  for (const t of targets) await t.stop();
+  await rm(dir, { recursive: true, force: true });
+}
