@@ -43,3 +43,10 @@ export {
 export { extractSection, type Partial, resolvePart, type SectionContent, sectionBytes } from "./section.js";
 export { parseSectionSpec, type SectionSpec, type SectionText } from "./section-spec.js";
 export { chunksToStream } from "./stream.js";
+export {
+  fromStructureCache,
+  STRUCTURE_CACHE_VERSION,
+  StructureCacheError,
+  type StructureCacheRecord,
+  toStructureCache,
+} from "./structure-cache.js";
