@@ -420,26 +420,27 @@ export class UserStore {
    */
   async select(name: string, options: { readOnly?: boolean } = {}): Promise<MailboxSession> {
     const handle = await this.handleByName(name);
+    let view: Awaited<ReturnType<MailboxIndex["view"]>>;
     try {
-      const view = await handle.index.view();
-      if (!options.readOnly && !handle.index.readOnly && handle.index.state.firstRecentUid < handle.index.state.uidNext)
-        await handle.index.transaction().claimRecent().commit();
-      const session = new MailboxSession(
-        this,
-        handle,
-        view,
-        options.readOnly === true || handle.index.readOnly,
-        (s) => {
-          handle.detach(s);
-          this.sessions.delete(s);
-        },
-      );
-      handle.attach(session);
-      this.sessions.add(session);
-      return session;
+      view = await handle.index.view();
     } catch (error) {
       throw translateIndexError(error, handle.name);
     }
+    // Attached at once, in the same step as the view is made: no change can fall between.
+    const session = new MailboxSession(this, handle, view, options.readOnly === true || handle.index.readOnly, (s) => {
+      handle.detach(s);
+      this.sessions.delete(s);
+    });
+    handle.attach(session);
+    this.sessions.add(session);
+    try {
+      const s = handle.index.state;
+      if (!session.readOnly && s.firstRecentUid < s.uidNext) await handle.index.transaction().claimRecent().commit();
+    } catch (error) {
+      session.close();
+      throw translateIndexError(error, handle.name);
+    }
+    return session;
   }
 
   // Pins -----------------------------------------------------------------------------------
