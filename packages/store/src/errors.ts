@@ -71,3 +71,8 @@ export class StoreClosedError extends StoreError {
 export class MessageExpungedError extends StoreError {
   override name = "MessageExpungedError";
 }
+
+/** Another process has the data folder open (its lock file names a live process). */
+export class StoreLockedError extends StoreError {
+  override name = "StoreLockedError";
+}

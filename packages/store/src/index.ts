@@ -21,6 +21,7 @@ export {
   StoreError,
   StoreFileDamagedError,
   StoreInputError,
+  StoreLockedError,
   UserExistsError,
   UserNotFoundError,
 } from "./errors.js";

@@ -1,8 +1,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
-import { MailboxLock, nodeFs } from "@holdfast/index";
-import { StoreClosedError, UserNotFoundError } from "./errors.js";
+import { IndexLockedError, MailboxLock, nodeFs } from "@holdfast/index";
+import { StoreClosedError, StoreLockedError, UserNotFoundError } from "./errors.js";
 import {
   type ReclaimReport,
   reclaimUser,
@@ -65,7 +65,14 @@ export class Store {
   static async open(dataDir: string, options: StoreOptions = {}): Promise<Store> {
     await initChecksum();
     await mkdir(join(dataDir, "users"), { recursive: true });
-    const lock = await MailboxLock.acquire(nodeFs, dataDir);
+    let lock: MailboxLock;
+    try {
+      lock = await MailboxLock.acquire(nodeFs, dataDir);
+    } catch (error) {
+      if (error instanceof IndexLockedError)
+        throw new StoreLockedError(`data folder ${dataDir} is in use: ${error.message}`, { cause: error });
+      throw error;
+    }
     try {
       await rm(join(dataDir, "trash"), { recursive: true, force: true });
       const settings: UserStoreSettings = {

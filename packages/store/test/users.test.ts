@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Store, UserExistsError, UserNotFoundError } from "../src/index.js";
+import { Store, StoreLockedError, UserExistsError, UserNotFoundError } from "../src/index.js";
 import { TEST_SCRYPT, tempDir, withStore } from "./helpers/store.js";
 
 describe("users", () => {
@@ -81,7 +81,7 @@ describe("users", () => {
   it("allows only one process (store) per data folder", async () => {
     const dir = await tempDir();
     const store = await Store.open(dir, { scrypt: TEST_SCRYPT });
-    await expect(Store.open(dir, { scrypt: TEST_SCRYPT })).rejects.toThrow(/locked/);
+    await expect(Store.open(dir, { scrypt: TEST_SCRYPT })).rejects.toThrow(StoreLockedError);
     await store.close();
     const again = await Store.open(dir, { scrypt: TEST_SCRYPT });
     await again.close();
