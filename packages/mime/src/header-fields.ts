@@ -106,12 +106,9 @@ export function parseHeaderBlock(
 
 /** Bytes as a byte string (one char per byte). */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
-  if (end - start < 64) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-    return s;
-  }
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
+  if (end <= start) return "";
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return b.toString("latin1", start, end);
 }
 
 /**
