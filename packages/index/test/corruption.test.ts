@@ -127,10 +127,12 @@ function logOffsets(log: Uint8Array, random: () => number): number[] {
   return out;
 }
 
-async function expectRepaired(fs: FaultFs, label: string): Promise<void> {
-  const report = await verify(DIR, { fs });
-  expect(report.ok, `${label}: flip not detected`).toBe(false);
+async function expectRepaired(fs: FaultFs, label: string, withVerify: boolean): Promise<void> {
+  // Detected by verify (every 5th flip, to keep the suite short: verify and repair share
+  // the same checks) and by repair's own open, which checks every copy...
+  if (withVerify) expect((await verify(DIR, { fs })).ok, `${label}: verify missed the flip`).toBe(false);
   const fixed = await repair(DIR, { fs });
+  expect(fixed.recovery.clean, `${label}: flip not detected`).toBe(false);
   expect(fixed.repaired, `${label}: ${JSON.stringify(fixed.after.problems)} ${fixed.after.differences}`).toBe(true);
   const index = await MailboxIndex.open(DIR, { fs, readOnly: true });
   expect(compareStates(index.state, reference), label).toEqual([]);
@@ -142,13 +144,16 @@ describe("corruption: one bit flipped in one copy", () => {
     const random = prng(1);
     const offsets = snapshotOffsets(image.files.get(path(FileName.snapshot))!.byteLength, random);
     expect(offsets.length).toBeGreaterThan(150);
-    for (const offset of offsets) await expectRepaired(flip(FileName.snapshot, offset), `index@${offset}`);
+    for (const [k, offset] of offsets.entries())
+      await expectRepaired(flip(FileName.snapshot, offset), `index@${offset}`, k % 5 === 0);
   });
 
   it("every flip in index.backup is detected and repaired to the exact prior state", async () => {
     const random = prng(2);
     const offsets = snapshotOffsets(image.files.get(path(FileName.backup))!.byteLength, random);
-    for (const offset of offsets) await expectRepaired(flip(FileName.backup, offset), `index.backup@${offset}`);
+    for (const [k, offset] of offsets.entries()) {
+      await expectRepaired(flip(FileName.backup, offset), `index.backup@${offset}`, k % 5 === 0);
+    }
   });
 
   it("every flip in log is detected and repaired to the exact prior state", async () => {
@@ -156,7 +161,8 @@ describe("corruption: one bit flipped in one copy", () => {
     const log = image.files.get(path(FileName.log))!;
     const offsets = logOffsets(log, random);
     expect(offsets.length).toBeGreaterThan(100);
-    for (const offset of offsets) await expectRepaired(flip(FileName.log, offset), `log@${offset}`);
+    for (const [k, offset] of offsets.entries())
+      await expectRepaired(flip(FileName.log, offset), `log@${offset}`, k % 5 === 0);
   });
 });
 

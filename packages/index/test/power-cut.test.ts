@@ -158,7 +158,7 @@ describe("power cut (fault-injecting file layer)", () => {
         ledger.acked = seq;
       }
       fs = new FaultFs(image);
-      const cutAt = 1 + Math.floor(random() * 120);
+      const cutAt = 1 + Math.floor(random() * 80);
       fs.cutAfter(cutAt);
       note(`cycle ${cycles} run, cut after ${cutAt}`);
       const cut = await runUntilCut(fs, ledger, model, random);
