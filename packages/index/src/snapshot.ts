@@ -77,11 +77,12 @@ export function sectionLayout(
 /** Serialise a state into a complete, sealed snapshot. */
 export function encodeSnapshot(state: MailboxState, createdAt = Date.now()): Uint8Array {
   const t = state.messages;
+  // Extra keyword words, sorted by UID: walk the (small) side table, not every message.
   const extraEntries: [number, number, number][] = [];
-  for (let i = 0; i < t.count; i++) {
-    const extra = t.extraKeywords.get(t.uids[i]!);
-    if (!extra) continue;
-    for (let w = 0; w < extra.length; w++) if (extra[w]) extraEntries.push([t.uids[i]!, w + 1, extra[w]!]);
+  for (const uid of [...t.extraKeywords.keys()].sort((a, b) => a - b)) {
+    if (t.indexOf(uid) < 0) continue; // a withheld message's words (salvage) are not written
+    const extra = t.extraKeywords.get(uid)!;
+    for (let w = 0; w < extra.length; w++) if (extra[w]) extraEntries.push([uid, w + 1, extra[w]!]);
   }
   const header: SnapshotHeader = {
     version: FORMAT_VERSION,
