@@ -21,6 +21,7 @@ import {
   MessageExpungedError,
   StoreClosedError,
   StoreInputError,
+  UserExistsError,
 } from "./errors.js";
 import { translateIndexError } from "./errors-map.js";
 import { MailboxHandle } from "./mailbox-handle.js";
@@ -82,6 +83,15 @@ export class UserStore {
 
   /** Lay out a new user: folders and the default mailboxes (each with its index), then the list. */
   static async create(dir: string, settings: UserStoreSettings): Promise<void> {
+    // A folder left by an earlier add that crashed before the database named the user is
+    // garbage — unless it holds mail (a database restored from an old backup): then refuse.
+    const old = await MailboxList.load(dir).catch(() => undefined);
+    if (old) {
+      const probe = new UserStore("", dir, old, settings);
+      for (const m of old.doc.mailboxes)
+        if (m.id !== null && (await probe.folderHoldsMail(m.id)))
+          throw new UserExistsError(`${dir} already holds mail: recover or move it before adding the user again`);
+    }
     await rm(dir, { recursive: true, force: true });
     await mkdir(join(dir, "mailboxes"), { recursive: true });
     await mkdir(join(dir, "blobs"), { recursive: true });
@@ -176,6 +186,7 @@ export class UserStore {
           this.list.doc.mailboxes.push({ name: parent, id: null, uidValidity: 0, createdAt: Date.now() });
       }
       const entry = newEntry(this.list, canonical, options.specialUse);
+      while (await this.folderHoldsMail(entry.id!)) entry.id = this.list.allocateId();
       await this.createIndex(entry);
       if (existing) Object.assign(existing, entry);
       else this.list.doc.mailboxes.push(entry);
@@ -184,9 +195,25 @@ export class UserStore {
     });
   }
 
+  /**
+   * True when the folder of an id the list does not use holds messages: it must not be
+   * reused (the list may be a backup one generation old; reclaim reports such folders).
+   */
+  async folderHoldsMail(id: number): Promise<boolean> {
+    try {
+      const index = await MailboxIndex.open(this.folderOf(id), { readOnly: true });
+      const count = index.state.messages.count;
+      await index.close();
+      return count > 0;
+    } catch {
+      return false;
+    }
+  }
+
   private async createIndex(entry: MailboxEntry): Promise<void> {
     const folder = this.folderOf(entry.id!);
-    // An id not yet in the saved list may have a folder left by a crash: it is garbage.
+    // An id not yet in the saved list may have a folder left by a crash; it holds no mail
+    // (see folderHoldsMail), so it is garbage.
     await rm(folder, { recursive: true, force: true });
     const index = await MailboxIndex.open(folder, {
       create: true,

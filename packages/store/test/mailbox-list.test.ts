@@ -4,6 +4,7 @@ import {
   MailboxNotFoundError,
   MailboxOperationError,
   Store,
+  UserExistsError,
   type UserStore,
 } from "../src/index.js";
 import { message, TEST_SCRYPT, tempDir, withStore } from "./helpers/store.js";
@@ -141,6 +142,54 @@ describe("mailbox list", () => {
     const r = await store.repair("bob");
     expect(r.users[0]!.actions).toContain("rewrote the mailbox list and its backup");
     expect((await store.verify("bob")).ok).toBe(true);
+    await store.close();
+  });
+});
+
+describe("stale mailbox list", () => {
+  it("never reuses or deletes a folder that holds mail when the list comes from an older generation", async () => {
+    const { copyFile, readdir } = await import("node:fs/promises");
+    const dir = await tempDir();
+    let store = await Store.open(dir, { scrypt: TEST_SCRYPT });
+    await store.users.add("bob", "pw");
+    let mb = await store.mailboxes("bob");
+    const userDir = `${dir}/users/bob`;
+    await copyFile(`${userDir}/mailboxes.list`, `${dir}/old.list`);
+    const created = await mb.create("New");
+    await mb.append("New", message("must survive"));
+    await store.close();
+    // Both copies of the list roll back one generation (say, restored from a backup).
+    await copyFile(`${dir}/old.list`, `${userDir}/mailboxes.list`);
+    await copyFile(`${dir}/old.list`, `${userDir}/mailboxes.list.backup`);
+    store = await Store.open(dir, { scrypt: TEST_SCRYPT });
+    mb = await store.mailboxes("bob");
+    expect(names(mb)).not.toContain("New");
+    const other = await mb.create("Other");
+    expect(other.id).not.toBe(created.id);
+    const r = await store.reclaim("bob");
+    expect(r.orphanFoldersKept).toEqual([String(created.id)]);
+    expect(await readdir(`${userDir}/mailboxes`)).toContain(String(created.id));
+    await store.close();
+  });
+
+  it("refuses to add a user over a folder that holds mail (a user database from an older generation)", async () => {
+    const { copyFile } = await import("node:fs/promises");
+    const dir = await tempDir();
+    let store = await Store.open(dir, { scrypt: TEST_SCRYPT });
+    await store.users.add("someone", "pw");
+    await store.close();
+    await copyFile(`${dir}/users.db`, `${dir}/old.db`);
+    store = await Store.open(dir, { scrypt: TEST_SCRYPT });
+    await store.users.add("carol", "pw");
+    await (await store.mailboxes("carol")).append("INBOX", message("carol's mail"));
+    await store.close();
+    await copyFile(`${dir}/old.db`, `${dir}/users.db`);
+    await copyFile(`${dir}/old.db`, `${dir}/users.db.backup`);
+    store = await Store.open(dir, { scrypt: TEST_SCRYPT });
+    expect(store.users.has("carol")).toBe(false);
+    await expect(store.users.add("carol", "pw")).rejects.toThrow(UserExistsError);
+    const { readdir } = await import("node:fs/promises");
+    expect((await readdir(`${dir}/users/carol/blobs`)).length).toBeGreaterThan(0);
     await store.close();
   });
 });
