@@ -1283,4 +1283,201 @@ aGVs bG8=
 --e--
 `),
 );
+write("85-smime-signed", crlf(`From: Signer <signer@example.org>
+To: bob@example.net
+Subject: signed
+Date: Tue, 10 Mar 2026 09:00:00 +0000
+MIME-Version: 1.0
+Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256;
+	boundary="----sig"
+
+This is an S/MIME signed message
+
+------sig
+Content-Type: text/plain; charset="us-ascii"
+Content-Transfer-Encoding: 7bit
+
+Signed text.
+
+------sig
+Content-Type: application/pkcs7-signature; name="smime.p7s"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment; filename="smime.p7s"
+Content-Description: S/MIME Cryptographic Signature
+
+${b64lines(bytes(300, 17))}
+
+------sig--
+
+`));
+write("86-pgp-encrypted", crlf(`From: pgp@example.org
+To: bob@example.net
+Subject: encrypted
+MIME-Version: 1.0
+Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";
+ boundary="enc"
+
+--enc
+Content-Type: application/pgp-encrypted
+Content-Description: PGP/MIME version identification
+
+Version: 1
+
+--enc
+Content-Type: application/octet-stream; name="encrypted.asc"
+Content-Description: OpenPGP encrypted message
+Content-Disposition: inline; filename="encrypted.asc"
+
+-----BEGIN PGP MESSAGE-----
+
+${b64lines(bytes(200, 19), 64)}
+-----END PGP MESSAGE-----
+
+--enc--
+`));
+write("87-calendar", crlf(`From: Organizer <org@example.org>
+To: bob@example.net
+Subject: =?utf-8?Q?Invitation:_Caf=C3=A9_meeting?=
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="cal"
+
+--cal
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+You are invited.
+--cal
+Content-Type: text/calendar; charset=utf-8; method=REQUEST
+Content-Transfer-Encoding: base64
+
+${b64lines(Buffer.from("BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Café\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"))}
+--cal--
+`));
+write("88-apple-inline-image", crlf(`From: Mac User <mac@example.org>
+Content-Type: multipart/alternative;
+	boundary="Apple-Mail=_1"
+Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3731.500.231\\))
+Subject: photo
+Date: Wed, 11 Mar 2026 08:00:00 +0100
+To: bob@example.net
+
+--Apple-Mail=_1
+Content-Transfer-Encoding: 7bit
+Content-Type: text/plain;
+	charset=us-ascii
+
+see photo
+
+--Apple-Mail=_1
+Content-Type: multipart/related;
+	type="text/html";
+	boundary="Apple-Mail=_2"
+
+--Apple-Mail=_2
+Content-Transfer-Encoding: 7bit
+Content-Type: text/html;
+	charset=us-ascii
+
+<html><body>see photo<img src="cid:ABC-123"></body></html>
+--Apple-Mail=_2
+Content-Transfer-Encoding: base64
+Content-Disposition: inline;
+	filename=IMG_0001.jpeg
+Content-Type: image/jpeg;
+	x-unix-mode=0644;
+	name="IMG_0001.jpeg"
+Content-Id: <ABC-123>
+
+${b64lines(bytes(400, 23))}
+--Apple-Mail=_2--
+
+--Apple-Mail=_1--
+`));
+write("89-outlook-winmail", crlf(`From: "Outlook User" <ou@example.com>
+To: "Bob" <bob@example.net>
+Subject: RE: report
+Thread-Topic: report
+Thread-Index: AQHUabc=
+Date: Thu, 12 Mar 2026 07:00:00 +0000
+Message-ID: <AM0PR01MB1234@eurprd01.prod.outlook.com>
+References: <a@x> <b@x>
+In-Reply-To: <b@x>
+Content-Language: en-US
+X-MS-Has-Attach: yes
+Content-Type: multipart/mixed;
+	boundary="_004_AM0PR01MB1234_"
+MIME-Version: 1.0
+
+--_004_AM0PR01MB1234_
+Content-Type: text/plain; charset="Windows-1252"
+Content-Transfer-Encoding: quoted-printable
+
+Caf=E9 =96 see attached=85
+
+--_004_AM0PR01MB1234_
+Content-Type: application/ms-tnef; name="winmail.dat"
+Content-Description: winmail.dat
+Content-Disposition: attachment; filename="winmail.dat"; size=64;
+	creation-date="Thu, 12 Mar 2026 07:00:00 GMT";
+	modification-date="Thu, 12 Mar 2026 07:00:00 GMT"
+Content-Transfer-Encoding: base64
+
+${b64lines(bytes(64, 29))}
+
+--_004_AM0PR01MB1234_--
+`));
+write("90-iso2022jp", crlf(`From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.jp>
+To: bob@example.net
+Subject: =?ISO-2022-JP?B?GyRCJEgkJCQmJUYlOSVIGyhC?=
+MIME-Version: 1.0
+Content-Type: text/plain; charset=ISO-2022-JP
+Content-Transfer-Encoding: 7bit
+
+\x1b$B$3$s$K$A$O\x1b(B
+`));
+write("91-mailing-list", crlf(`From: Poster <poster@example.org>
+To: list@lists.example.org
+Subject: [list] Re: question
+List-Id: Example list <list.lists.example.org>
+List-Unsubscribe: <mailto:list-leave@lists.example.org>
+Sender: list-bounces@lists.example.org
+Reply-To: list@lists.example.org
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="===============123=="
+
+--===============123==
+Content-Type: text/plain; charset="utf-8"
+MIME-Version: 1.0
+Content-Transfer-Encoding: base64
+
+${b64lines(Buffer.from("Answer with ümlauts.\n"))}
+
+--===============123==
+Content-Type: text/plain; charset="us-ascii"
+MIME-Version: 1.0
+Content-Transfer-Encoding: 7bit
+Content-Disposition: inline
+
+_______________________________________________
+list mailing list
+
+--===============123==--
+`));
+write("92-attachment-encoded-filename", crlf(`${H}Subject: encoded filenames
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=f
+
+--f
+Content-Type: application/pdf; name="=?UTF-8?B?UmVjaG51bmcgw5xiZXJzaWNodC5wZGY=?="
+Content-Disposition: attachment; filename="=?UTF-8?B?UmVjaG51bmcgw5xiZXJzaWNodC5wZGY=?="
+Content-Transfer-Encoding: base64
+
+${b64lines(bytes(100, 31))}
+--f
+Content-Type: text/plain; name==?utf-8?q?na=C3=AFve.txt?=
+Content-Disposition: attachment; filename*=utf-8''na%C3%AFve.txt
+
+x
+--f--
+`));
 console.log("corpus written to", out);
