@@ -1283,7 +1283,9 @@ aGVs bG8=
 --e--
 `),
 );
-write("85-smime-signed", crlf(`From: Signer <signer@example.org>
+write(
+  "85-smime-signed",
+  crlf(`From: Signer <signer@example.org>
 To: bob@example.net
 Subject: signed
 Date: Tue, 10 Mar 2026 09:00:00 +0000
@@ -1309,8 +1311,11 @@ ${b64lines(bytes(300, 17))}
 
 ------sig--
 
-`));
-write("86-pgp-encrypted", crlf(`From: pgp@example.org
+`),
+);
+write(
+  "86-pgp-encrypted",
+  crlf(`From: pgp@example.org
 To: bob@example.net
 Subject: encrypted
 MIME-Version: 1.0
@@ -1334,8 +1339,11 @@ ${b64lines(bytes(200, 19), 64)}
 -----END PGP MESSAGE-----
 
 --enc--
-`));
-write("87-calendar", crlf(`From: Organizer <org@example.org>
+`),
+);
+write(
+  "87-calendar",
+  crlf(`From: Organizer <org@example.org>
 To: bob@example.net
 Subject: =?utf-8?Q?Invitation:_Caf=C3=A9_meeting?=
 MIME-Version: 1.0
@@ -1352,8 +1360,11 @@ Content-Transfer-Encoding: base64
 
 ${b64lines(Buffer.from("BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Café\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"))}
 --cal--
-`));
-write("88-apple-inline-image", crlf(`From: Mac User <mac@example.org>
+`),
+);
+write(
+  "88-apple-inline-image",
+  crlf(`From: Mac User <mac@example.org>
 Content-Type: multipart/alternative;
 	boundary="Apple-Mail=_1"
 Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3731.500.231\\))
@@ -1392,8 +1403,11 @@ ${b64lines(bytes(400, 23))}
 --Apple-Mail=_2--
 
 --Apple-Mail=_1--
-`));
-write("89-outlook-winmail", crlf(`From: "Outlook User" <ou@example.com>
+`),
+);
+write(
+  "89-outlook-winmail",
+  crlf(`From: "Outlook User" <ou@example.com>
 To: "Bob" <bob@example.net>
 Subject: RE: report
 Thread-Topic: report
@@ -1425,8 +1439,11 @@ Content-Transfer-Encoding: base64
 ${b64lines(bytes(64, 29))}
 
 --_004_AM0PR01MB1234_--
-`));
-write("90-iso2022jp", crlf(`From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.jp>
+`),
+);
+write(
+  "90-iso2022jp",
+  crlf(`From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.jp>
 To: bob@example.net
 Subject: =?ISO-2022-JP?B?GyRCJEgkJCQmJUYlOSVIGyhC?=
 MIME-Version: 1.0
@@ -1434,8 +1451,11 @@ Content-Type: text/plain; charset=ISO-2022-JP
 Content-Transfer-Encoding: 7bit
 
 \x1b$B$3$s$K$A$O\x1b(B
-`));
-write("91-mailing-list", crlf(`From: Poster <poster@example.org>
+`),
+);
+write(
+  "91-mailing-list",
+  crlf(`From: Poster <poster@example.org>
 To: list@lists.example.org
 Subject: [list] Re: question
 List-Id: Example list <list.lists.example.org>
@@ -1462,8 +1482,11 @@ _______________________________________________
 list mailing list
 
 --===============123==--
-`));
-write("92-attachment-encoded-filename", crlf(`${H}Subject: encoded filenames
+`),
+);
+write(
+  "92-attachment-encoded-filename",
+  crlf(`${H}Subject: encoded filenames
 MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary=f
 
@@ -1479,5 +1502,6 @@ Content-Disposition: attachment; filename*=utf-8''na%C3%AFve.txt
 
 x
 --f--
-`));
+`),
+);
 console.log("corpus written to", out);
