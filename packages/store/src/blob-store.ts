@@ -185,6 +185,13 @@ export class BlobStore {
         origin,
       );
     }
+    const iterable = source as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null;
+    if (
+      typeof iterable !== "object" ||
+      iterable === null ||
+      (typeof iterable[Symbol.asyncIterator] !== "function" && typeof iterable[Symbol.iterator] !== "function")
+    )
+      throw new StoreInputError("a message must be bytes, a string, a Readable or an (async) iterable of chunks");
     await this.ensureTempDir();
     const handle = await open(tempPath, "wx", 0o600);
     this.activeTemps.add(tempPath);

@@ -196,3 +196,22 @@ async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> 
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe("bad input", () => {
+  it("gets typed errors, never crashes", async () => {
+    await withUser(async (mb) => {
+      const junk = [123, null, undefined, {}, Symbol("x")] as unknown[];
+      for (const j of junk) await expect(mb.append("INBOX", j as never)).rejects.toThrow(StoreInputError);
+      await expect(mb.append("INBOX", [Buffer.from("a"), 7] as never)).rejects.toThrow(StoreInputError);
+      await expect(mb.storeFlags("INBOX", "1", "bogus" as never, ["\\Seen"])).rejects.toThrow(StoreInputError);
+      await expect(mb.storeFlags("INBOX", "abc", "add", ["\\Seen"])).rejects.toThrow(StoreInputError);
+      await expect(mb.copy("INBOX", "x:y", "Sent")).rejects.toThrow(StoreInputError);
+      await expect(mb.expunge("INBOX", [0])).rejects.toThrow(StoreInputError);
+      await expect(mb.search("INBOX", null as never)).rejects.toThrow(StoreInputError);
+      await expect(mb.status(42 as never)).rejects.toThrow(StoreInputError);
+      await expect(mb.append("INBOX", "x", { internalDate: Number.NaN })).rejects.toThrow(StoreInputError);
+      await expect(mb.create("X", { specialUse: "\\Bogus" as never })).rejects.toThrow(StoreInputError);
+      expect((await mb.status("INBOX")).messages).toBe(0);
+    });
+  });
+});
