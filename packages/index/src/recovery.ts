@@ -230,6 +230,11 @@ export function recover(input: RecoveryInput): RecoveryResult {
       report.actions.push(P ? "rewrite the damaged snapshot from the rebuilt state" : "write the missing snapshot");
     if (backupBad) report.actions.push("replace the damaged backup");
     if (logBad) report.actions.push(input.log ? "rewrite the damaged log" : "write the missing log");
+    if (input.log === undefined) {
+      report.problems.push(
+        "the log is missing: any transaction committed after the snapshot is lost and cannot be named",
+      );
+    }
     if (scan.tail.kind === "corrupt-tail") {
       report.problems.push(
         `log tail at ${scan.tail.offset} fails its checksum with nothing valid after it: treated as an unacknowledged torn write`,

@@ -137,6 +137,7 @@ describe("recovery on open", () => {
     // Without the log, the two transactions after the last checkpoint are gone; what the
     // snapshot holds is intact and the log is written again.
     expect(index.state.seq).toBeLessThan(before.seq);
+    expect(index.recovery.problems.join(" ")).toContain("log is missing");
     expect(index.readOnly).toBe(false);
     await index.close();
     expect((await verify(dir)).ok).toBe(true);
