@@ -1,0 +1,496 @@
+/**
+ * One scrub pass over a data folder. Reads everything without the store's lock, so it runs
+ * beside holdfast-proxy: index folders are read with @holdfast/index's `verify` (read only);
+ * a mailbox that fails while its index lock is held by a live process is being written and is
+ * retried at the end of the pass (then reported as busy, never as damaged).
+ *
+ * Repair (`repair: true`) takes locks only for the moment it writes:
+ *   - an index folder: @holdfast/index `repair` under that mailbox's lock (lossless only;
+ *     a mailbox the proxy has open stays locked and is reported "busy, not repaired");
+ *   - a mailbox list or user database copy: rewritten from the intact copy under the data
+ *     folder's lock, so only while holdfast-proxy is stopped (otherwise reported);
+ *   - a structure cache entry: deleted (the store re-parses the blob on next use), and
+ *     re-parsed at once through the store when the data folder is free.
+ * It never writes, moves or deletes a blob and never changes flags.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { initChecksum } from "@holdfast/checksum";
+import { type IndexFs, nodeFs, type VerifyReport, verify } from "@holdfast/index";
+import { CHUNK, checkBlob } from "./blob-check.js";
+import { type Checkpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { locateGuid } from "./locate.js";
+import { lockHolder } from "./locks.js";
+import { DEFAULT_LIMITS, type ScrubOptions } from "./options.js";
+import { RateLimiter, sleep } from "./rate-limiter.js";
+import { checkCacheEntry, checkRecordFile, MAILBOX_LIST, type RecordCheck, USER_DB } from "./record-files.js";
+import { rebuildCacheEntries, repairIndexFolder, repairRecordCopy } from "./repairs.js";
+import { type Damage, type FileKind, newReport, type ScrubReport, type UserSummary } from "./report.js";
+import { listUnits, type Unit, userOfFolder } from "./units.js";
+
+interface Pending {
+  unit: Unit;
+  tries: number;
+}
+
+export class Scrubber {
+  private readonly limiter: RateLimiter;
+  private report!: ScrubReport;
+  private readonly buf = Buffer.allocUnsafe(CHUNK);
+  private lastCheckpoint = 0;
+  private lastKey = "";
+  /** Mailbox ids → names per user folder (read from the list when first needed). */
+  private readonly names = new Map<string, Map<number, string>>();
+  /** Cache entries deleted by repair, to re-parse at the end: folder → guids. */
+  private readonly cacheToRebuild = new Map<string, string[]>();
+
+  constructor(
+    readonly dataDir: string,
+    readonly options: ScrubOptions = {},
+  ) {
+    this.limiter = new RateLimiter(options.limits ?? DEFAULT_LIMITS);
+  }
+
+  /** Run one pass (continuing an unfinished one from the checkpoint) and return its report. */
+  async run(): Promise<ScrubReport> {
+    await initChecksum();
+    const started = performance.now();
+    const cp = this.options.checkpointPath ? await readCheckpoint(this.options.checkpointPath) : undefined;
+    let pending: Pending[] = [];
+    if (cp && !cp.complete && cp.report.dataDir === this.dataDir && cp.report.repair === !!this.options.repair) {
+      this.report = cp.report;
+      this.report.resumed = true;
+      this.report.filesRead = 0;
+      this.report.bytesRead = 0;
+      this.lastKey = cp.lastKey;
+      pending = (cp.pending ?? []).map((unit) => ({ unit, tries: 0 }));
+    } else {
+      this.report = newReport(this.dataDir, !!this.options.repair);
+    }
+    const units = await listUnits(this.dataDir);
+    this.report.units = units.length;
+    const bytesTotal = units.reduce((s, u) => s + u.size, 0);
+    let bytesDone = 0;
+    let unitsDone = 0;
+    let skipped = 0;
+    for (const unit of units) {
+      if (this.options.signal?.aborted) break;
+      unitsDone++;
+      if (unit.key <= this.lastKey) {
+        skipped++;
+        bytesDone += unit.size;
+        continue;
+      }
+      if (this.options.gate) await this.options.gate();
+      try {
+        const busy = await this.checkUnit(unit);
+        if (busy) pending.push({ unit, tries: 0 });
+      } catch (error) {
+        this.report.errors.push(`${this.rel(unit.path)}: ${(error as Error).message}`);
+      }
+      bytesDone += unit.size;
+      this.lastKey = unit.key;
+      await this.maybeCheckpoint(false, pending);
+      this.options.onProgress?.({
+        report: this.report,
+        unitsDone,
+        units: units.length,
+        bytesDone,
+        bytesTotal,
+        elapsedMs: performance.now() - started,
+      });
+    }
+    this.report.unitsSkipped += skipped;
+    if (this.options.signal?.aborted) {
+      await this.maybeCheckpoint(true, pending);
+      return this.report;
+    }
+    await this.retryBusy(pending);
+    if (this.options.repair) await this.rebuildCaches();
+    this.report.complete = true;
+    this.report.finishedAt = new Date().toISOString();
+    this.report.durationMs = Date.parse(this.report.finishedAt) - Date.parse(this.report.startedAt);
+    await this.finishCheckpoint();
+    return this.report;
+  }
+
+  private rel(path: string): string {
+    return relative(this.dataDir, path);
+  }
+
+  private async maybeCheckpoint(force: boolean, pending: Pending[]): Promise<void> {
+    const path = this.options.checkpointPath;
+    if (!path) return;
+    const now = performance.now();
+    if (!force && now - this.lastCheckpoint < (this.options.checkpointIntervalMs ?? 1000)) return;
+    this.lastCheckpoint = now;
+    const previous = await readCheckpoint(path);
+    const cp: Checkpoint = {
+      version: 1,
+      complete: false,
+      lastKey: this.lastKey,
+      report: this.report,
+      pending: pending.map((p) => p.unit),
+      lastPassStart: previous?.lastPassStart,
+      lastPassEnd: previous?.lastPassEnd,
+    };
+    await writeCheckpoint(path, cp);
+  }
+
+  private async finishCheckpoint(): Promise<void> {
+    const path = this.options.checkpointPath;
+    if (!path) return;
+    await writeCheckpoint(path, {
+      version: 1,
+      complete: true,
+      lastKey: "",
+      report: this.report,
+      pending: [],
+      lastPassStart: Date.parse(this.report.startedAt),
+      lastPassEnd: Date.parse(this.report.finishedAt ?? new Date().toISOString()),
+    });
+  }
+
+  private userSummary(folder: string): UserSummary {
+    let u = this.report.users.find((x) => x.folder === folder);
+    if (!u) {
+      u = {
+        user: userOfFolder(folder),
+        folder,
+        files: 0,
+        bytes: 0,
+        mailboxes: [],
+        damaged: 0,
+        repaired: 0,
+        unrepairable: 0,
+      };
+      this.report.users.push(u);
+    }
+    return u;
+  }
+
+  private async mailboxName(folder: string, id: number): Promise<string | undefined> {
+    let map = this.names.get(folder);
+    if (!map) {
+      map = new Map();
+      this.names.set(folder, map);
+      const path = join(this.dataDir, "users", folder, "mailboxes.list");
+      for (const p of [path, `${path}.backup`]) {
+        try {
+          const c = checkRecordFile(MAILBOX_LIST, await readFile(p));
+          if (!c.ok) continue;
+          const doc = c.value as { mailboxes?: { name: string; id: number | null }[] };
+          for (const m of doc.mailboxes ?? []) if (typeof m.id === "number") map.set(m.id, m.name);
+          break;
+        } catch {
+          // the list's own unit reports it
+        }
+      }
+    }
+    return map.get(id);
+  }
+
+  /** Count what was read (whole pass and this run), per user and mailbox. */
+  private count(unit: Unit, files: number, bytes: number): void {
+    this.report.files += files;
+    this.report.bytes += bytes;
+    this.report.filesRead += files;
+    this.report.bytesRead += bytes;
+    if (!unit.folder) return;
+    const u = this.userSummary(unit.folder);
+    u.files += files;
+    u.bytes += bytes;
+  }
+
+  private addDamage(d: Damage, folder: string | undefined): void {
+    this.report.damage.push(d);
+    if (!folder) return;
+    const u = this.userSummary(folder);
+    u.damaged++;
+    if (d.repaired) u.repaired++;
+    if (!d.repairable) u.unrepairable++;
+  }
+
+  /** Check one unit; returns true when it must be retried later (being written). */
+  private async checkUnit(unit: Unit): Promise<boolean> {
+    switch (unit.kind) {
+      case "user-db":
+        await this.checkRecordCopies(unit, USER_DB, "user-db", "user-db-backup");
+        return false;
+      case "mailbox-list":
+        await this.checkRecordCopies(unit, MAILBOX_LIST, "mailbox-list", "mailbox-list-backup");
+        return false;
+      case "mailbox":
+        return this.checkMailbox(unit, false);
+      case "cache":
+        await this.checkCache(unit);
+        return false;
+      case "blob":
+        await this.checkBlobUnit(unit);
+        return false;
+    }
+  }
+
+  private async readCounted(unit: Unit, path: string): Promise<Buffer | undefined> {
+    await this.limiter.takeFile();
+    let size = 0;
+    try {
+      size = (await stat(path)).size;
+    } catch {
+      return undefined;
+    }
+    await this.limiter.takeBytes(size);
+    try {
+      const data = await readFile(path);
+      this.count(unit, 1, data.byteLength);
+      return data;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async checkRecordCopies(
+    unit: Unit,
+    kind: { type: number; magic: string },
+    primaryKind: FileKind,
+    backupKind: FileKind,
+  ): Promise<void> {
+    const primaryPath = unit.path;
+    const backupPath = `${unit.path}.backup`;
+    const primary = await this.readCounted(unit, primaryPath);
+    const backup = await this.readCounted(unit, backupPath);
+    if (!primary && !backup && unit.kind === "user-db") return; // a data folder with no users yet
+    const checks: [string, FileKind, RecordCheck][] = [
+      [primaryPath, primaryKind, primary ? checkRecordFile(kind, primary) : { ok: false, reason: "missing" }],
+      [backupPath, backupKind, backup ? checkRecordFile(kind, backup) : { ok: false, reason: "missing" }],
+    ];
+    const [p, b] = [checks[0]![2], checks[1]![2]];
+    const good = p.ok && (!b.ok || p.generation >= b.generation) ? 0 : b.ok ? 1 : -1;
+    const storeLocked = (await lockHolder(join(this.dataDir, "lock"))) !== undefined;
+    for (let i = 0; i < 2; i++) {
+      const [path, fileKind, c] = checks[i]!;
+      let detail: string | undefined;
+      if (!c.ok) detail = c.reason === "missing" ? "file is missing" : `checksum or format: ${c.reason}`;
+      else if (good !== i && good >= 0 && !storeLocked) {
+        // Different generations are normal for a moment while the store writes; with the
+        // store stopped they mean a write was interrupted: the older copy is stale.
+        const other = checks[good]![2] as { generation: number };
+        if (other.generation !== c.generation)
+          detail = `stale copy: generation ${c.generation}, the other copy has ${other.generation}`;
+      }
+      if (!detail) continue;
+      const d: Damage = {
+        kind: fileKind,
+        path: this.rel(path),
+        detail,
+        repairable: good >= 0 && good !== i,
+        repaired: false,
+      };
+      if (unit.folder) d.user = userOfFolder(unit.folder);
+      if (this.options.repair && d.repairable) {
+        const goodBytes = good === 0 ? primary! : backup!;
+        const r = await repairRecordCopy(this.dataDir, path, goodBytes);
+        d.repaired = r.ok;
+        d.action = r.action;
+      }
+      this.addDamage(d, unit.folder);
+    }
+  }
+
+  private async checkMailbox(unit: Unit, finalTry: boolean): Promise<boolean> {
+    const folder = unit.path;
+    await this.limiter.takeFile();
+    await this.limiter.takeBytes(unit.size);
+    let files = 0;
+    let bytes = 0;
+    const counting: IndexFs = {
+      ...nodeFs,
+      readFile: async (p: string) => {
+        const data = await nodeFs.readFile(p);
+        if (data) {
+          files++;
+          bytes += data.byteLength;
+        }
+        return data;
+      },
+    };
+    let v: VerifyReport;
+    try {
+      v = await verify(folder, { fs: counting });
+    } finally {
+      this.count(unit, files, bytes);
+    }
+    const u = this.userSummary(unit.folder!);
+    let m = u.mailboxes.find((x) => x.id === unit.mailboxId);
+    if (!m) {
+      m = { id: unit.mailboxId!, name: await this.mailboxName(unit.folder!, unit.mailboxId!), files: 0, bytes: 0 };
+      u.mailboxes.push(m);
+    }
+    m.files += files;
+    m.bytes += bytes;
+    if (v.ok) {
+      delete m.busy;
+      return false;
+    }
+    const holder = await lockHolder(join(folder, "lock"));
+    if (holder !== undefined && holder !== process.pid) {
+      if (!finalTry) return true;
+      m.busy = true;
+      this.report.busy.push(this.rel(folder));
+      return false;
+    }
+    delete m.busy;
+    const damages = this.indexDamages(unit, v, m.name);
+    if (this.options.repair && damages.some((d) => d.repairable)) {
+      const r = await repairIndexFolder(folder);
+      for (const d of damages) {
+        if (!d.repairable) continue;
+        d.repaired = r.ok;
+        d.action = r.action;
+      }
+    }
+    for (const d of damages) this.addDamage(d, unit.folder);
+    return false;
+  }
+
+  /** Turn an index verify report into one damage entry per damaged file. */
+  private indexDamages(unit: Unit, v: VerifyReport, name: string | undefined): Damage[] {
+    const base = {
+      user: userOfFolder(unit.folder!),
+      mailbox: name,
+      mailboxId: unit.mailboxId,
+      repairable: v.lossless,
+      repaired: false,
+    };
+    const out: Damage[] = [];
+    const at = (f: string) => this.rel(join(unit.path, f));
+    if (v.snapshot.present && !v.snapshot.ok)
+      out.push({
+        ...base,
+        kind: "index",
+        path: at("index"),
+        detail: `${v.snapshot.reason ?? "damaged"}; blocks ${v.snapshot.damagedBlocks.join(",")}`,
+      });
+    if (v.backup.present && !v.backup.ok)
+      out.push({
+        ...base,
+        kind: "index-backup",
+        path: at("index.backup"),
+        detail: `${v.backup.reason ?? "damaged"}; blocks ${v.backup.damagedBlocks.join(",")}`,
+      });
+    const log = v.log;
+    if (log.present && (!log.headerOk || log.damage.length > 0 || log.tail.kind === "corrupt-tail")) {
+      const where = log.damage.map((d) => `offset ${d.offset}: ${d.reason}`);
+      if (!log.headerOk) where.unshift("header damaged");
+      if (log.tail.kind === "corrupt-tail") where.push(`corrupt tail at offset ${log.tail.offset}: ${log.tail.reason}`);
+      out.push({ ...base, kind: "log", path: at("log"), detail: where.join("; ") });
+    }
+    if (out.length === 0) {
+      const what = [...v.problems, ...v.differences];
+      out.push({
+        ...base,
+        kind: "index",
+        path: at(v.snapshot.present ? "index" : ""),
+        detail: what.join("; ") || "index files inconsistent",
+      });
+    }
+    return out;
+  }
+
+  private async retryBusy(pending: Pending[]): Promise<void> {
+    const retries = this.options.busyRetries ?? 3;
+    const delay = this.options.busyRetryDelayMs ?? 2000;
+    for (let round = 0; round <= retries && pending.length > 0; round++) {
+      if (round > 0) await sleep(delay);
+      const next: Pending[] = [];
+      for (const p of pending) {
+        if (await this.checkMailbox(p.unit, round === retries)) next.push(p);
+      }
+      pending = next;
+    }
+  }
+
+  private async checkCache(unit: Unit): Promise<void> {
+    const data = await this.readCounted(unit, unit.path);
+    if (!data) return; // removed meanwhile (reclaim): nothing to check
+    const c = checkCacheEntry(data);
+    if (c.ok) return;
+    const refs = await locateGuid(join(this.dataDir, "users", unit.folder!), unit.guid!);
+    const d: Damage = {
+      kind: "structure-cache",
+      path: this.rel(unit.path),
+      user: userOfFolder(unit.folder!),
+      detail: c.reason,
+      repairable: true,
+      repaired: false,
+    };
+    await this.describeRefs(d, unit.folder!, refs);
+    if (this.options.repair) {
+      const { unlink } = await import("node:fs/promises");
+      try {
+        await unlink(unit.path);
+        d.repaired = true;
+        d.action = "deleted the entry; the store re-parses the blob on next use";
+        const list = this.cacheToRebuild.get(unit.folder!) ?? [];
+        list.push(unit.guid!);
+        this.cacheToRebuild.set(unit.folder!, list);
+      } catch (error) {
+        d.action = `could not delete: ${(error as Error).message}`;
+      }
+    }
+    this.addDamage(d, unit.folder);
+  }
+
+  private async describeRefs(d: Damage, folder: string, refs: { mailboxId: number; uids: number[] }[]): Promise<void> {
+    const first = refs[0];
+    if (!first) return;
+    d.mailboxId = first.mailboxId;
+    d.mailbox = await this.mailboxName(folder, first.mailboxId);
+    d.uids = first.uids;
+    if (refs.length > 1) {
+      const others = await Promise.all(
+        refs
+          .slice(1)
+          .map(async (r) => `${(await this.mailboxName(folder, r.mailboxId)) ?? r.mailboxId} UID ${r.uids.join(",")}`),
+      );
+      d.detail += `; also in ${others.join("; ")}`;
+    }
+  }
+
+  private async checkBlobUnit(unit: Unit): Promise<void> {
+    await this.limiter.takeFile();
+    let result: Awaited<ReturnType<typeof checkBlob>>;
+    try {
+      result = await checkBlob(unit.path, unit.guid!, this.limiter, this.buf);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return; // expunged and deleted meanwhile
+      throw error;
+    }
+    this.count(unit, 1, result.bytes);
+    if (result.ok) return;
+    const d: Damage = {
+      kind: "blob",
+      path: this.rel(unit.path),
+      user: userOfFolder(unit.folder!),
+      detail: result.reason,
+      repairable: false,
+      repaired: false,
+      action: this.options.repair ? "blobs are never rewritten: restore the message from a backup" : undefined,
+    };
+    await this.describeRefs(d, unit.folder!, await locateGuid(join(this.dataDir, "users", unit.folder!), unit.guid!));
+    this.addDamage(d, unit.folder);
+  }
+
+  private async rebuildCaches(): Promise<void> {
+    if (this.cacheToRebuild.size === 0) return;
+    const note = await rebuildCacheEntries(this.dataDir, this.cacheToRebuild);
+    for (const d of this.report.damage) {
+      if (d.kind === "structure-cache" && d.repaired) d.action = `${d.action}; ${note}`;
+    }
+  }
+}
+
+/** Run one pass; see `Scrubber`. */
+export function scrub(dataDir: string, options: ScrubOptions = {}): Promise<ScrubReport> {
+  return new Scrubber(dataDir, options).run();
+}
