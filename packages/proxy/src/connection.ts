@@ -66,7 +66,11 @@ export interface AppendInProgress {
   tag: string;
   tx: AppendTransaction | null;
   failure: BackendError | Error | null;
+  /** The command is malformed (answer BAD with this reason). */
+  bad: string | null;
   staged: Promise<void>[];
+  /** Messages are staged one after the other, so UIDs follow the order given (RFC 3502). */
+  chain: Promise<void>;
   body: BodyChannel | null;
 }
 
@@ -101,6 +105,15 @@ export class ImapConnection {
   readonly log: Logger;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * The parser is paused after IDLE, AUTHENTICATE, STARTTLS and each SASL response line,
+   * until told what comes next. Whatever path a command takes, the connection must end up
+   * either continuing that exchange or resuming command parsing, or it would hang.
+   */
+  private holding = false;
+  private byeSent = false;
+  /** A flush is scheduled for when the socket drains (IDLE with a slow reader). */
+  private flushOnDrain = false;
   private inbox: CommandParserEvent[] = [];
   private pumping = false;
   private paused = false;
@@ -190,6 +203,25 @@ export class ImapConnection {
     this.inbox.unshift(...events);
   }
 
+  /** Parse commands again after a paused exchange ended (or was refused). */
+  resumeParsing(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.unshiftEvents(this.parser.resume());
+  }
+
+  /** IDLE accepted: the next line must be DONE. */
+  awaitIdleDone(): void {
+    this.holding = false;
+    this.unshiftEvents(this.parser.expectIdleDone());
+  }
+
+  /** A SASL continuation was sent: the next line is the client's response. */
+  awaitSaslResponse(): void {
+    this.holding = false;
+    this.unshiftEvents(this.parser.expectSaslResponse());
+  }
+
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
@@ -226,7 +258,12 @@ export class ImapConnection {
         await onAppendEvent(this, event);
         return;
       case "sasl-response":
-        if (this.sasl) await this.sasl(event.data, event.cancelled);
+        this.holding = true;
+        try {
+          if (this.sasl) await this.sasl(event.data, event.cancelled);
+        } finally {
+          if (this.sasl === null) this.resumeParsing();
+        }
         return;
       case "idle-done":
         await endIdle(this);
@@ -273,10 +310,15 @@ export class ImapConnection {
   private async runCommand(command: Command): Promise<void> {
     const started = performance.now();
     this.lastStatus = "OK";
+    if (command.name === "IDLE" || command.name === "AUTHENTICATE" || command.name === "STARTTLS") this.holding = true;
     try {
       await this.commandHandler(this, command);
     } catch (error) {
+      this.sasl = null;
       await this.failCommand(command.tag, error);
+    } finally {
+      // Refused, failed or finished without continuing: parse commands again.
+      if (this.idling === null && this.sasl === null) this.resumeParsing();
     }
     const name = "uid" in command && command.uid ? `UID ${command.name}` : command.name;
     this.options.observer.command(
@@ -367,6 +409,7 @@ export class ImapConnection {
     permission?: FlushPermission,
   ): Promise<void> {
     if (permission) await this.flushNotifications(permission);
+    if (this.byeSent) return; // the session already ended with BYE
     this.lastStatus = status;
     await this.send({ kind: "tagged", tag, status, text, ...(code ? { code } : {}) });
   }
@@ -380,7 +423,11 @@ export class ImapConnection {
       await this.bye("Mailbox state changed in a way this session cannot follow; please reconnect.");
       return;
     }
-    for (const n of sel.queue.flush(permission)) await this.send(this.notificationResponse(n));
+    // Every response of one flush is queued at once: the map has already moved past all of
+    // them, so nothing (another flush, a tagged completion) may come between them.
+    let last: Promise<void> | undefined;
+    for (const n of sel.queue.flush(permission)) last = this.send(this.notificationResponse(n));
+    await last;
   }
 
   notificationResponse(n: Notification): Response {
@@ -400,7 +447,10 @@ export class ImapConnection {
           seq: n.seq,
           items: [
             { name: "UID", value: n.uid },
-            { name: "FLAGS", value: [...n.flags] },
+            {
+              name: "FLAGS",
+              value: this.enabled.has("IMAP4rev2") ? n.flags.filter((f) => !/^\\recent$/i.test(f)) : [...n.flags],
+            },
           ],
         };
         if (n.modseq !== undefined && this.condstore) items.items.push({ name: "MODSEQ", value: n.modseq });
@@ -418,14 +468,32 @@ export class ImapConnection {
   onBackendChange(sel: SelectedContext, change: Parameters<NotificationQueue["apply"]>[0]): void {
     if (this.selected !== sel) return;
     sel.queue.apply(change);
-    if (this.idling) void this.flushNotifications({ expunge: true });
+    if (this.idling) this.pushWhileIdle();
+  }
+
+  /**
+   * During IDLE changes go out at once, unless the client is not reading: then they stay
+   * in the queue (which coalesces them, so memory stays bounded) until the socket drains.
+   */
+  private pushWhileIdle(): void {
+    if (this.socket.writableNeedDrain) {
+      if (this.flushOnDrain) return;
+      this.flushOnDrain = true;
+      this.socket.once("drain", () => {
+        this.flushOnDrain = false;
+        if (this.idling) this.pushWhileIdle();
+      });
+      return;
+    }
+    void this.flushNotifications({ expunge: true });
   }
 
   /** `* BYE` and close. */
   async bye(text: string): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.byeSent) return;
     this.state = "logout";
     await this.send({ kind: "untagged", data: { type: "STATUS-RESPONSE", status: "BYE", text } });
+    this.byeSent = true;
     await this.writing;
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 2000).unref();
@@ -438,6 +506,7 @@ export class ImapConnection {
     this.socket.removeAllListeners("close");
     this.inbox = [];
     this.parser = this.newParser();
+    this.holding = false;
     this.socket = socket;
     this.attach(socket);
   }

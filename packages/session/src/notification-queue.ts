@@ -179,6 +179,9 @@ export class NotificationQueue {
         const known = this.map.attributes(uid);
         if (!known) continue;
         if (known.flagSet === next.flagSet && (next.modseq === 0n || known.modseq === next.modseq)) continue;
+        // Older than what the client was already told (e.g. a STORE answered it directly
+        // while this change was queued): sending it would take the client back in time.
+        if (next.modseq !== 0n && known.modseq !== 0n && next.modseq <= known.modseq) continue;
         this.map.setAttributes(uid, next.flagSet, next.modseq === 0n ? known.modseq : next.modseq);
         const seq = this.map.seqOf(uid)!;
         const fetch: Notification = { type: "fetch", seq, uid, flags: this.flagSets.flags(next.flagSet) };

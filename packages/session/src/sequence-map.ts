@@ -6,7 +6,7 @@ import { mergeRanges, type NumberRange, type SequenceSet } from "./sequence-set.
 export type ResolvedSequenceSet = { ok: true; seqs: Uint32Array } | { ok: false; error: string };
 
 export interface ResolveOptions {
-  /** The saved search result (RFC 5182 `$`), as UIDs. Absent: `$` is refused. */
+  /** The saved search result (RFC 5182 `$`), as UIDs. Absent: `$` is empty (its initial value). */
   saved?: ArrayLike<number>;
 }
 
@@ -162,10 +162,9 @@ export class SequenceMap {
    */
   resolveSequenceSet(set: SequenceSet, options: ResolveOptions = {}): ResolvedSequenceSet {
     if (set === "$") {
-      if (!options.saved) return { ok: false, error: "no saved search result ($)" };
       const seqs: number[] = [];
-      for (let i = 0; i < options.saved.length; i++) {
-        const seq = this.seqOf(options.saved[i]!);
+      for (let i = 0; i < (options.saved?.length ?? 0); i++) {
+        const seq = this.seqOf(options.saved![i]!);
         if (seq !== undefined) seqs.push(seq);
       }
       return { ok: true, seqs: Uint32Array.from(seqs).sort() };

@@ -89,6 +89,16 @@ describe("NotificationQueue", () => {
     expect([...q.map.toUids()]).toEqual([1, 3, 4, 6]);
   });
 
+  it("never sends flags older than what the client was already told", () => {
+    const q = queueWith([1]);
+    q.map.setAttributes(1, q.flagSets.intern([]), 5n);
+    q.apply({ kind: "flags", messages: [{ uid: 1, flags: ["\\Flagged"], modseq: 6n }] });
+    // A STORE answered the client directly with newer state while that change was queued.
+    q.map.setAttributes(1, q.flagSets.intern(["\\Flagged", "\\Seen"]), 7n);
+    expect(q.flush({ expunge: true })).toEqual([]);
+    expect(q.map.attributes(1)).toEqual({ flagSet: q.flagSets.intern(["\\Seen", "\\Flagged"]), modseq: 7n });
+  });
+
   it("a new UID not above the known ones is an inconsistency, not silently inserted", () => {
     const q = queueWith([5, 9]);
     q.map.expunge(9);

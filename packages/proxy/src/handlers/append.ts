@@ -1,8 +1,10 @@
 import type { Command, CommandParserEvent } from "@holdfast/imap-codec";
+import { rangesOf } from "@holdfast/session";
 import { BackendError } from "../backend.js";
 import { BodyChannel } from "../body-channel.js";
 import type { ImapConnection } from "../connection.js";
 import { parseImapDate } from "../imap-date.js";
+import { decodeName } from "./names.js";
 
 /*
  * APPEND (with MULTIAPPEND, LITERAL+, BINARY literal8): each message's bytes are staged in
@@ -18,10 +20,21 @@ export async function onAppendEvent(conn: ImapConnection, event: AppendEvent): P
   if (event.type === "append-message") {
     if (!conn.append || conn.append.tag !== event.tag) {
       if (conn.append) await abortAppend(conn);
-      conn.append = { tag: event.tag, tx: null, failure: null, staged: [], body: null };
-      if (conn.session) {
+      conn.append = {
+        tag: event.tag,
+        tx: null,
+        failure: null,
+        bad: null,
+        staged: [],
+        chain: Promise.resolve(),
+        body: null,
+      };
+      const name = decodeName(conn, event.mailbox);
+      if (name === null) {
+        conn.append.bad = "Invalid mailbox name.";
+      } else if (conn.session) {
         try {
-          conn.append.tx = await conn.session.beginAppend(event.mailbox);
+          conn.append.tx = await conn.session.beginAppend(name);
         } catch (error) {
           conn.append.failure = error as Error;
         }
@@ -32,13 +45,16 @@ export async function onAppendEvent(conn: ImapConnection, event: AppendEvent): P
     const state = conn.append;
     const body = new BodyChannel();
     state.body = body;
-    if (state.tx && !state.failure) {
+    if (state.tx && !state.failure && !state.bad) {
       let date: Date | undefined;
       if (event.message.date !== undefined) {
         date = parseImapDate(event.message.date) ?? undefined;
         if (!date) state.failure = new Error("Invalid date-time in APPEND.");
       }
-      const staged = state.tx.stage({ flags: event.message.flags, date, size: event.message.size, body });
+      const tx = state.tx;
+      const input = { flags: event.message.flags, date, size: event.message.size, body };
+      const staged = state.chain.then(() => (state.failure ? undefined : tx.stage(input)));
+      state.chain = staged.catch(() => {});
       // The stage runs while its bytes arrive; a failure is reported at the end of the command.
       state.staged.push(
         staged.catch((error) => {
@@ -52,7 +68,7 @@ export async function onAppendEvent(conn: ImapConnection, event: AppendEvent): P
   const body = conn.append?.body;
   if (!body) return;
   if (event.type === "literal-chunk") {
-    if (conn.append!.tx && !conn.append!.failure) await body.push(event.chunk);
+    if (conn.append!.tx && !conn.append!.failure && !conn.append!.bad) await body.push(event.chunk);
     return;
   }
   body.end();
@@ -77,6 +93,11 @@ export async function finishAppend(conn: ImapConnection, command: Extract<Comman
     return;
   }
   await Promise.all(state.staged);
+  if (state.bad) {
+    await abortAppend(conn);
+    await conn.tagged(command.tag, "BAD", state.bad);
+    return;
+  }
   if (state.failure) {
     await abortAppend(conn);
     const f = state.failure;
@@ -90,12 +111,19 @@ export async function finishAppend(conn: ImapConnection, command: Extract<Comman
     return;
   }
   conn.append = null;
-  const { uidValidity, uids } = await state.tx!.commit();
+  let committed: { uidValidity: number; uids: number[] };
+  try {
+    committed = await state.tx!.commit();
+  } catch (error) {
+    await state.tx!.abort().catch(() => {});
+    throw error;
+  }
+  const { uidValidity, uids } = committed;
   await conn.tagged(
     command.tag,
     "OK",
     "APPEND completed.",
-    { name: "APPENDUID", uidValidity, uids: uids.map((uid) => ({ start: uid, end: uid })) },
+    { name: "APPENDUID", uidValidity, uids: rangesOf(uids).map((r) => ({ start: r.lo, end: r.hi })) },
     { expunge: true },
   );
 }

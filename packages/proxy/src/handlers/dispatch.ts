@@ -1,7 +1,7 @@
 import type { Command } from "@holdfast/imap-codec";
 import { flushPermissionFor } from "@holdfast/session";
 import type { ConnectionState, ImapConnection } from "../connection.js";
-import { finishAppend } from "./append.js";
+import { abortAppend, finishAppend } from "./append.js";
 import { startIdle } from "./idle.js";
 import { list, lsub, mailboxChange, namespace, status } from "./mailboxes.js";
 import { copyOrMove, fetch, search, store } from "./messages.js";
@@ -58,6 +58,7 @@ export async function dispatch(conn: ImapConnection, command: Command): Promise<
   const allowed = VALID_IN[command.name];
   if (!allowed?.includes(conn.state)) {
     // An APPEND whose message bytes were already taken must not leave them staged.
+    if (command.name === "APPEND" && conn.append?.tag === command.tag) await abortAppend(conn);
     await conn.tagged(command.tag, "BAD", `${command.name} is not valid in this state.`);
     return;
   }

@@ -10,7 +10,7 @@ export async function startIdle(conn: ImapConnection, tag: string): Promise<void
   await conn.send({ kind: "continuation", text: "idling" });
   await conn.flushNotifications({ expunge: true });
   conn.applyTimeout();
-  conn.unshiftEvents(conn.parser.expectIdleDone());
+  conn.awaitIdleDone();
 }
 
 export async function endIdle(conn: ImapConnection): Promise<void> {

@@ -79,7 +79,10 @@ export async function lsub(conn: ImapConnection, command: Extract<Command, { nam
       kind: "untagged",
       data: {
         type: "LSUB",
-        attributes: box.attributes.filter((a) => !/^\\subscribed$/i.test(a)),
+        // LSUB shows a subscription whose mailbox is gone as \Noselect (RFC 3501 §6.3.9).
+        attributes: box.attributes
+          .filter((a) => !/^\\subscribed$/i.test(a))
+          .map((a) => (/^\\nonexistent$/i.test(a) ? "\\Noselect" : a)),
         delimiter: DELIMITER,
         mailbox: nameToWire(conn, box.name),
       },
@@ -111,8 +114,14 @@ export async function mailboxChange(conn: ImapConnection, command: MailboxComman
     case "DELETE": {
       const name = await nameFromWire(conn, command.tag, command.mailbox);
       if (name === null) return;
-      if (conn.selected?.name === name) await conn.deselect();
       await session.delete(name);
+      if (conn.selected?.name === name) {
+        // As Dovecot does: the session's mailbox is gone, so is the session.
+        await conn.deselect();
+        await conn.tagged(command.tag, "OK", "DELETE completed.");
+        await conn.bye("Selected mailbox was deleted, have to disconnect.");
+        return;
+      }
       break;
     }
     case "RENAME": {

@@ -1,6 +1,8 @@
-import type { Command, FetchAttribute, SearchKey, SequenceSet } from "@holdfast/imap-codec";
+import type { Command, FetchAttribute, FetchResponseItem, SearchKey, SequenceSet } from "@holdfast/imap-codec";
 import { flushPermissionFor } from "@holdfast/session";
+import { BackendError } from "../backend.js";
 import type { ImapConnection, SelectedContext } from "../connection.js";
+import { uidsInRanges } from "../uid-ranges.js";
 import { nameFromWire } from "./names.js";
 
 /*
@@ -80,9 +82,9 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
         : command.set.map((r) => {
             const a = r.start === "*" ? top : r.start;
             const b = r.end === "*" ? top : r.end;
-            return [Math.min(a, b), Math.max(a, b)] as const;
+            return { lo: Math.min(a, b), hi: Math.max(a, b) };
           });
-    const vanished = gone.uids.filter((u) => ranges.some(([lo, hi]) => u >= lo && u <= hi));
+    const vanished = uidsInRanges(gone.uids, ranges);
     if (vanished.length)
       await conn.send({ kind: "untagged", data: { type: "VANISHED", earlier: true, uids: uidSet(vanished) } });
   }
@@ -92,11 +94,17 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
     const seq = sel.queue.map.seqOf(message.uid);
     if (seq === undefined) continue;
     seen.add(message.uid);
-    await conn.send({ kind: "untagged", data: { type: "FETCH", seq, items: message.items } });
+    const items = conn.enabled.has("IMAP4rev2")
+      ? message.items.map((i) =>
+          i.name === "FLAGS" ? { name: "FLAGS" as const, value: visibleFlags(conn, i.value) } : i,
+        )
+      : message.items;
+    await conn.send({ kind: "untagged", data: { type: "FETCH", seq, items } });
   }
   if (markSeen) await sel.mailbox.poll();
   const missing = uids.some((u) => !seen.has(u) && sel.queue.isExpungePending(u));
-  if (missing && command.changedSince === undefined) {
+  // Only for FETCH by number: a UID FETCH simply has nothing to say about a vanished UID.
+  if (missing && !command.uid && command.changedSince === undefined) {
     await conn.tagged(
       command.tag,
       "NO",
@@ -139,6 +147,23 @@ export async function store(conn: ImapConnection, command: Extract<Command, { na
     if (!command.action.silent) list.push({ name: "FLAGS", value: [...m.flags] });
     if (conn.condstore && m.modseq !== undefined) list.push({ name: "MODSEQ", value: m.modseq });
     if (list.length > 0) await conn.send(items);
+  }
+  if (!command.action.silent) {
+    // RFC 9051 §6.4.6: the new flags of every message in the set, changed or not.
+    const changed = new Set(updated.map((m) => m.uid));
+    const failed = new Set(modified);
+    for (const uid of uids) {
+      if (changed.has(uid) || failed.has(uid)) continue;
+      const seq = map.seqOf(uid);
+      const known = map.attributes(uid);
+      if (seq === undefined || !known) continue;
+      const flags = visibleFlags(conn, sel.queue.flagSets.flags(known.flagSet));
+      const items: FetchResponseItem[] = [];
+      if (command.uid || conn.enabled.has("QRESYNC")) items.push({ name: "UID", value: uid });
+      items.push({ name: "FLAGS", value: flags });
+      if (conn.condstore && known.modseq !== 0n) items.push({ name: "MODSEQ", value: known.modseq });
+      await conn.send({ kind: "untagged", data: { type: "FETCH", seq, items } });
+    }
   }
   if (modified.length > 0) {
     const set = command.uid ? modified : modified.map((u) => map.seqOf(u)).filter((s): s is number => s !== undefined);
@@ -207,9 +232,27 @@ function usesModseq(keys: SearchKey[]): boolean {
   );
 }
 
+/** RFC 5182 §2.4: with MIN/MAX but neither ALL nor COUNT, only those messages are saved. */
+function savedResult(wanted: Set<string>, uids: number[]): Uint32Array {
+  if (uids.length === 0 || wanted.has("ALL") || wanted.has("COUNT") || !(wanted.has("MIN") || wanted.has("MAX"))) {
+    return Uint32Array.from(uids);
+  }
+  const out = new Set<number>();
+  if (wanted.has("MIN")) out.add(uids[0]!);
+  if (wanted.has("MAX")) out.add(uids[uids.length - 1]!);
+  return Uint32Array.from([...out].sort((a, b) => a - b));
+}
+
+/** IMAP4rev2 has no \Recent (RFC 9051 §2.3.2). */
+export function visibleFlags(conn: ImapConnection, flags: readonly string[]): string[] {
+  return conn.enabled.has("IMAP4rev2") ? flags.filter((f) => !/^\\recent$/i.test(f)) : [...flags];
+}
+
 export async function search(conn: ImapConnection, command: Extract<Command, { name: "SEARCH" }>): Promise<void> {
   const sel = conn.selected!;
   const permission = flushPermissionFor("SEARCH", command.uid);
+  // RFC 5182 §2.1: a SEARCH ... SAVE that fails leaves $ empty, not as it was.
+  if (command.returnOptions?.includes("SAVE")) sel.saved = new Uint32Array(0);
   const charset = command.charset?.toUpperCase();
   if (charset !== undefined && charset !== "UTF-8" && charset !== "US-ASCII") {
     await conn.tagged(
@@ -233,7 +276,8 @@ export async function search(conn: ImapConnection, command: Extract<Command, { n
   const uids = result.uids.filter((u) => map.has(u));
   const numbers = command.uid ? uids : uids.map((u) => map.seqOf(u)!);
   const modseq = modseqSearch && uids.length > 0 ? result.highestModseq : undefined;
-  const options = command.returnOptions;
+  // IMAP4rev2 has no SEARCH response: a plain SEARCH is answered as RETURN (ALL).
+  const options = command.returnOptions ?? (conn.enabled.has("IMAP4rev2") ? [] : undefined);
   if (options === undefined) {
     await conn.send({
       kind: "untagged",
@@ -241,13 +285,13 @@ export async function search(conn: ImapConnection, command: Extract<Command, { n
     });
   } else {
     const wanted = new Set(options.length === 0 ? ["ALL"] : options);
-    if (wanted.has("SAVE")) sel.saved = Uint32Array.from(uids);
+    if (wanted.has("SAVE")) sel.saved = savedResult(wanted, uids);
     const onlySave = wanted.size === 1 && wanted.has("SAVE");
     if (!onlySave) {
       const data: Record<string, unknown> = { type: "ESEARCH", tag: command.tag, uid: command.uid };
       if (numbers.length > 0) {
-        if (wanted.has("MIN")) data.min = Math.min(...numbers);
-        if (wanted.has("MAX")) data.max = Math.max(...numbers);
+        if (wanted.has("MIN")) data.min = numbers[0];
+        if (wanted.has("MAX")) data.max = numbers[numbers.length - 1];
         if (wanted.has("ALL")) data.all = uidSet(numbers);
       }
       if (wanted.has("COUNT")) data.count = numbers.length;
@@ -276,7 +320,17 @@ export async function copyOrMove(
     await conn.tagged(command.tag, "OK", `No messages to ${command.name}.`, undefined, permission);
     return;
   }
-  const result = await (command.name === "COPY" ? sel.mailbox.copy(uids, target) : sel.mailbox.move(uids, target));
+  let result: Awaited<ReturnType<typeof sel.mailbox.copy>>;
+  try {
+    result = await (command.name === "COPY" ? sel.mailbox.copy(uids, target) : sel.mailbox.move(uids, target));
+  } catch (error) {
+    // RFC 9051 §6.4.7: a missing target is TRYCREATE, so clients create it and retry.
+    if (error instanceof BackendError && error.code === "NONEXISTENT") {
+      await conn.tagged(command.tag, "NO", error.message, { name: "TRYCREATE" }, permission);
+      return;
+    }
+    throw error;
+  }
   const code = {
     name: "COPYUID" as const,
     uidValidity: result.uidValidity,

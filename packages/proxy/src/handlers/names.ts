@@ -20,6 +20,17 @@ export async function nameFromWire(conn: ImapConnection, tag: string, wire: stri
   }
 }
 
+/** The internal name, or null when the wire form is invalid (for callers that answer later). */
+export function decodeName(conn: ImapConnection, wire: string): string | null {
+  try {
+    const name = mailboxNameFromWire(wire, utf8(conn));
+    return /^inbox$/i.test(name) ? "INBOX" : name;
+  } catch (error) {
+    if (error instanceof MailboxNameError) return null;
+    throw error;
+  }
+}
+
 export function nameToWire(conn: ImapConnection, name: string): string {
   return mailboxNameToWire(name, utf8(conn));
 }

@@ -118,10 +118,14 @@ export async function authenticate(
 ): Promise<void> {
   const tag = command.tag;
   const mechanism = command.mechanism.toUpperCase();
+  // Ends the exchange whatever `run` does: parsing resumes even if it throws.
   const finish = async (run: () => Promise<void>) => {
     conn.sasl = null;
-    await run();
-    conn.unshiftEvents(conn.parser.resume());
+    try {
+      await run();
+    } finally {
+      conn.resumeParsing();
+    }
   };
   if (mechanism !== "PLAIN" && mechanism !== "LOGIN") {
     await finish(() => conn.tagged(tag, "NO", `Unsupported authentication mechanism ${mechanism}.`));
@@ -144,10 +148,14 @@ export async function authenticate(
         await finish(() => conn.tagged(tag, "BAD", "Invalid base64 in SASL response."));
         return;
       }
-      await next(decoded);
+      try {
+        await next(decoded);
+      } catch (error) {
+        await finish(() => conn.failCommand(tag, error));
+      }
     };
     await conn.send({ kind: "continuation", text: prompt });
-    conn.unshiftEvents(conn.parser.expectSaslResponse());
+    conn.awaitSaslResponse();
   };
   const withInitial = async (initial: string | undefined, prompt: string, next: (data: Buffer) => Promise<void>) => {
     if (initial === undefined) return ask(prompt, next);

@@ -1,7 +1,8 @@
 import type { Command, SequenceSet } from "@holdfast/imap-codec";
-import { FlagSetTable, NotificationQueue, SequenceMap } from "@holdfast/session";
+import { FlagSetTable, mergeRanges, NotificationQueue, SequenceMap } from "@holdfast/session";
 import type { SelectedState } from "../backend.js";
 import type { ImapConnection, SelectedContext } from "../connection.js";
+import { uidsInRanges } from "../uid-ranges.js";
 import { nameFromWire } from "./names.js";
 
 /*
@@ -37,11 +38,19 @@ export async function select(
   const { mailbox, state } = await conn.session!.select(name, { readOnly });
   if (command.condstore) conn.enabled.add("CONDSTORE");
   const flagSets = new FlagSetTable();
-  const map = SequenceMap.fromUids(
-    state.messages.map((m) => m.uid),
-    state.messages.map((m) => flagSets.intern(m.flags)),
-    state.messages.map((m) => m.modseq ?? 0n),
-  );
+  const rev2 = conn.enabled.has("IMAP4rev2");
+  let map: SequenceMap;
+  try {
+    map = SequenceMap.fromUids(
+      state.messages.map((m) => m.uid),
+      // IMAP4rev2 has no \Recent: keep it out of what the client is told.
+      state.messages.map((m) => flagSets.intern(rev2 ? m.flags.filter((f) => !/^\\recent$/i.test(f)) : m.flags)),
+      state.messages.map((m) => m.modseq ?? 0n),
+    );
+  } catch (error) {
+    await mailbox.close();
+    throw error;
+  }
   const queue = new NotificationQueue(map, flagSets, { qresync: conn.enabled.has("QRESYNC") });
   const sel: SelectedContext = {
     name,
@@ -105,16 +114,15 @@ async function qresyncReplay(
           return { lo: Math.min(a, b), hi: Math.max(a, b) };
         })
       : [{ lo: 1, hi: top }];
-  const inKnown = (uid: number) => knownRanges.some((r) => uid >= r.lo && uid <= r.hi);
   const gone = await sel.mailbox.vanishedSince(modseq);
   let vanished: { start: number; end: number }[];
   if (gone.exact) {
-    vanished = toSet(gone.uids.filter(inKnown).sort((a, b) => a - b)) as { start: number; end: number }[];
+    vanished = toSet(uidsInRanges(gone.uids, knownRanges)) as { start: number; end: number }[];
   } else {
     // Complement of the present UIDs within each known range.
     const present = sel.queue.map.toUids();
     vanished = [];
-    for (const r of knownRanges) {
+    for (const r of mergeRanges(knownRanges)) {
       let next = r.lo;
       let i = lowerBound(present, r.lo);
       for (; i < present.length && present[i]! <= r.hi; i++) {

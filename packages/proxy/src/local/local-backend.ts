@@ -73,6 +73,14 @@ class LocalSession implements BackendSession {
       if (!wantSubscribed) attributes = attributes.filter((a) => !/^\\subscribed$/i.test(a));
       out.push({ name: box.name, attributes });
     }
+    if (selection.has("SUBSCRIBED")) {
+      // A subscription outlives its mailbox (RFC 9051 §6.3.9): list it as \NonExistent.
+      const existing = new Set(all.map((b) => b.name));
+      for (const name of this.mail.subscriptions()) {
+        if (existing.has(name) || !patterns.some((p) => matchesListPattern(name, reference, p))) continue;
+        out.push({ name, attributes: ["\\NonExistent", "\\Subscribed"] });
+      }
+    }
     return out;
   }
 

@@ -15,6 +15,8 @@ const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft
  */
 export class LocalSelectedMailbox implements SelectedMailbox {
   private readonly listeners = new Set<(change: MailboxChange) => void>();
+  /** Changes that arrived before anyone listened (between SELECT's state and onChange). */
+  private early: MailboxChange[] | null = [];
   private readonly recent: Set<number>;
   private readonly unsubscribeStore: () => void;
 
@@ -61,11 +63,18 @@ export class LocalSelectedMailbox implements SelectedMailbox {
     if (changed.length > 0) out.push({ kind: "flags", messages: changed });
     const appended = changes.appended.map(state).filter((m): m is MessageState => m !== undefined);
     if (appended.length > 0) out.push({ kind: "append", messages: appended });
+    if (this.early) {
+      this.early.push(...out);
+      return;
+    }
     for (const change of out) for (const listener of this.listeners) listener(change);
   }
 
   onChange(listener: (change: MailboxChange) => void): () => void {
     this.listeners.add(listener);
+    const early = this.early;
+    this.early = null;
+    for (const change of early ?? []) listener(change);
     return () => this.listeners.delete(listener);
   }
 
