@@ -12,7 +12,6 @@ import { loadConfig, resolvePath } from "holdfast-proxy";
 import { makeGate, parseWindow } from "./gate.js";
 import { ScrubMetrics } from "./metrics.js";
 import { ttyProgress } from "./progress.js";
-import { sleep } from "./rate-limiter.js";
 import { type ScrubReport, unrepaired } from "./report.js";
 import { Scrubber } from "./scrub.js";
 import { humanSummary } from "./summary.js";
@@ -112,6 +111,20 @@ function exitCodeOf(r: ScrubReport): number {
   return unrepaired(r).length ? 1 : 0;
 }
 
+/** Wait `ms` or until `signal` aborts, leaving no timer behind. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}
+
 async function once(scrubber: Scrubber, opts: Cli): Promise<number> {
   const report = await scrubber.run();
   if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -140,10 +153,7 @@ async function daemon(
       if (cp?.complete && cp.lastPassStart !== undefined) {
         const wait = cp.lastPassStart + opts.interval - Date.now();
         if (wait > 0) {
-          await Promise.race([
-            sleep(Math.min(wait, 2 ** 31 - 1)),
-            new Promise((r) => stop.signal.addEventListener("abort", r)),
-          ]);
+          await sleepUnlessAborted(Math.min(wait, 2 ** 31 - 1), stop.signal);
           continue;
         }
       }
@@ -153,9 +163,10 @@ async function daemon(
       metrics.recordPass(report);
       if (report.complete) process.stderr.write(`${humanSummary(report)}\n`);
       if (!checkpointPath && !stop.signal.aborted)
-        await Promise.race([sleep(opts.interval), new Promise((r) => stop.signal.addEventListener("abort", r))]);
+        await sleepUnlessAborted(Math.min(opts.interval, 2 ** 31 - 1), stop.signal);
     }
   } finally {
+    server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
   return 0;
