@@ -1,7 +1,8 @@
 /**
  * Verify one message blob (docs/blob-format.md): header checksum, GUID = file name, file
  * length = header size + message size, and the message bytes against the content hash —
- * streamed through a reused buffer, every read paid for to the rate limiter first.
+ * streamed through a reused buffer to the end of the file (so the length is checked without
+ * a stat), every read paid for to the rate limiter first.
  */
 import { open } from "node:fs/promises";
 import { createXxh64 } from "@holdfast/checksum";
@@ -15,26 +16,31 @@ export type BlobResult = { ok: true; bytes: number } | { ok: false; bytes: numbe
 export async function checkBlob(path: string, guidHex: string, limiter: RateLimiter, buf: Buffer): Promise<BlobResult> {
   const fh = await open(path, "r");
   try {
-    const size = (await fh.stat()).size;
-    await limiter.takeBytes(Math.min(CHUNK, size));
-    let filled = (await fh.read(buf, 0, Math.min(CHUNK, size), 0)).bytesRead;
+    await limiter.takeBytes(CHUNK);
+    let filled = (await fh.read(buf, 0, CHUNK, 0)).bytesRead;
     let read = filled;
     const head = decodeBlobHeader(buf.subarray(0, filled));
     if (head.kind !== "ok") return { ok: false, bytes: read, reason: `header: ${head.reason}` };
     const h = head.header;
     if (guidToHex(h.guid) !== guidHex) return { ok: false, bytes: read, reason: "GUID differs from the file name" };
-    if (size !== h.headerSize + h.size)
-      return { ok: false, bytes: read, reason: `file is ${size} bytes, header says ${h.headerSize + h.size}` };
+    const expected = h.headerSize + h.size;
     const hasher = createXxh64(0n);
-    hasher.update(buf.subarray(h.headerSize, filled));
-    while (read < size) {
-      const want = Math.min(CHUNK, size - read);
+    hasher.update(buf.subarray(h.headerSize, Math.min(filled, expected)));
+    while (filled > 0 && read <= expected) {
+      // one byte past the expected end shows a file that is too long
+      const want = Math.min(CHUNK, expected - read + 1);
       await limiter.takeBytes(want);
       filled = (await fh.read(buf, 0, want, read)).bytesRead;
       if (filled === 0) break;
+      hasher.update(buf.subarray(0, Math.min(filled, expected - read)));
       read += filled;
-      hasher.update(buf.subarray(0, filled));
     }
+    if (read !== expected)
+      return {
+        ok: false,
+        bytes: read,
+        reason: `file is ${read > expected ? "longer" : `${read} bytes`}, header says ${expected}`,
+      };
     if (hasher.digest() !== h.contentHash)
       return { ok: false, bytes: read, reason: "message bytes do not match the content hash" };
     return { ok: true, bytes: read };

@@ -1,7 +1,7 @@
 /**
  * Token buckets for bytes and files per second. `take` waits until the budget allows the
- * next read; a limit of 0 means unlimited. The bucket holds at most a quarter second of
- * budget, so the long-run rate stays within a few percent of the limit and bursts are short.
+ * next read; a limit of 0 means unlimited. The bucket starts empty and holds at most a quarter
+ * second of budget, so the long-run rate stays within a few percent of the limit and bursts are short.
  */
 export interface RateLimits {
   /** Bytes per second (0: unlimited). */
@@ -11,11 +11,10 @@ export interface RateLimits {
 }
 
 class Bucket {
-  private tokens: number;
+  // Starts empty: no burst at the start of a pass.
+  private tokens = 0;
   private last = performance.now();
-  constructor(private readonly rate: number) {
-    this.tokens = rate / 4;
-  }
+  constructor(private readonly rate: number) {}
   /** Milliseconds to wait before `n` units may pass (and spend them). */
   spend(n: number): number {
     if (this.rate <= 0) return 0;

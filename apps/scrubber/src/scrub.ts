@@ -67,7 +67,7 @@ export class Scrubber {
     } else {
       this.report = newReport(this.dataDir, !!this.options.repair);
     }
-    const units = await listUnits(this.dataDir);
+    const units = await listUnits(this.dataDir, this.options.onProgress !== undefined);
     this.report.units = units.length;
     const bytesTotal = units.reduce((s, u) => s + u.size, 0);
     let bytesDone = 0;

@@ -49,7 +49,11 @@ export function userOfFolder(folder: string): string {
   }
 }
 
-export async function listUnits(dataDir: string): Promise<Unit[]> {
+/**
+ * Every unit of a pass in key order. `withSizes`: stat every cache entry and blob too (for
+ * progress and ETA; costs a stat per file, so only when someone is watching).
+ */
+export async function listUnits(dataDir: string, withSizes = true): Promise<Unit[]> {
   const units: Unit[] = [];
   const db = join(dataDir, "users.db");
   units.push({
@@ -92,7 +96,14 @@ export async function listUnits(dataDir: string): Promise<Unit[]> {
         for (const guid of await list(join(home, sub, aa))) {
           if (!GUID.test(guid)) continue;
           const path = join(home, sub, aa, guid);
-          units.push({ key: `${base}${rank}${guid}`, kind, folder, path, guid, size: await sizeOf(path) });
+          units.push({
+            key: `${base}${rank}${guid}`,
+            kind,
+            folder,
+            path,
+            guid,
+            size: withSizes ? await sizeOf(path) : 0,
+          });
         }
       }
     }
