@@ -50,28 +50,49 @@ try {
   execFileSync(join(root, "node_modules", ".bin", "changeset"), ["version"], { cwd: scratch, stdio: "pipe" });
   const after = workspaces(scratch);
 
+  // Expected: the target bumped; every package that depends on it, directly or through
+  // other workspace packages, bumped too (its dependency's version changed); each of their
+  // ranges on a bumped package rewritten to ^<new version>; nothing else touched.
+  const runtimeDeps = (pkg) => ({ ...pkg.dependencies, ...pkg.peerDependencies });
+  const affected = new Set([target]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [name, { pkg }] of before) {
+      if (affected.has(name)) continue;
+      if (Object.keys(runtimeDeps(pkg)).some((d) => affected.has(d))) {
+        affected.add(name);
+        grew = true;
+      }
+    }
+  }
   const [maj, min, pat] = old.split(".").map(Number);
   const expected = `${maj}.${min}.${pat + 1}`;
   const problems = [];
   if (after.get(target).pkg.version !== expected)
     problems.push(`${target} is ${after.get(target).pkg.version}, expected ${expected}`);
   for (const [name, { pkg }] of before) {
-    if (name === target) continue;
-    const deps = { ...pkg.dependencies, ...pkg.peerDependencies };
     const now = after.get(name).pkg;
-    if (deps[target]) {
-      const range = { ...now.dependencies, ...now.peerDependencies }[target];
-      if (range !== `^${expected}`) problems.push(`${name} depends on ${target} as ${range}, expected ^${expected}`);
-      if (now.version === pkg.version) problems.push(`${name} depends on ${target} but was not bumped`);
-    } else if (now.version !== pkg.version) {
-      problems.push(`${name} does not depend on ${target} but went from ${pkg.version} to ${now.version}`);
+    if (name !== target) {
+      const bumped = now.version !== pkg.version;
+      if (affected.has(name) && !bumped)
+        problems.push(`${name} depends on ${target} (transitively) but was not bumped`);
+      if (!affected.has(name) && bumped)
+        problems.push(`${name} does not depend on ${target} but went from ${pkg.version} to ${now.version}`);
+    }
+    for (const dep of Object.keys(runtimeDeps(pkg))) {
+      if (!affected.has(dep)) continue;
+      const range = runtimeDeps(now)[dep];
+      const want = `^${after.get(dep).pkg.version}`;
+      if (range !== want) problems.push(`${name} depends on ${dep} as ${range}, expected ${want}`);
     }
   }
   if (problems.length > 0) {
     console.error(`changeset flow: FAILED\n- ${problems.join("\n- ")}`);
     process.exit(1);
   }
-  console.log(`changeset flow: ok (${target} ${old} -> ${expected}; ${before.size - 1} other workspace(s) checked)`);
+  console.log(
+    `changeset flow: ok (${target} ${old} -> ${expected}; ${affected.size - 1} dependent(s) bumped with their ranges, ${before.size - affected.size} untouched)`,
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
