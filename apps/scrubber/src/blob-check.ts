@@ -2,7 +2,7 @@
  * Verify one message blob (docs/blob-format.md): header checksum, GUID = file name, file
  * length = header size + message size, and the message bytes against the content hash —
  * streamed through a reused buffer to the end of the file (so the length is checked without
- * a stat), every read paid for to the rate limiter first.
+ * a stat), every read paid for to the rate limiter.
  */
 import { open } from "node:fs/promises";
 import { createXxh64 } from "@holdfast/checksum";
@@ -16,8 +16,10 @@ export type BlobResult = { ok: true; bytes: number } | { ok: false; bytes: numbe
 export async function checkBlob(path: string, guidHex: string, limiter: RateLimiter, buf: Buffer): Promise<BlobResult> {
   const fh = await open(path, "r");
   try {
-    await limiter.takeBytes(CHUNK);
+    // Reads are paid for after the fact (the size is not known before the first read): the
+    // long-run rate is the same, and a small blob is not charged a whole chunk.
     let filled = (await fh.read(buf, 0, CHUNK, 0)).bytesRead;
+    await limiter.takeBytes(filled);
     let read = filled;
     const head = decodeBlobHeader(buf.subarray(0, filled));
     if (head.kind !== "ok") return { ok: false, bytes: read, reason: `header: ${head.reason}` };
@@ -29,9 +31,9 @@ export async function checkBlob(path: string, guidHex: string, limiter: RateLimi
     while (filled > 0 && read <= expected) {
       // one byte past the expected end shows a file that is too long
       const want = Math.min(CHUNK, expected - read + 1);
-      await limiter.takeBytes(want);
       filled = (await fh.read(buf, 0, want, read)).bytesRead;
       if (filled === 0) break;
+      await limiter.takeBytes(filled);
       hasher.update(buf.subarray(0, Math.min(filled, expected - read)));
       read += filled;
     }

@@ -6,6 +6,7 @@
  * 1 damage remains, 2 error.
  */
 import { mkdir } from "node:fs/promises";
+import { setPriority } from "node:os";
 import { dirname, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadConfig, resolvePath } from "holdfast-proxy";
@@ -33,6 +34,8 @@ interface Cli {
   checkpointInterval: number;
   busyRetryDelay: number;
   progress: boolean;
+  nice: number;
+  spread?: boolean;
   debug?: boolean;
 }
 
@@ -93,6 +96,13 @@ function program(): Command {
       new Option("--busy-retry-delay <ms>", "wait before re-checking a mailbox being written")
         .default(2000)
         .argParser(number("--busy-retry-delay")),
+    )
+    .addOption(
+      new Option("--nice <n>", "scheduling priority, 0-19 (higher is gentler)").default(10).argParser(number("--nice")),
+    )
+    .option(
+      "--spread",
+      "daemon: spread each pass evenly over 90% of --interval (rate = bytes / time, capped by --rate)",
     )
     .option("--no-progress", "no progress bar even on a TTY")
     .option("--debug", "show stack traces")
@@ -182,6 +192,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const opts = cmd.opts<Cli>();
   try {
+    // low priority: a background job must not compete with the proxy for the CPU
+    setPriority(Math.min(19, Math.max(0, Math.round(opts.nice))));
+  } catch {
+    // not allowed here (containers): run at the current priority
+  }
+  try {
     const dataDir = await dataDirOf(opts);
     const stateDir = opts.stateDir ? resolvePath(process.cwd(), opts.stateDir) : join(dirname(dataDir), "scrubber");
     const checkpointPath = opts.checkpoint ? join(stateDir, "checkpoint") : undefined;
@@ -197,6 +213,7 @@ export async function main(argv: string[]): Promise<number> {
         busyRetryDelayMs: opts.busyRetryDelay,
         gate: makeGate({ maxLoad: opts.maxLoad, window: opts.window, signal }),
         onProgress: bar?.update,
+        spreadOverMs: !opts.once && opts.spread ? opts.interval * 0.9 : undefined,
         signal,
       });
     if (opts.once) {

@@ -18,6 +18,11 @@ export interface ScrubOptions {
   gate?: () => Promise<void>;
   /** Progress callback (after each unit). */
   onProgress?: (p: Progress) => void;
+  /**
+   * Spread the pass evenly over this long (ms): the byte rate becomes the pass's bytes divided
+   * by this time (never above `limits.bytesPerSecond` when that is set, never below 1 MB/s).
+   */
+  spreadOverMs?: number;
   /** Stop early (daemon shutdown): the checkpoint keeps what was done. */
   signal?: AbortSignal;
 }

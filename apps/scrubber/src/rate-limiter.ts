@@ -27,12 +27,19 @@ class Bucket {
 }
 
 export class RateLimiter {
-  private readonly bytes: Bucket;
+  private bytes: Bucket;
   private readonly files: Bucket;
   constructor(readonly limits: RateLimits) {
+    this.limits = { ...limits };
     this.bytes = new Bucket(limits.bytesPerSecond);
     this.files = new Bucket(limits.filesPerSecond);
   }
+  /** Change the byte rate (daemon spreading a pass over its interval). */
+  setBytesPerSecond(rate: number): void {
+    this.limits.bytesPerSecond = rate;
+    this.bytes = new Bucket(rate);
+  }
+
   async takeBytes(n: number): Promise<void> {
     const wait = this.bytes.spend(n);
     if (wait > 0) await sleep(wait);

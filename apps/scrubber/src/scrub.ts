@@ -67,9 +67,16 @@ export class Scrubber {
     } else {
       this.report = newReport(this.dataDir, !!this.options.repair);
     }
-    const units = await listUnits(this.dataDir, this.options.onProgress !== undefined);
+    const spread = this.options.spreadOverMs;
+    const units = await listUnits(this.dataDir, this.options.onProgress !== undefined || spread !== undefined);
     this.report.units = units.length;
     const bytesTotal = units.reduce((s, u) => s + u.size, 0);
+    if (spread !== undefined && spread > 0) {
+      const left = units.filter((u) => u.key > this.lastKey).reduce((s, u) => s + u.size, 0);
+      const cap = this.limiter.limits.bytesPerSecond;
+      const even = Math.max(1_000_000, left / (spread / 1000));
+      this.limiter.setBytesPerSecond(cap > 0 ? Math.min(cap, even) : even);
+    }
     let bytesDone = 0;
     let unitsDone = 0;
     let skipped = 0;
