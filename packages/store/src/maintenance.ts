@@ -216,7 +216,14 @@ export async function repairUser(u: UserStore): Promise<UserRepairReport> {
   }
   const after = await verifyUser(u);
   report.damagedBlobs = after.damagedBlobs;
-  report.reclaim = await reclaimUser(u);
+  if (report.rebuilt.length > 0) {
+    // A rebuilt mailbox only recovers blobs whose origin it is; messages copied or moved
+    // into it are blobs no index refers to now, and reclaiming them would destroy the only
+    // copy. Keep every unreferenced blob until an operator has looked (or adopts them).
+    report.reclaim.refused = "a mailbox was rebuilt from blobs: unreferenced blobs are kept, no blob deleted";
+  } else {
+    report.reclaim = await reclaimUser(u);
+  }
   return report;
 }
 
@@ -302,6 +309,18 @@ export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
   const orphans = await u.removeOrphanFolders();
   const orphanFolders = orphans.removed;
   const orphanFoldersKept = orphans.kept;
+  if (orphanFoldersKept.length > 0) {
+    // Folders no list entry names but that hold mail (a list restored from its backup, one
+    // generation old): their messages' blobs are referenced only there. Delete nothing.
+    return {
+      removed: [],
+      temps: 0,
+      cacheEntries: 0,
+      orphanFolders,
+      orphanFoldersKept,
+      refused: "mailbox folders outside the list hold mail (kept for an operator): no blob deleted",
+    };
+  }
   const { guids, temps } = await u.blobs.list();
   // Pins first, references second: a GUID unpinned in between was committed before (see UserStore).
   const pinned = u.pinned();

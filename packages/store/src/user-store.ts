@@ -854,7 +854,8 @@ export class UserStore {
    * commits in flight (mailbox `skipId` left out). Undefined when some mailbox cannot be read in full.
    */
   async referencedAmong(wanted: Set<string> | undefined, skipId?: number): Promise<Set<string> | undefined> {
-    const out = new Set<string>();
+    // Open every mailbox first (opening one is file I/O)...
+    const handles: MailboxHandle[] = [];
     for (const entry of this.list.doc.mailboxes) {
       if (entry.id === null || entry.id === skipId) continue;
       let handle: MailboxHandle;
@@ -864,8 +865,24 @@ export class UserStore {
         return undefined;
       }
       if (handle.index.readOnly) return undefined;
+      handles.push(handle);
+    }
+    // ...then read every reference in one synchronous pass. With an await between two
+    // mailboxes, a MOVE could carry a blob from a mailbox not read yet into one already read,
+    // and the blob would look unreferenced. Once a GUID is unreferenced everywhere at one
+    // instant, nothing can refer to it again (GUIDs are never reused; copies pin first).
+    const out = new Set<string>();
+    for (const handle of handles) {
       if (!wanted) for (const g of guidsOf(handle)) out.add(g);
       else for (const g of guidsAmong(handle, wanted)) out.add(g);
+    }
+    // That in-memory state includes commits not durable yet (an expunge still waiting for
+    // its fdatasync): only once they are may a blob they released go. If one fails, the
+    // expunge may not survive a crash, so keep everything.
+    try {
+      await Promise.all(handles.map((h) => h.index.flush()));
+    } catch {
+      return undefined;
     }
     return out;
   }
