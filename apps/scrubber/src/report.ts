@@ -36,6 +36,10 @@ export interface MailboxSummary {
   name?: string;
   files: number;
   bytes: number;
+  /** Damaged files of this mailbox (index files; blobs and cache entries it refers to). */
+  damaged: number;
+  repaired: number;
+  unrepairable: number;
   /** Retried later because the proxy was writing it, and still busy at the end of the pass. */
   busy?: boolean;
 }

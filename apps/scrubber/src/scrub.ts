@@ -25,7 +25,14 @@ import { DEFAULT_LIMITS, type ScrubOptions } from "./options.js";
 import { RateLimiter, sleep } from "./rate-limiter.js";
 import { checkCacheEntry, checkRecordFile, MAILBOX_LIST, type RecordCheck, USER_DB } from "./record-files.js";
 import { rebuildCacheEntries, repairIndexFolder, repairRecordCopy } from "./repairs.js";
-import { type Damage, type FileKind, newReport, type ScrubReport, type UserSummary } from "./report.js";
+import {
+  type Damage,
+  type FileKind,
+  type MailboxSummary,
+  newReport,
+  type ScrubReport,
+  type UserSummary,
+} from "./report.js";
 import { listUnits, type Unit, userOfFolder } from "./units.js";
 
 interface Pending {
@@ -213,9 +220,21 @@ export class Scrubber {
     this.report.damage.push(d);
     if (!folder) return;
     const u = this.userSummary(folder);
-    u.damaged++;
-    if (d.repaired) u.repaired++;
-    if (!d.repairable) u.unrepairable++;
+    const m = d.mailboxId === undefined ? undefined : this.mailboxSummary(u, d.mailboxId, d.mailbox);
+    for (const s of m ? [u, m] : [u]) {
+      s.damaged++;
+      if (d.repaired) s.repaired++;
+      if (!d.repairable) s.unrepairable++;
+    }
+  }
+
+  private mailboxSummary(u: UserSummary, id: number, name: string | undefined): MailboxSummary {
+    let m = u.mailboxes.find((x) => x.id === id);
+    if (!m) {
+      m = { id, name, files: 0, bytes: 0, damaged: 0, repaired: 0, unrepairable: 0 };
+      u.mailboxes.push(m);
+    }
+    return m;
   }
 
   /** Check one unit; returns true when it must be retried later (being written). */
@@ -328,11 +347,7 @@ export class Scrubber {
       this.count(unit, files, bytes);
     }
     const u = this.userSummary(unit.folder!);
-    let m = u.mailboxes.find((x) => x.id === unit.mailboxId);
-    if (!m) {
-      m = { id: unit.mailboxId!, name: await this.mailboxName(unit.folder!, unit.mailboxId!), files: 0, bytes: 0 };
-      u.mailboxes.push(m);
-    }
+    const m = this.mailboxSummary(u, unit.mailboxId!, await this.mailboxName(unit.folder!, unit.mailboxId!));
     m.files += files;
     m.bytes += bytes;
     if (v.ok) {

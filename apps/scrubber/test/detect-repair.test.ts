@@ -84,7 +84,17 @@ describe("holdfast-scrubber --once on a damaged store", () => {
     const user = r.users.find((u) => u.user === USER)!;
     expect(user.damaged).toBe(6);
     expect(user.files).toBeGreaterThan(40);
-    expect(user.mailboxes.find((m) => m.id === 1)?.name).toBe("INBOX");
+    // per mailbox: every damage entry that names a mailbox is counted there
+    for (const m of user.mailboxes) {
+      const mine = r.damage.filter((x) => x.mailboxId === m.id);
+      expect({ id: m.id, damaged: m.damaged, unrepairable: m.unrepairable }).toEqual({
+        id: m.id,
+        damaged: mine.length,
+        unrepairable: mine.filter((x) => !x.repairable).length,
+      });
+    }
+    expect(user.mailboxes.find((m) => m.id === 1)).toMatchObject({ name: "INBOX" });
+    expect(user.mailboxes.find((m) => m.id === blob[0]!.mailboxId)!.unrepairable).toBe(1);
   });
 
   it("--repair fixes everything a copy covers; the second pass reports only the blob", async () => {
