@@ -61,6 +61,13 @@ export class Scrubber {
   /** Run one pass (continuing an unfinished one from the checkpoint) and return its report. */
   async run(): Promise<ScrubReport> {
     await initChecksum();
+    try {
+      if (!(await stat(this.dataDir)).isDirectory()) throw new Error("not a folder");
+    } catch (error) {
+      throw new Error(
+        `data folder ${this.dataDir} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
     const started = performance.now();
     const cp = this.options.checkpointPath ? await readCheckpoint(this.options.checkpointPath) : undefined;
     let pending: Pending[] = [];

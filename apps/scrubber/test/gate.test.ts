@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inWindow, parseWindow } from "../src/index.js";
+import { inWindow, makeGate, parseWindow } from "../src/index.js";
 
 describe("run window", () => {
   it("parses HH:MM-HH:MM and refuses anything else with a clear message", () => {
@@ -19,5 +19,25 @@ describe("run window", () => {
     const day = parseWindow("09:00-17:00");
     expect(inWindow(day, at(9, 0))).toBe(true);
     expect(inWindow(day, at(17, 0))).toBe(false);
+  });
+});
+
+describe("load gate", () => {
+  it("holds work while the load is above the ceiling, lets it go below", async () => {
+    expect(makeGate({})).toBeUndefined();
+    const open = makeGate({ maxLoad: 1e9 })!;
+    await open(); // load is never that high: passes at once
+
+    const stop = new AbortController();
+    const busy = makeGate({ maxLoad: -1, pollMs: 10, signal: stop.signal })!; // always "busy"
+    let passed = false;
+    const waiting = busy().then(() => {
+      passed = true;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(passed).toBe(false);
+    stop.abort(); // shutdown releases it
+    await waiting;
+    expect(passed).toBe(true);
   });
 });

@@ -133,3 +133,11 @@ describe("beside a running writer", () => {
     expect(help.stdout).toMatch(/--repair/);
   });
 });
+
+describe("a missing data folder", () => {
+  it("is one line and exit 2", async () => {
+    const r = await runScrubber(["--once", "-d", "/nonexistent/holdfast-data", "--no-checkpoint"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("holdfast-scrubber: data folder /nonexistent/holdfast-data cannot be read: ENOENT\n");
+  });
+});
