@@ -100,6 +100,18 @@ describe("holdfast import mbox", () => {
     expect(st).toMatchObject({ messages: 1000, size: orig.size });
   });
 
+  it("an interrupted import continues: a run that got through the first 400 messages, then the whole file", async () => {
+    // the mbox up to the start of message 400: what an import killed there had read
+    const cut = source.mbox.indexOf("From sender400@example.org ");
+    writeFileSync(join(root, "part.mbox"), source.mbox.slice(0, cut));
+    const first = await holdfast([...d, "--json", "import", "mbox", join(root, "part.mbox"), "carol", "Resume"]);
+    expect(json<{ imported: number }>(first).imported).toBe(400);
+    const rest = await holdfast([...d, "--json", "import", "mbox", join(root, "in.mbox"), "carol", "Resume"]);
+    expect(json<{ imported: number; skipped: number }>(rest)).toMatchObject({ imported: 600, skipped: 400 });
+    const st = json<{ messages: number }>(await holdfast([...d, "--json", "mailbox", "status", "carol", "Resume"]));
+    expect(st.messages).toBe(1000);
+  });
+
   it("a missing or non-mbox file is one clear error", async () => {
     let r = await holdfast([...d, "import", "mbox", join(root, "nope.mbox"), "carol"]);
     expect(r.code).toBe(2);
