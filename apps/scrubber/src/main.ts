@@ -8,6 +8,7 @@
 import { mkdir } from "node:fs/promises";
 import { setPriority } from "node:os";
 import { dirname, join } from "node:path";
+import { IndexLockedError, MailboxLock, nodeFs } from "@holdfast/index";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadConfig, resolvePath } from "holdfast-proxy";
 import { makeGate, parseWindow } from "./gate.js";
@@ -201,7 +202,20 @@ export async function main(argv: string[]): Promise<number> {
     const dataDir = await dataDirOf(opts);
     const stateDir = opts.stateDir ? resolvePath(process.cwd(), opts.stateDir) : join(dirname(dataDir), "scrubber");
     const checkpointPath = opts.checkpoint ? join(stateDir, "checkpoint") : undefined;
-    if (checkpointPath) await mkdir(stateDir, { recursive: true });
+    let passLock: MailboxLock | undefined;
+    if (checkpointPath) {
+      await mkdir(stateDir, { recursive: true });
+      // never two passes at once over one checkpoint (a cron --once beside the daemon)
+      try {
+        passLock = await MailboxLock.acquire(nodeFs, stateDir);
+      } catch (error) {
+        if (error instanceof IndexLockedError)
+          throw new Error(
+            `another holdfast-scrubber (process ${error.holderPid ?? "?"}) is running with state folder ${stateDir}`,
+          );
+        throw error;
+      }
+    }
     const bar =
       opts.progress && !opts.json && process.stderr.isTTY && opts.once ? ttyProgress(process.stderr) : undefined;
     const make = (signal?: AbortSignal) =>
@@ -216,12 +230,16 @@ export async function main(argv: string[]): Promise<number> {
         spreadOverMs: !opts.once && opts.spread ? opts.interval * 0.9 : undefined,
         signal,
       });
-    if (opts.once) {
-      const code = await once(make(), opts);
-      bar?.done();
-      return code;
+    try {
+      if (opts.once) {
+        const code = await once(make(), opts);
+        bar?.done();
+        return code;
+      }
+      return await daemon(make, opts, checkpointPath);
+    } finally {
+      await passLock?.release();
     }
-    return await daemon(make, opts, checkpointPath);
   } catch (error) {
     process.stderr.write(`holdfast-scrubber: ${(error as Error).message}\n`);
     if (opts.debug) process.stderr.write(`${(error as Error).stack}\n`);

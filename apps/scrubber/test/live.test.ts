@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Store } from "@holdfast/store";
 import { freePort } from "@holdfast/testkit";
@@ -139,5 +139,30 @@ describe("a missing data folder", () => {
     const r = await runScrubber(["--once", "-d", "/nonexistent/holdfast-data", "--no-checkpoint"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("holdfast-scrubber: data folder /nonexistent/holdfast-data cannot be read: ENOENT\n");
+  });
+});
+
+describe("one pass at a time", () => {
+  it("a second scrubber on the same state folder is refused in one line", async () => {
+    const { root, dataDir } = await populatedStore(2);
+    const state = join(root, "state");
+    const slow = spawn(
+      process.execPath,
+      [BIN, "--once", "-d", dataDir, "--state-dir", state, "--files-per-second", "5"],
+      { stdio: "ignore" },
+    );
+    try {
+      // wait until the first one holds the state folder
+      for (let i = 0; i < 100 && !existsSync(join(state, "lock")); i++) await new Promise((res) => setTimeout(res, 50));
+      const r = await runScrubber(["--once", "-d", dataDir, "--state-dir", state]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `holdfast-scrubber: another holdfast-scrubber (process ${slow.pid}) is running with state folder ${state}\n`,
+      );
+    } finally {
+      slow.kill("SIGKILL");
+      await new Promise((res) => slow.once("exit", res));
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
