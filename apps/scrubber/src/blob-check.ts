@@ -11,7 +11,9 @@ import type { RateLimiter } from "./rate-limiter.js";
 
 export const CHUNK = 1024 * 1024;
 
-export type BlobResult = { ok: true; bytes: number } | { ok: false; bytes: number; reason: string };
+export type BlobResult =
+  | { ok: true; bytes: number; contentHash: bigint }
+  | { ok: false; bytes: number; reason: string };
 
 export async function checkBlob(path: string, guidHex: string, limiter: RateLimiter, buf: Buffer): Promise<BlobResult> {
   const fh = await open(path, "r");
@@ -45,7 +47,7 @@ export async function checkBlob(path: string, guidHex: string, limiter: RateLimi
       };
     if (hasher.digest() !== h.contentHash)
       return { ok: false, bytes: read, reason: "message bytes do not match the content hash" };
-    return { ok: true, bytes: read };
+    return { ok: true, bytes: read, contentHash: h.contentHash };
   } finally {
     await fh.close();
   }

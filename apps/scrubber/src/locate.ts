@@ -21,6 +21,40 @@ async function maybe(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
+/** GUID (hex) → content hash, for every message of one mailbox's index files. */
+export function contentHashes(
+  files: { snapshot?: Uint8Array; backup?: Uint8Array; log?: Uint8Array },
+  into: Map<string, bigint>,
+): void {
+  const { state } = recover({ snapshot: files.snapshot, backup: files.backup, log: files.log });
+  const t = state.messages;
+  for (let i = 0; i < t.count; i++)
+    into.set(guidToHex(t.guids.subarray(i * 16, i * 16 + 16)), t.recordAt(i).contentHash);
+}
+
+/** The same for every mailbox of a user (reads the index files; used after a resume). */
+export async function userContentHashes(home: string): Promise<Map<string, bigint>> {
+  const map = new Map<string, bigint>();
+  let ids: string[];
+  try {
+    ids = await readdir(join(home, "mailboxes"));
+  } catch {
+    return map;
+  }
+  for (const id of ids.filter((x) => /^[0-9]+$/.test(x))) {
+    const folder = join(home, "mailboxes", id);
+    try {
+      const [snapshot, backup, log] = await Promise.all(
+        ["index", "index.backup", "log"].map((f) => maybe(join(folder, f))),
+      );
+      contentHashes({ snapshot, backup, log }, map);
+    } catch {
+      // reported by the mailbox's own unit
+    }
+  }
+  return map;
+}
+
 export async function locateGuid(home: string, guid: string): Promise<GuidReference[]> {
   const found: GuidReference[] = [];
   let ids: string[];

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { IndexLockedError, MailboxLock, nodeFs } from "@holdfast/index";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadConfig, resolvePath } from "holdfast-proxy";
+import { readCheckpoint } from "./checkpoint.js";
 import { makeGate, parseWindow } from "./gate.js";
 import { ScrubMetrics } from "./metrics.js";
 import { ttyProgress } from "./progress.js";
@@ -157,7 +158,6 @@ async function daemon(
   process.stderr.write(
     `holdfast-scrubber: daemon, a pass every ${opts.interval / 1000} s; metrics on ${typeof addr === "object" && addr ? `${addr.address}:${addr.port}` : "?"}\n`,
   );
-  const { readCheckpoint } = await import("./checkpoint.js");
   try {
     while (!stop.signal.aborted) {
       const cp = checkpointPath ? await readCheckpoint(checkpointPath) : undefined;

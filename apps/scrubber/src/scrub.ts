@@ -13,13 +13,13 @@
  *     re-parsed at once through the store when the data folder is free.
  * It never writes, moves or deletes a blob and never changes flags.
  */
-import { readFile, stat } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { readFile, stat, unlink } from "node:fs/promises";
+import { basename, join, relative } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
 import { type IndexFs, nodeFs, type VerifyReport, verify } from "@holdfast/index";
 import { CHUNK, checkBlob } from "./blob-check.js";
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
-import { locateGuid } from "./locate.js";
+import { contentHashes, locateGuid, userContentHashes } from "./locate.js";
 import { lockHolder } from "./locks.js";
 import { DEFAULT_LIMITS, type ScrubOptions } from "./options.js";
 import { RateLimiter, sleep } from "./rate-limiter.js";
@@ -336,6 +336,7 @@ export class Scrubber {
     await this.limiter.takeBytes(unit.size);
     let files = 0;
     let bytes = 0;
+    const seen: Record<string, Uint8Array> = {};
     const counting: IndexFs = {
       ...nodeFs,
       readFile: async (p: string) => {
@@ -343,6 +344,7 @@ export class Scrubber {
         if (data) {
           files++;
           bytes += data.byteLength;
+          seen[basename(p)] = data;
         }
         return data;
       },
@@ -359,6 +361,15 @@ export class Scrubber {
     m.bytes += bytes;
     if (v.ok) {
       delete m.busy;
+      // what each blob must hash to, from the index (checked when the blobs come)
+      try {
+        contentHashes(
+          { snapshot: seen.index, backup: seen["index.backup"], log: seen.log },
+          this.hashesOf(unit.folder!),
+        );
+      } catch {
+        // verify said ok; nothing to add if the state cannot be rebuilt
+      }
       return false;
     }
     const holder = await lockHolder(join(folder, "lock"));
@@ -455,7 +466,6 @@ export class Scrubber {
     };
     await this.describeRefs(d, unit.folder!, refs);
     if (this.options.repair) {
-      const { unlink } = await import("node:fs/promises");
       try {
         await unlink(unit.path);
         d.repaired = true;
@@ -486,6 +496,26 @@ export class Scrubber {
     }
   }
 
+  /** Expected content hashes of the current user's blobs (units come one user at a time). */
+  private hashes: { folder: string; map: Map<string, bigint>; complete: boolean } | undefined;
+
+  private hashesOf(folder: string): Map<string, bigint> {
+    if (this.hashes?.folder !== folder) this.hashes = { folder, map: new Map(), complete: false };
+    return this.hashes.map;
+  }
+
+  private async expectedHash(folder: string, guid: string): Promise<bigint | undefined> {
+    const known = this.hashes?.folder === folder ? this.hashes.map.get(guid) : undefined;
+    if (known !== undefined) return known;
+    // Not seen this run (resumed past the mailboxes, or a mailbox in repair): read the
+    // user's index files once more, without counting them as checked.
+    if (this.hashes?.folder !== folder || !this.hashes.complete) {
+      const map = await userContentHashes(join(this.dataDir, "users", folder));
+      this.hashes = { folder, map, complete: true };
+    }
+    return this.hashes.map.get(guid);
+  }
+
   private async checkBlobUnit(unit: Unit): Promise<void> {
     await this.limiter.takeFile();
     let result: Awaited<ReturnType<typeof checkBlob>>;
@@ -496,7 +526,13 @@ export class Scrubber {
       throw error;
     }
     this.count(unit, 1, result.bytes);
-    if (result.ok) return;
+    if (result.ok) {
+      const expected = await this.expectedHash(unit.folder!, unit.guid!);
+      // a blob no index refers to (leaked, or appended after its mailbox was checked) has
+      // nothing to compare with; the store's reclaim deals with leaks
+      if (expected === undefined || expected === result.contentHash) return;
+      result = { ok: false, bytes: result.bytes, reason: "content hash differs from the one the mailbox index stores" };
+    }
     const d: Damage = {
       kind: "blob",
       path: this.rel(unit.path),
