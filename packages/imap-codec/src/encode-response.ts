@@ -237,12 +237,14 @@ function fetchItem(w: WireBuilder, item: FetchResponseItem): void {
       return;
     case "ENVELOPE":
       w.raw("ENVELOPE ");
-      envelope(w, item.value);
+      if ("encoded" in item) w.preEncoded(item.encoded);
+      else envelope(w, item.value);
       return;
     case "BODY":
     case "BODYSTRUCTURE":
       w.raw(`${item.name} `);
-      encodeValue(w, item.value);
+      if ("encoded" in item) w.preEncoded(item.encoded);
+      else encodeValue(w, item.value);
       return;
     case "BODY[]":
       w.raw("BODY[");

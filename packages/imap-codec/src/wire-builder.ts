@@ -116,6 +116,13 @@ export class WireBuilder {
     return this;
   }
 
+  /** Bytes already in wire form, copied as they are (literals inside them included). */
+  preEncoded(data: Buffer): this {
+    this.flushText();
+    this.parts.push(data);
+    return this;
+  }
+
   /** A literal whose bytes come from a stream of known length. */
   streamedLiteral(source: LiteralSource, binary = false): this {
     this.literalHeader(source.size, binary);

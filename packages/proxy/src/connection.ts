@@ -59,6 +59,9 @@ export interface SelectedContext {
   unsubscribe: () => void;
   /** SEARCHRES (RFC 5182): the saved result, as UIDs. */
   saved?: Uint32Array;
+  /** The flags the client was told exist (FLAGS response), in order; lower case in `knownFlags`. */
+  flagList: string[];
+  knownFlags: Set<string>;
 }
 
 /** The message being streamed into an APPEND, and the command it belongs to. */
@@ -426,8 +429,37 @@ export class ImapConnection {
     // Every response of one flush is queued at once: the map has already moved past all of
     // them, so nothing (another flush, a tagged completion) may come between them.
     let last: Promise<void> | undefined;
-    for (const n of sel.queue.flush(permission)) last = this.send(this.notificationResponse(n));
+    for (const n of sel.queue.flush(permission)) {
+      if (n.type === "fetch") this.announceFlags(n.flags);
+      last = this.send(this.notificationResponse(n));
+    }
     await last;
+  }
+
+  /**
+   * Before the client sees a keyword it was not told exists, send FLAGS and PERMANENTFLAGS
+   * again (RFC 9051 §7.3.5). Queued synchronously, so it stays ahead of the FETCH that
+   * carries the keyword.
+   */
+  announceFlags(flags: readonly string[]): void {
+    const sel = this.selected;
+    if (!sel) return;
+    const fresh = flags.filter((f) => !f.startsWith("\\") && !sel.knownFlags.has(f.toLowerCase()));
+    if (fresh.length === 0) return;
+    for (const f of fresh) {
+      sel.knownFlags.add(f.toLowerCase());
+      sel.flagList.push(f);
+    }
+    void this.send({ kind: "untagged", data: { type: "FLAGS", flags: [...sel.flagList] } });
+    void this.send({
+      kind: "untagged",
+      data: {
+        type: "STATUS-RESPONSE",
+        status: "OK",
+        code: { name: "PERMANENTFLAGS", flags: sel.readOnly ? [] : [...sel.flagList, "\\*"] },
+        text: "Flags permitted.",
+      },
+    });
   }
 
   notificationResponse(n: Notification): Response {

@@ -53,6 +53,13 @@ export type FetchResponseItem =
   | { name: "ENVELOPE"; value: Envelope }
   /** BODY / BODYSTRUCTURE as the generic list tree (its grammar is produced by @holdfast/mime). */
   | { name: "BODY" | "BODYSTRUCTURE"; value: ImapValue[] }
+  /**
+   * BODY, BODYSTRUCTURE or ENVELOPE already in wire form (as @holdfast/mime produces them),
+   * written exactly as given: re-encoding a value tree could not reproduce details such as
+   * multipart bodies following each other without a space (RFC 9051 body-type-mpart).
+   * Encoding only; the parser produces the value forms.
+   */
+  | { name: "BODY" | "BODYSTRUCTURE" | "ENVELOPE"; encoded: Buffer }
   | { name: "BODY[]"; section: BodySection; origin?: number; value: BodyValue }
   | { name: "BINARY[]"; part: number[]; origin?: number; value: BodyValue }
   | { name: "BINARY.SIZE"; part: number[]; value: number }

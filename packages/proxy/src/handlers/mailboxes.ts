@@ -81,7 +81,7 @@ export async function lsub(conn: ImapConnection, command: Extract<Command, { nam
         type: "LSUB",
         // LSUB shows a subscription whose mailbox is gone as \Noselect (RFC 3501 §6.3.9).
         attributes: box.attributes
-          .filter((a) => !/^\\subscribed$/i.test(a))
+          .filter((a) => !/^\\(subscribed|haschildren|hasnochildren)$/i.test(a))
           .map((a) => (/^\\nonexistent$/i.test(a) ? "\\Noselect" : a)),
         delimiter: DELIMITER,
         mailbox: nameToWire(conn, box.name),

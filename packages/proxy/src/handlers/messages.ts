@@ -94,6 +94,7 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
     const seq = sel.queue.map.seqOf(message.uid);
     if (seq === undefined) continue;
     seen.add(message.uid);
+    for (const i of message.items) if (i.name === "FLAGS") conn.announceFlags(i.value);
     const items = conn.enabled.has("IMAP4rev2")
       ? message.items.map((i) =>
           i.name === "FLAGS" ? { name: "FLAGS" as const, value: visibleFlags(conn, i.value) } : i,
@@ -146,6 +147,7 @@ export async function store(conn: ImapConnection, command: Extract<Command, { na
     if (command.uid || conn.enabled.has("QRESYNC")) list.push({ name: "UID", value: m.uid });
     if (!command.action.silent) list.push({ name: "FLAGS", value: [...m.flags] });
     if (conn.condstore && m.modseq !== undefined) list.push({ name: "MODSEQ", value: m.modseq });
+    if (!command.action.silent) conn.announceFlags(m.flags);
     if (list.length > 0) await conn.send(items);
   }
   if (!command.action.silent) {

@@ -58,6 +58,8 @@ export async function select(
     queue,
     readOnly: readOnly || state.readOnly,
     unsubscribe: () => {},
+    flagList: [...state.flags],
+    knownFlags: new Set(state.flags.map((f) => f.toLowerCase())),
   };
   sel.unsubscribe = mailbox.onChange((change) => conn.onBackendChange(sel, change));
   conn.selected = sel;

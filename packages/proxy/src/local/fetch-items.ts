@@ -3,7 +3,6 @@ import { extractBinary, extractSection, parseMessage } from "@holdfast/mime";
 import type { MailboxSession, MessageInfo, UserStore } from "@holdfast/store";
 import { formatImapDate } from "../imap-date.js";
 import { storeCall } from "./errors.js";
-import { parseEnvelope, parseImapValue } from "./imap-value.js";
 
 /*
  * FETCH items of one message from the local store. What the index holds (flags, MODSEQ,
@@ -50,14 +49,15 @@ export async function fetchItems(
       case "MODSEQ":
         out.push({ name: "MODSEQ", value: BigInt(info.modseq) });
         break;
+      // The structure cache holds these in exact wire form (Latin-1 strings, one char per
+      // byte): passed through, not re-encoded.
       case "ENVELOPE":
-        out.push({ name: "ENVELOPE", value: parseEnvelope((await structure()).envelope) });
+        out.push({ name: "ENVELOPE", encoded: Buffer.from((await structure()).envelope, "latin1") });
         break;
       case "BODY":
       case "BODYSTRUCTURE": {
         const s = await structure();
-        const text = item.type === "BODY" ? s.body : s.bodystructure;
-        out.push({ name: item.type, value: parseImapValue(text) as never });
+        out.push({ name: item.type, encoded: Buffer.from(item.type === "BODY" ? s.body : s.bodystructure, "latin1") });
         break;
       }
       case "RFC822": {

@@ -71,6 +71,11 @@ class LocalSession implements BackendSession {
       }
       const wantSubscribed = selection.has("SUBSCRIBED") || options.returnOptions.subscribed;
       if (!wantSubscribed) attributes = attributes.filter((a) => !/^\\subscribed$/i.test(a));
+      // With LIST-EXTENDED selection options, child information only when asked for
+      // (RFC 5258 §4: RETURN (CHILDREN)); a plain LIST always has it (RFC 3348).
+      if (selection.size > 0 && !options.returnOptions.children) {
+        attributes = attributes.filter((a) => !/^\\has(no)?children$/i.test(a));
+      }
       out.push({ name: box.name, attributes });
     }
     if (selection.has("SUBSCRIBED")) {
@@ -87,7 +92,18 @@ class LocalSession implements BackendSession {
   async status(mailbox: string, items: StatusItem[]): Promise<StatusAttributes> {
     const c = await storeCall(() => this.mail.status(mailbox));
     const out: StatusAttributes = {};
-    for (const item of items) {
+    const order = [
+      "MESSAGES",
+      "RECENT",
+      "UIDNEXT",
+      "UIDVALIDITY",
+      "UNSEEN",
+      "DELETED",
+      "SIZE",
+      "HIGHESTMODSEQ",
+      "APPENDLIMIT",
+    ];
+    for (const item of [...items].sort((a, b) => order.indexOf(a) - order.indexOf(b))) {
       switch (item) {
         case "MESSAGES":
           out.MESSAGES = c.messages;

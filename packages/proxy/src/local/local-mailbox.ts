@@ -24,7 +24,8 @@ export class LocalSelectedMailbox implements SelectedMailbox {
     private readonly mail: UserStore,
     private readonly session: MailboxSession,
   ) {
-    this.recent = new Set(session.readOnly ? [] : session.recentUids());
+    // SELECT claims \Recent; EXAMINE shows what is still unclaimed without claiming it.
+    this.recent = new Set(session.recentUids());
     this.unsubscribeStore = session.subscribe((changes) => this.deliver(changes));
   }
 
