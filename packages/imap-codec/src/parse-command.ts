@@ -192,11 +192,14 @@ function useCharset(r: Reader, charset: string): void {
 }
 
 export function readStatusItems(r: Reader): StatusItem[] {
-  return r.list(() => {
+  const items = r.list(() => {
     const item = r.keyword("a status item");
     if (!STATUS_ITEMS.has(item)) r.fail(`unknown status item "${item}"`);
     return item as StatusItem;
   }, "status items");
+  // status-att-list = status-att *(SP status-att): at least one (RFC 9051 §9)
+  if (items.length === 0) r.fail("empty status item list");
+  return items;
 }
 
 /** id-params-list = "(" *(string SP nstring) ")" / NIL */

@@ -42,12 +42,6 @@ function uidSet(uids: readonly number[]): SequenceSet {
   return out;
 }
 
-const MACROS: Record<string, FetchAttribute[]> = {
-  FAST: [{ type: "FLAGS" }, { type: "INTERNALDATE" }, { type: "RFC822.SIZE" }],
-  ALL: [{ type: "FLAGS" }, { type: "INTERNALDATE" }, { type: "RFC822.SIZE" }, { type: "ENVELOPE" }],
-  FULL: [{ type: "FLAGS" }, { type: "INTERNALDATE" }, { type: "RFC822.SIZE" }, { type: "ENVELOPE" }, { type: "BODY" }],
-};
-
 function marksSeen(items: FetchAttribute[]): boolean {
   return items.some(
     (i) =>
@@ -60,7 +54,8 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
   const permission = flushPermissionFor("FETCH", command.uid);
   const uids = await targetUids(conn, command.tag, command.set, command.uid);
   if (!uids) return;
-  const items = [...(command.macro ? MACROS[command.macro]! : []), ...command.items];
+  // The codec has already expanded FAST/ALL/FULL into `items`.
+  const items = [...command.items];
   if (command.uid && !items.some((i) => i.type === "UID")) items.unshift({ type: "UID" });
   if (command.changedSince !== undefined) {
     conn.enabled.add("CONDSTORE");

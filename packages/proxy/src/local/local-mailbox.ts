@@ -121,7 +121,10 @@ export class LocalSelectedMailbox implements SelectedMailbox {
   }
 
   async search(keys: SearchKey[], _options: { charset?: string }): Promise<{ uids: number[]; highestModseq?: bigint }> {
-    const key = keys.length === 1 ? toStoreKey(keys[0]!) : { type: "and" as const, keys: keys.map(toStoreKey) };
+    const key =
+      keys.length === 1
+        ? toStoreKey(keys[0]!, this.recent)
+        : { type: "and" as const, keys: keys.map((k) => toStoreKey(k, this.recent)) };
     const result = await storeCall(() =>
       this.mail.searchIn(this.session.handle, this.session.uids(), (uid) => this.session.message(uid), key),
     );

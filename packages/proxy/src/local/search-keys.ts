@@ -15,19 +15,27 @@ const FLAG_KEYS: Record<string, ["answered" | "deleted" | "draft" | "flagged" | 
   UNSEEN: ["seen", false],
 };
 
-/** An IMAP search key (UIDs only by now) as the store's search tree. */
-export function toStoreKey(key: SearchKey): StoreSearchKey {
+/**
+ * An IMAP search key (UIDs only by now) as the store's search tree. \Recent is per session
+ * (RFC 3501 §2.3.2): RECENT, NEW and OLD are answered from the session's own recent set,
+ * not from the mailbox's, which SELECT has already moved past.
+ */
+export function toStoreKey(key: SearchKey, recent: ReadonlySet<number>): StoreSearchKey {
+  const recentKey = (): StoreSearchKey =>
+    recent.size === 0
+      ? { type: "not", key: { type: "all" } }
+      : { type: "uid", uids: [...recent].sort((a, b) => a - b) };
   const flag = FLAG_KEYS[key.type];
   if (flag) return { type: "flag", flag: flag[0], set: flag[1] };
   switch (key.type) {
     case "ALL":
       return { type: "all" };
     case "NEW":
-      return { type: "new" };
+      return { type: "and", keys: [recentKey(), { type: "flag", flag: "seen", set: false }] };
     case "OLD":
-      return { type: "old" };
+      return { type: "not", key: recentKey() };
     case "RECENT":
-      return { type: "recent" };
+      return recentKey();
     case "KEYWORD":
     case "UNKEYWORD":
       return { type: "keyword", keyword: key.flag, set: key.type === "KEYWORD" };
@@ -64,11 +72,11 @@ export function toStoreKey(key: SearchKey): StoreSearchKey {
     case "MODSEQ":
       return { type: "modseq", modseq: Number(key.modseq) };
     case "NOT":
-      return { type: "not", key: toStoreKey(key.key) };
+      return { type: "not", key: toStoreKey(key.key, recent) };
     case "OR":
-      return { type: "or", left: toStoreKey(key.left), right: toStoreKey(key.right) };
+      return { type: "or", left: toStoreKey(key.left, recent), right: toStoreKey(key.right, recent) };
     case "AND":
-      return { type: "and", keys: key.keys.map(toStoreKey) };
+      return { type: "and", keys: key.keys.map((k) => toStoreKey(k, recent)) };
     default:
       throw new BackendError("CANNOT", `SEARCH ${key.type} is not supported.`);
   }
