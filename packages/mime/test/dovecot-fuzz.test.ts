@@ -6,11 +6,12 @@
  * Dovecot's bytes. This is how most of Dovecot's error-recovery rules were found.
  * Skipped only with HOLDFAST_SKIP_DOVECOT=1 (see dovecot-live.test.ts).
  */
+
+import { type DovecotServer, findDovecot, startDovecot } from "@holdfast/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseMessage } from "../src/index.js";
 import { loadCorpus } from "./helpers/corpus.js";
-import { type DovecotServer, findDovecot, startDovecot } from "./helpers/dovecot-server.js";
 import { answerOrError } from "./helpers/fetch-items.js";
 import { RawImapClient } from "./helpers/raw-imap-client.js";
 import { namedParts } from "./helpers/section-paths.js";
@@ -78,7 +79,7 @@ describe.skipIf(skip)("mutated mail, byte-for-byte equal to a live Dovecot", () 
   beforeAll(async () => {
     const binary = findDovecot();
     if (!binary) throw new Error("dovecot is not installed (or set HOLDFAST_SKIP_DOVECOT=1)");
-    server = await startDovecot(binary);
+    server = await startDovecot({ binary });
     await client.connect(server.port);
     await client.command(`LOGIN ${server.user} ${server.password}`);
     for (const m of messages) await client.command("APPEND INBOX", m);

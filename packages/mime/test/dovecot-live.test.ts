@@ -13,11 +13,11 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type DovecotServer, findDovecot, startDovecot } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseMessage } from "../src/index.js";
 import { type CorpusMessage, loadCorpus } from "./helpers/corpus.js";
 import { quirkFor, STORED_DIFFERENTLY } from "./helpers/dovecot-quirks.js";
-import { type DovecotServer, findDovecot, startDovecot } from "./helpers/dovecot-server.js";
 import { answerOrError } from "./helpers/fetch-items.js";
 import { RawImapClient } from "./helpers/raw-imap-client.js";
 import { namedParts } from "./helpers/section-paths.js";
@@ -89,7 +89,7 @@ describe.skipIf(skip)("byte-for-byte equal to a live Dovecot", () => {
         "dovecot is not installed: install it (apt-get install -y --no-install-recommends dovecot-imapd) or set HOLDFAST_SKIP_DOVECOT=1 to skip this comparison",
       );
     }
-    server = await startDovecot(binary);
+    server = await startDovecot({ binary });
     await connect();
     for (const m of corpus) await client.command("APPEND INBOX", m.bytes);
     await client.command("EXAMINE INBOX");

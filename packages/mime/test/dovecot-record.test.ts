@@ -5,9 +5,9 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { findDovecot, startDovecot } from "@holdfast/testkit";
 import { describe, it } from "vitest";
 import { fixturesDir, loadCorpus } from "./helpers/corpus.js";
-import { findDovecot, startDovecot } from "./helpers/dovecot-server.js";
 import { RawImapClient } from "./helpers/raw-imap-client.js";
 
 const record = process.env.HOLDFAST_RECORD_DOVECOT === "1";
@@ -39,7 +39,7 @@ describe.runIf(record)("record Dovecot answers", () => {
   it("records", async () => {
     const bin = findDovecot();
     if (!bin) throw new Error("dovecot not installed");
-    const server = await startDovecot(bin);
+    const server = await startDovecot({ binary: bin });
     const out = join(fixturesDir, "dovecot-recorded");
     mkdirSync(out, { recursive: true });
     let client = new RawImapClient();
