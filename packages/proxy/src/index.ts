@@ -14,7 +14,6 @@ export {
 } from "./backend.js";
 export { type CapabilityContext, capabilities } from "./capabilities.js";
 export { DEFAULT_TIMEOUTS, type Timeouts } from "./connection.js";
-export { formatImapDate, parseImapDate } from "./imap-date.js";
 export { matchesListPattern } from "./list-pattern.js";
 export { LocalBackend } from "./local/local-backend.js";
 export { type Logger, silentLogger } from "./logger.js";

@@ -1,9 +1,9 @@
 import type { Command, CommandParserEvent } from "@holdfast/imap-codec";
+import { parseDateTime } from "@holdfast/imap-codec";
 import { rangesOf } from "@holdfast/session";
 import { BackendError } from "../backend.js";
 import { BodyChannel } from "../body-channel.js";
 import type { ImapConnection } from "../connection.js";
-import { parseImapDate } from "../imap-date.js";
 import { decodeName } from "./names.js";
 
 /*
@@ -48,7 +48,7 @@ export async function onAppendEvent(conn: ImapConnection, event: AppendEvent): P
     if (state.tx && !state.failure && !state.bad) {
       let date: Date | undefined;
       if (event.message.date !== undefined) {
-        date = parseImapDate(event.message.date) ?? undefined;
+        date = parseDateTime(event.message.date) ?? undefined;
         if (!date) state.failure = new Error("Invalid date-time in APPEND.");
       }
       const tx = state.tx;

@@ -1,7 +1,7 @@
 import type { BodySection, FetchAttribute, FetchResponseItem } from "@holdfast/imap-codec";
+import { formatDateTime } from "@holdfast/imap-codec";
 import { extractBinary, extractSection, parseMessage } from "@holdfast/mime";
 import type { MailboxSession, MessageInfo, UserStore } from "@holdfast/store";
-import { formatImapDate } from "../imap-date.js";
 import { storeCall } from "./errors.js";
 
 /*
@@ -41,7 +41,7 @@ export async function fetchItems(
         out.push({ name: "FLAGS", value: recent ? [...info.flags, "\\Recent"] : [...info.flags] });
         break;
       case "INTERNALDATE":
-        out.push({ name: "INTERNALDATE", value: formatImapDate(new Date(info.internalDate)) });
+        out.push({ name: "INTERNALDATE", value: formatDateTime(new Date(info.internalDate)) });
         break;
       case "RFC822.SIZE":
         out.push({ name: "RFC822.SIZE", value: info.size });
