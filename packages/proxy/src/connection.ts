@@ -21,6 +21,7 @@ import { abortAppend, onAppendEvent } from "./handlers/append.js";
 import { endIdle } from "./handlers/idle.js";
 import type { Logger } from "./logger.js";
 import type { ServerObserver } from "./observer.js";
+import { visibleFlags } from "./visible-flags.js";
 
 export type ConnectionState = "not-authenticated" | "authenticated" | "selected" | "logout";
 
@@ -481,7 +482,7 @@ export class ImapConnection {
             { name: "UID", value: n.uid },
             {
               name: "FLAGS",
-              value: this.enabled.has("IMAP4rev2") ? n.flags.filter((f) => !/^\\recent$/i.test(f)) : [...n.flags],
+              value: visibleFlags(this.enabled, n.flags),
             },
           ],
         };

@@ -1,4 +1,5 @@
-import { mergeRanges, type NumberRange } from "@holdfast/session";
+import type { SequenceSet } from "@holdfast/imap-codec";
+import { mergeRanges, type NumberRange, rangesOf } from "@holdfast/session";
 
 /**
  * The UIDs that fall in any of the ranges, ascending, in one merge pass: O(uids + ranges log
@@ -17,4 +18,10 @@ export function uidsInRanges(uids: readonly number[], ranges: readonly NumberRan
     if (uid >= merged[r]!.lo) out.push(uid);
   }
   return out;
+}
+
+/** Numbers (any order, repeats allowed) as a compressed set for the wire: `1:3,7`. */
+export function uidSetOf(numbers: readonly number[]): SequenceSet {
+  const sorted = Uint32Array.from(numbers).sort();
+  return rangesOf(sorted).map((r) => ({ start: r.lo, end: r.hi }));
 }

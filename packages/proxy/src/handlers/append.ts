@@ -1,9 +1,9 @@
 import type { Command, CommandParserEvent } from "@holdfast/imap-codec";
 import { parseDateTime } from "@holdfast/imap-codec";
-import { rangesOf } from "@holdfast/session";
 import { BackendError } from "../backend.js";
 import { BodyChannel } from "../body-channel.js";
 import type { ImapConnection } from "../connection.js";
+import { uidSetOf } from "../uid-ranges.js";
 import { decodeName } from "./names.js";
 
 /*
@@ -123,7 +123,7 @@ export async function finishAppend(conn: ImapConnection, command: Extract<Comman
     command.tag,
     "OK",
     "APPEND completed.",
-    { name: "APPENDUID", uidValidity, uids: rangesOf(uids).map((r) => ({ start: r.lo, end: r.hi })) },
+    { name: "APPENDUID", uidValidity, uids: uidSetOf(uids) },
     { expunge: true },
   );
 }

@@ -2,7 +2,8 @@ import type { Command, FetchAttribute, FetchResponseItem, SearchKey, SequenceSet
 import { flushPermissionFor } from "@holdfast/session";
 import { BackendError } from "../backend.js";
 import type { ImapConnection, SelectedContext } from "../connection.js";
-import { uidsInRanges } from "../uid-ranges.js";
+import { uidSetOf, uidsInRanges } from "../uid-ranges.js";
+import { visibleFlags } from "../visible-flags.js";
 import { nameFromWire } from "./names.js";
 
 /*
@@ -28,17 +29,6 @@ async function targetUids(
   }
   const out = new Uint32Array(resolved.seqs.length);
   for (let i = 0; i < out.length; i++) out[i] = sel.queue.map.uidAt(resolved.seqs[i]!)!;
-  return out;
-}
-
-function uidSet(uids: readonly number[]): SequenceSet {
-  const sorted = [...uids].sort((a, b) => a - b);
-  const out: { start: number; end: number }[] = [];
-  for (const uid of sorted) {
-    const last = out[out.length - 1];
-    if (last && uid === last.end + 1) last.end = uid;
-    else if (!last || uid > last.end) out.push({ start: uid, end: uid });
-  }
   return out;
 }
 
@@ -81,7 +71,7 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
           });
     const vanished = uidsInRanges(gone.uids, ranges);
     if (vanished.length)
-      await conn.send({ kind: "untagged", data: { type: "VANISHED", earlier: true, uids: uidSet(vanished) } });
+      await conn.send({ kind: "untagged", data: { type: "VANISHED", earlier: true, uids: uidSetOf(vanished) } });
   }
   const markSeen = marksSeen(items) && !sel.readOnly;
   const seen = new Set<number>();
@@ -92,12 +82,11 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
     for (const i of message.items) if (i.name === "FLAGS") conn.announceFlags(i.value);
     const items = conn.enabled.has("IMAP4rev2")
       ? message.items.map((i) =>
-          i.name === "FLAGS" ? { name: "FLAGS" as const, value: visibleFlags(conn, i.value) } : i,
+          i.name === "FLAGS" ? { name: "FLAGS" as const, value: visibleFlags(conn.enabled, i.value) } : i,
         )
       : message.items;
     await conn.send({ kind: "untagged", data: { type: "FETCH", seq, items } });
   }
-  if (markSeen) await sel.mailbox.poll();
   const missing = uids.some((u) => !seen.has(u) && sel.queue.isExpungePending(u));
   // Only for FETCH by number: a UID FETCH simply has nothing to say about a vanished UID.
   if (missing && !command.uid && command.changedSince === undefined) {
@@ -154,7 +143,7 @@ export async function store(conn: ImapConnection, command: Extract<Command, { na
       const seq = map.seqOf(uid);
       const known = map.attributes(uid);
       if (seq === undefined || !known) continue;
-      const flags = visibleFlags(conn, sel.queue.flagSets.flags(known.flagSet));
+      const flags = visibleFlags(conn.enabled, sel.queue.flagSets.flags(known.flagSet));
       const items: FetchResponseItem[] = [];
       if (command.uid || conn.enabled.has("QRESYNC")) items.push({ name: "UID", value: uid });
       items.push({ name: "FLAGS", value: flags });
@@ -168,7 +157,7 @@ export async function store(conn: ImapConnection, command: Extract<Command, { na
       command.tag,
       "OK",
       "Conditional STORE failed for some messages.",
-      { name: "MODIFIED", set: uidSet(set) },
+      { name: "MODIFIED", set: uidSetOf(set) },
       permission,
     );
     return;
@@ -181,16 +170,16 @@ function toUidKeys(sel: SelectedContext, keys: SearchKey[]): SearchKey[] | strin
   const convert = (key: SearchKey): SearchKey | string => {
     switch (key.type) {
       case "SEQ": {
-        if (key.set === "$") return { type: "UID", set: uidSet([...(sel.saved ?? [])]) };
+        if (key.set === "$") return { type: "UID", set: uidSetOf([...(sel.saved ?? [])]) };
         const r = sel.queue.map.resolveSequenceSet(key.set);
         // An empty mailbox or a number past the end selects nothing rather than failing SEARCH.
         if (!r.ok) return { type: "UID", set: [] };
-        return { type: "UID", set: uidSet(Array.from(r.seqs, (s) => sel.queue.map.uidAt(s)!)) };
+        return { type: "UID", set: uidSetOf(Array.from(r.seqs, (s) => sel.queue.map.uidAt(s)!)) };
       }
       case "UID":
         // Resolved against the client's view, so `*` and `n:*` mean what RFC 9051 says.
-        if (key.set === "$") return { type: "UID", set: uidSet([...(sel.saved ?? [])]) };
-        return { type: "UID", set: uidSet([...sel.queue.map.resolveUidSet(key.set)]) };
+        if (key.set === "$") return { type: "UID", set: uidSetOf([...(sel.saved ?? [])]) };
+        return { type: "UID", set: uidSetOf([...sel.queue.map.resolveUidSet(key.set)]) };
       case "NOT": {
         const inner = convert(key.key);
         return typeof inner === "string" ? inner : { type: "NOT", key: inner };
@@ -240,11 +229,6 @@ function savedResult(wanted: Set<string>, uids: number[]): Uint32Array {
   return Uint32Array.from([...out].sort((a, b) => a - b));
 }
 
-/** IMAP4rev2 has no \Recent (RFC 9051 §2.3.2). */
-export function visibleFlags(conn: ImapConnection, flags: readonly string[]): string[] {
-  return conn.enabled.has("IMAP4rev2") ? flags.filter((f) => !/^\\recent$/i.test(f)) : [...flags];
-}
-
 export async function search(conn: ImapConnection, command: Extract<Command, { name: "SEARCH" }>): Promise<void> {
   const sel = conn.selected!;
   const permission = flushPermissionFor("SEARCH", command.uid);
@@ -289,7 +273,7 @@ export async function search(conn: ImapConnection, command: Extract<Command, { n
       if (numbers.length > 0) {
         if (wanted.has("MIN")) data.min = numbers[0];
         if (wanted.has("MAX")) data.max = numbers[numbers.length - 1];
-        if (wanted.has("ALL")) data.all = uidSet(numbers);
+        if (wanted.has("ALL")) data.all = uidSetOf(numbers);
       }
       if (wanted.has("COUNT")) data.count = numbers.length;
       if (modseq !== undefined) data.modseq = modseq;
@@ -331,8 +315,8 @@ export async function copyOrMove(
   const code = {
     name: "COPYUID" as const,
     uidValidity: result.uidValidity,
-    sourceUids: uidSet(result.source),
-    destinationUids: uidSet(result.destination),
+    sourceUids: uidSetOf(result.source),
+    destinationUids: uidSetOf(result.destination),
   };
   if (command.name === "COPY") {
     await conn.tagged(command.tag, "OK", "COPY completed.", code, permission);

@@ -2,22 +2,13 @@ import type { Command, SequenceSet } from "@holdfast/imap-codec";
 import { FlagSetTable, mergeRanges, NotificationQueue, SequenceMap } from "@holdfast/session";
 import type { SelectedState } from "../backend.js";
 import type { ImapConnection, SelectedContext } from "../connection.js";
-import { uidsInRanges } from "../uid-ranges.js";
+import { uidSetOf, uidsInRanges } from "../uid-ranges.js";
+import { visibleFlags } from "../visible-flags.js";
 import { nameFromWire } from "./names.js";
 
 /*
  * SELECT / EXAMINE (CONDSTORE, QRESYNC), CLOSE, UNSELECT, EXPUNGE, UID EXPUNGE, CHECK, ENABLE.
  */
-
-function toSet(uids: readonly number[]): SequenceSet {
-  const out: { start: number; end: number }[] = [];
-  for (const uid of uids) {
-    const last = out[out.length - 1];
-    if (last && uid === last.end + 1) last.end = uid;
-    else out.push({ start: uid, end: uid });
-  }
-  return out;
-}
 
 export async function select(
   conn: ImapConnection,
@@ -38,13 +29,11 @@ export async function select(
   const { mailbox, state } = await conn.session!.select(name, { readOnly });
   if (command.condstore) conn.enabled.add("CONDSTORE");
   const flagSets = new FlagSetTable();
-  const rev2 = conn.enabled.has("IMAP4rev2");
   let map: SequenceMap;
   try {
     map = SequenceMap.fromUids(
       state.messages.map((m) => m.uid),
-      // IMAP4rev2 has no \Recent: keep it out of what the client is told.
-      state.messages.map((m) => flagSets.intern(rev2 ? m.flags.filter((f) => !/^\\recent$/i.test(f)) : m.flags)),
+      state.messages.map((m) => flagSets.intern(visibleFlags(conn.enabled, m.flags))),
       state.messages.map((m) => m.modseq ?? 0n),
     );
   } catch (error) {
@@ -119,7 +108,7 @@ async function qresyncReplay(
   const gone = await sel.mailbox.vanishedSince(modseq);
   let vanished: { start: number; end: number }[];
   if (gone.exact) {
-    vanished = toSet(uidsInRanges(gone.uids, knownRanges)) as { start: number; end: number }[];
+    vanished = uidSetOf(uidsInRanges(gone.uids, knownRanges)) as { start: number; end: number }[];
   } else {
     // Complement of the present UIDs within each known range.
     const present = sel.queue.map.toUids();

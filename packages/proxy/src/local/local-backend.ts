@@ -176,7 +176,7 @@ class LocalSession implements BackendSession {
    * is undone the same way rather than never having been visible.
    */
   async beginAppend(mailbox: string): Promise<AppendTransaction> {
-    await storeCall(() => this.mail.status(mailbox)); // NONEXISTENT before any byte is taken
+    await storeCall(() => this.mail.handleByName(mailbox)); // NONEXISTENT before any byte is taken
     const results: Promise<{ uid: number; uidValidity: number }>[] = [];
     const mail = this.mail;
     return {
