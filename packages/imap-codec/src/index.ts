@@ -11,6 +11,7 @@ export * from "./encode-response.js";
 export * from "./errors.js";
 export * from "./limits.js";
 export * from "./mutf7.js";
+export { STATUS_ITEMS } from "./parse-command.js";
 export * from "./response-parser.js";
 export { responseChunks, responseStream, writeResponse } from "./response-writer.js";
 export * from "./sequence-set.js";

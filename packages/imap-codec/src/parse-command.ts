@@ -15,7 +15,8 @@ import type {
 import type { FetchAttribute, FetchMacro } from "./types/fetch.js";
 import type { SearchReturnOption, SortCriterion } from "./types/search.js";
 
-export const STATUS_ITEMS = new Set<string>([
+/** The STATUS data items, in the order servers conventionally list them in a STATUS response. */
+export const STATUS_ITEMS: ReadonlySet<string> = new Set<string>([
   "MESSAGES",
   "RECENT",
   "UIDNEXT",

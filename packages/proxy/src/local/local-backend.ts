@@ -1,4 +1,4 @@
-import type { StatusAttributes, StatusItem } from "@holdfast/imap-codec";
+import { STATUS_ITEMS, type StatusAttributes, type StatusItem } from "@holdfast/imap-codec";
 import { canonicalUsername, type SpecialUse, type Store, type UserStore } from "@holdfast/store";
 import type {
   AppendInput,
@@ -92,17 +92,7 @@ class LocalSession implements BackendSession {
   async status(mailbox: string, items: StatusItem[]): Promise<StatusAttributes> {
     const c = await storeCall(() => this.mail.status(mailbox));
     const out: StatusAttributes = {};
-    const order = [
-      "MESSAGES",
-      "RECENT",
-      "UIDNEXT",
-      "UIDVALIDITY",
-      "UNSEEN",
-      "DELETED",
-      "SIZE",
-      "HIGHESTMODSEQ",
-      "APPENDLIMIT",
-    ];
+    const order = [...STATUS_ITEMS];
     for (const item of [...items].sort((a, b) => order.indexOf(a) - order.indexOf(b))) {
       switch (item) {
         case "MESSAGES":
