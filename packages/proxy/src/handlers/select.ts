@@ -111,14 +111,12 @@ async function qresyncReplay(
     vanished = uidSetOf(uidsInRanges(gone.uids, knownRanges)) as { start: number; end: number }[];
   } else {
     // Complement of the present UIDs within each known range.
-    const present = sel.queue.map.toUids();
     vanished = [];
     for (const r of mergeRanges(knownRanges)) {
       let next = r.lo;
-      let i = lowerBound(present, r.lo);
-      for (; i < present.length && present[i]! <= r.hi; i++) {
-        if (present[i]! > next) vanished.push({ start: next, end: present[i]! - 1 });
-        next = present[i]! + 1;
+      for (const uid of sel.queue.map.resolveUidSet([{ start: r.lo, end: r.hi }])) {
+        if (uid > next) vanished.push({ start: next, end: uid - 1 });
+        next = uid + 1;
       }
       if (next <= r.hi) vanished.push({ start: next, end: r.hi });
     }
@@ -142,17 +140,6 @@ async function qresyncReplay(
       },
     });
   }
-}
-
-function lowerBound(sorted: Uint32Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export async function close(conn: ImapConnection, command: { tag: string; name: "CLOSE" | "UNSELECT" }): Promise<void> {
