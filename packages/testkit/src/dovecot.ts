@@ -3,12 +3,15 @@
  * 127.0.0.1 on a random free port, passwd-file authentication with plain passwords, maildir
  * storage owned by an unprivileged mail user. The master runs as root (Debian's package
  * needs it to drop privileges); logins run as `dovenull`, internal services as `dovecot`,
- * mail processes as the mail user. `stop()` kills it and removes the folder.
+ * mail processes as the mail user. `stop()` kills it and removes the folder; `kill()`
+ * crashes it (SIGKILL of every process of the instance) and `restart()` starts it again on
+ * the same port with the same configuration.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isAlive, killTree, processTree } from "./process-tree.js";
 import { findDovecot, freePort, mailUser, waitForGreeting } from "./system.js";
 
 export interface DovecotUser {
@@ -27,6 +30,13 @@ export interface DovecotOptions {
    * `stop()` leaves it in place. Create it with `createMailRoot()`.
    */
   mailRoot?: string;
+  /**
+   * Settings for several instances on one mail folder (index and uidlist files shared, so
+   * every instance gives a message the same UID and a mailbox the same UIDVALIDITY): no
+   * mmap of index files, fsync always, fcntl locks (released by the kernel when a process is
+   * killed), no "very dirty" maildir syncs. Default: on when `mailRoot` is given.
+   */
+  sharedStorage?: boolean;
   /** Binary to run (default: found with `findDovecot()`). */
   binary?: string;
   /** How long to wait for the greeting (ms, default 15 s). */
@@ -46,10 +56,52 @@ export interface DovecotServer {
   mailRoot: string;
   /** The maildir of a user. */
   maildirOf(user: string): string;
-  /** Dovecot's output and log file so far. */
+  /** Dovecot's output and log file so far (every run of this instance). */
   log(): string;
+  /** The master process while it runs. */
+  readonly pid: number | undefined;
+  /** The master runs (false after `kill()` until `restart()`). */
+  readonly running: boolean;
+  /** Live processes of this instance: the master and everything below it. */
+  processes(): number[];
+  /**
+   * Crash it: SIGKILL the master and all its children (imap, imap-login, auth, ...) at once,
+   * and resolve only when none of them is alive (clients' connections are then reset or
+   * closed by the kernel). The configuration and state folder stay for `restart()`.
+   */
+  kill(): Promise<void>;
+  /** Start it again (killing it first if it runs) on the same port; resolves at the greeting. */
+  restart(): Promise<void>;
+  /** Stop it (SIGTERM, SIGKILL of what is left after 5 s) and remove its folder. */
   stop(): Promise<void>;
 }
+
+/** Masters of running instances: killed (with their process group) if this process exits. */
+const liveMasters = new Set<number>();
+let exitHookInstalled = false;
+function trackMaster(pid: number): void {
+  liveMasters.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const master of liveMasters) {
+      try {
+        process.kill(-master, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  });
+}
+
+/** The lines `sharedStorage` adds (see DovecotOptions.sharedStorage). */
+export const SHARED_STORAGE_CONFIG = `mmap_disable = yes
+mail_fsync = always
+lock_method = fcntl
+maildir_very_dirty_syncs = no
+mail_nfs_index = no
+mail_nfs_storage = no
+`;
 
 /** Make a mail folder owned by the unprivileged mail user, to share between instances. */
 export function createMailRoot(): string {
@@ -61,6 +113,8 @@ export function createMailRoot(): string {
 }
 
 function configText(dir: string, port: number, mailRoot: string, uid: number, gid: number, extra: string): string {
+  // base_dir and state_dir are per instance (sockets, master.pid, anvil state): only the
+  // mail folder is shared.
   return `protocols = imap
 listen = 127.0.0.1
 base_dir = ${join(dir, "run")}
@@ -126,37 +180,76 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     users.map((u) => `${u.name}:{PLAIN}${u.password}:${uid}:${gid}::${join(mailRoot, u.name)}\n`).join(""),
   );
   const confPath = join(dir, "dovecot.conf");
-  writeFileSync(confPath, configText(dir, port, mailRoot, uid, gid, options.extraConfig ?? ""));
-  const child: ChildProcess = spawn(binary, ["-F", "-c", confPath], { stdio: ["ignore", "pipe", "pipe"] });
+  const shared = options.sharedStorage ?? options.mailRoot !== undefined;
+  const extra = `${shared ? SHARED_STORAGE_CONFIG : ""}${options.extraConfig ?? ""}`;
+  writeFileSync(confPath, configText(dir, port, mailRoot, uid, gid, extra));
+  const startTimeoutMs = options.startTimeoutMs ?? 15_000;
+
   let output = "";
-  child.stdout?.on("data", (d) => {
-    output += d.toString();
-  });
-  child.stderr?.on("data", (d) => {
-    output += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
   const log = () => {
     const file = join(dir, "dovecot.log");
     return output + (existsSync(file) ? readFileSync(file, "utf8") : "");
   };
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+  const kill = async () => {
+    const current = child;
+    if (!current?.pid) return;
+    await killTree(current.pid);
+    await exited;
+    liveMasters.delete(current.pid);
+  };
+
+  const launch = async () => {
+    // A master killed with SIGKILL leaves its pid file: harmless unless the pid was reused.
+    rmSync(join(dir, "run", "master.pid"), { force: true });
+    // Own process group (detached): the whole instance can be signalled at once.
+    const proc = spawn(binary, ["-F", "-c", confPath], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    child = proc;
+    if (proc.pid) trackMaster(proc.pid);
+    proc.stdout?.on("data", (d) => {
+      output += d.toString();
+    });
+    proc.stderr?.on("data", (d) => {
+      output += d.toString();
+    });
+    exited = new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+      else proc.once("exit", () => resolve());
+    });
+    const thisExit = exited;
+    try {
+      await Promise.race([
+        waitForGreeting(port, Date.now() + startTimeoutMs),
+        thisExit.then(() => {
+          throw new Error(`dovecot exited early:\n${log()}`);
+        }),
+      ]);
+    } catch (error) {
+      await kill();
+      throw error;
+    }
+  };
+
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (running() && child?.pid) {
       child.kill("SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+    // Whatever is left (the master, or children that outlived it) is killed.
+    if (child?.pid) {
+      await killTree(child.pid);
+      liveMasters.delete(child.pid);
     }
     rmSync(dir, { recursive: true, force: true });
   };
+
   try {
-    await Promise.race([
-      waitForGreeting(port, Date.now() + (options.startTimeoutMs ?? 15_000)),
-      exited.then(() => {
-        throw new Error(`dovecot exited early:\n${log()}`);
-      }),
-    ]);
+    await launch();
   } catch (error) {
-    await stop();
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   const root = mailRoot;
@@ -170,6 +263,18 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     mailRoot: root,
     maildirOf: (user) => join(root, user),
     log,
+    get pid() {
+      return running() ? child?.pid : undefined;
+    },
+    get running() {
+      return running();
+    },
+    processes: () => (child?.pid && isAlive(child.pid) ? processTree(child.pid) : []),
+    kill,
+    async restart() {
+      await kill();
+      await launch();
+    },
     stop,
   };
 }

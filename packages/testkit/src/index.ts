@@ -1,2 +1,11 @@
-export { createMailRoot, type DovecotOptions, type DovecotServer, type DovecotUser, startDovecot } from "./dovecot.js";
+export { type DovecotCluster, type DovecotClusterOptions, startDovecotCluster } from "./cluster.js";
+export {
+  createMailRoot,
+  type DovecotOptions,
+  type DovecotServer,
+  type DovecotUser,
+  SHARED_STORAGE_CONFIG,
+  startDovecot,
+} from "./dovecot.js";
+export { isAlive, killTree, processGroup, processTree } from "./process-tree.js";
 export { findDovecot, freePort, MAIL_USER, mailUser, waitForGreeting } from "./system.js";
