@@ -18,4 +18,21 @@ export { matchesListPattern } from "./list-pattern.js";
 export { LocalBackend } from "./local/local-backend.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { nullObserver, type ServerObserver } from "./observer.js";
+export {
+  greetingProbe,
+  HealthChecker,
+  type HealthEvent,
+  type HealthOptions,
+  type HealthProbe,
+  type HostHealth,
+  HttpLookup,
+  type LookupAnswer,
+  type LookupOptions,
+  type PoolHost,
+  type RoutedHost,
+  Router,
+  type RoutingConfig,
+  RoutingConfigError,
+  RoutingError,
+} from "./routing/index.js";
 export { ImapServer, type ImapServerOptions, type ListenOptions } from "./server.js";

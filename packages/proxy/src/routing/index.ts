@@ -1,0 +1,6 @@
+export { RoutingConfigError, RoutingError } from "./errors.js";
+export { HealthChecker, type HealthEvent, type HealthOptions, type HostHealth } from "./health-checker.js";
+export { greetingProbe, type HealthProbe } from "./health-probe.js";
+export type { PoolHost, RoutedHost } from "./host.js";
+export { HttpLookup, type LookupAnswer, type LookupOptions } from "./http-lookup.js";
+export { Router, type RoutingConfig } from "./router.js";
