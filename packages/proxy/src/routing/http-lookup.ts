@@ -1,3 +1,5 @@
+import { get as httpGetPlain } from "node:http";
+import { get as httpsGet } from "node:https";
 import { RoutingError } from "./errors.js";
 import { TtlCache } from "./ttl-cache.js";
 
@@ -92,37 +94,56 @@ export class HttpLookup {
     let status: number;
     let text: string;
     try {
-      const response = await fetch(url, {
-        headers: { accept: "application/json", ...this.options.headers },
-        signal: AbortSignal.timeout(this.timeoutMs),
-        redirect: "error",
-      });
-      status = response.status;
-      text = await readBounded(response);
+      ({ status, text } = await httpGet(url, this.options.headers ?? {}, this.timeoutMs));
     } catch (error) {
-      const e = error as Error;
-      const why = e.name === "TimeoutError" ? `timed out after ${this.timeoutMs} ms` : e.message;
-      throw new RoutingError(`backend lookup failed: ${why}`);
+      throw new RoutingError(`backend lookup failed: ${(error as Error).message}`);
     }
     if (status === 404) return null;
+    // A redirect is not followed (it would send user names elsewhere): it is an error.
     if (status < 200 || status > 299) throw new RoutingError(`backend lookup failed: HTTP ${status}`);
     return parseAnswer(text);
   }
 }
 
-async function readBounded(response: Response): Promise<string> {
-  if (!response.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > MAX_BODY) {
-      await response.body.cancel().catch(() => {});
-      throw new Error(`response larger than ${MAX_BODY} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/**
+ * One GET with node:http(s) (not fetch: fetch refuses "bad ports" such as 6000 or 10080 that
+ * a lookup service may well use). The timeout covers connect to the end of the body; the
+ * body is read up to MAX_BODY bytes.
+ */
+function httpGet(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.destroy();
+      reject(error);
+    };
+    const get = url.startsWith("https:") ? httpsGet : httpGetPlain;
+    const request = get(url, { headers: { accept: "application/json", ...headers } }, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on("error", (error) => fail(error));
+      response.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY) fail(new Error(`response larger than ${MAX_BODY} bytes`));
+        else chunks.push(chunk);
+      });
+      response.on("end", () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+      });
+    });
+    request.on("error", (error) => fail(error));
+    const timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
 }
 
 /** Check the JSON shape strictly: a wrong answer must not send a user to a wrong place. */
