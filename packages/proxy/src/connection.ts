@@ -130,12 +130,18 @@ export class ImapConnection {
     readonly options: FrontEndOptions,
     handler: (conn: ImapConnection, command: Command) => Promise<void>,
     private readonly onClose: (conn: ImapConnection) => void,
+    /** The client as announced by a trusted PROXY header; the socket's peer otherwise. */
+    peer?: { address: string; port: number },
   ) {
     this.socket = socket;
     this.commandHandler = handler;
-    this.remoteAddress = socket.remoteAddress ?? "unknown";
-    this.remotePort = socket.remotePort ?? 0;
-    this.log = options.logger.child({ session: this.id, remote: this.remoteAddress });
+    this.remoteAddress = peer?.address ?? socket.remoteAddress ?? "unknown";
+    this.remotePort = peer?.port ?? socket.remotePort ?? 0;
+    this.log = options.logger.child({
+      session: this.id,
+      remote: this.remoteAddress,
+      ...(peer ? { via: socket.remoteAddress } : {}),
+    });
     this.parser = this.newParser();
     this.attach(socket);
   }

@@ -19,6 +19,23 @@ export { LocalBackend } from "./local/local-backend.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { nullObserver, type ServerObserver } from "./observer.js";
 export {
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_MAX_HEADER_BYTES,
+  type EncodeProxyV2Input,
+  encodeProxyV2,
+  type ParseProxyHeaderOptions,
+  type ProxyEndpoint,
+  type ProxyFamily,
+  type ProxyHeader,
+  ProxyProtocolError,
+  type ProxyProtocolErrorCode,
+  parseProxyHeader,
+  type ReadProxyHeaderOptions,
+  readProxyHeader,
+  TrustedNetworkError,
+  TrustedNetworks,
+} from "./proxy-protocol/index.js";
+export {
   greetingProbe,
   HealthChecker,
   type HealthEvent,

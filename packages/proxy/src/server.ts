@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type SecureContext } from "node:tls";
+import { createServer as createTlsServer, type SecureContext, TLSSocket } from "node:tls";
 import type { Limits } from "@holdfast/imap-codec";
 import { AuthThrottle, type AuthThrottleOptions } from "./auth-throttle.js";
 import type { Authenticator, Backend } from "./backend.js";
@@ -7,6 +7,7 @@ import { DEFAULT_TIMEOUTS, type FrontEndOptions, ImapConnection, type Timeouts }
 import { dispatch } from "./handlers/dispatch.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { nullObserver, type ServerObserver } from "./observer.js";
+import { ProxyProtocolError, readProxyHeader, TrustedNetworks } from "./proxy-protocol/index.js";
 
 export interface ImapServerOptions {
   backend: Backend;
@@ -33,6 +34,20 @@ export interface ListenOptions {
   port: number;
   /** Implicit TLS (port 993 style). Needs `tlsContext`. */
   tls?: boolean;
+  /**
+   * HAProxy PROXY protocol v1/v2 from load balancers: peers in `trusted` (CIDRs, IPv4 or
+   * IPv6) must start with a header (before TLS on an implicit-TLS listener), and the client
+   * address it announces is used for logs, limits, the auth throttle and AuthContext. A
+   * missing or malformed header from them closes the connection. Other peers are served as
+   * usual and a header from them is not consumed (it is IMAP garbage then).
+   */
+  proxyProtocol?: { trusted: string[]; timeoutMs?: number; maxHeaderBytes?: number };
+}
+
+/** The client address a connection is accounted to (the socket's, or a trusted PROXY header's). */
+interface Peer {
+  address: string;
+  port: number;
 }
 
 /**
@@ -46,6 +61,8 @@ export class ImapServer {
   private readonly servers: Server[] = [];
   readonly connections = new Set<ImapConnection>();
   private readonly perAddress = new Map<string, number>();
+  /** Sockets of trusted peers whose PROXY header is still arriving. */
+  private readonly awaitingHeader = new Set<Socket>();
   private stopping = false;
 
   constructor(options: ImapServerOptions) {
@@ -68,10 +85,16 @@ export class ImapServer {
   /** Start a listener; resolves with the bound port (useful with port 0). */
   async listen(listen: ListenOptions): Promise<number> {
     if (listen.tls && !this.options.tlsContext) throw new Error("an implicit-TLS listener needs a tlsContext");
-    const onSocket = (socket: Socket) => this.accept(socket);
-    const server = listen.tls
-      ? createTlsServer({ secureContext: this.options.tlsContext! }, onSocket)
-      : createServer(onSocket);
+    const proxied = listen.proxyProtocol;
+    // PROXY headers come before TLS, so such a listener is plain TCP and wraps TLS itself
+    const trusted = proxied ? new TrustedNetworks(proxied.trusted) : null;
+    const onSocket = trusted
+      ? (socket: Socket) => this.acceptProxied(socket, trusted, listen)
+      : (socket: Socket) => this.accept(socket);
+    const server =
+      listen.tls && !trusted
+        ? createTlsServer({ secureContext: this.options.tlsContext! }, onSocket)
+        : createServer(onSocket);
     server.on("error", (error) => this.options.logger.error({ err: error.message }, "listener error"));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -85,8 +108,53 @@ export class ImapServer {
     return typeof address === "object" && address ? address.port : listen.port;
   }
 
-  private accept(socket: Socket): void {
-    const address = socket.remoteAddress ?? "unknown";
+  /** A listener with PROXY protocol: read the header from trusted peers, then accept. */
+  private acceptProxied(socket: Socket, trusted: TrustedNetworks, listen: ListenOptions): void {
+    const next = (peer?: Peer) => (listen.tls ? this.acceptTls(socket, peer) : this.accept(socket, peer));
+    if (!trusted.contains(socket.remoteAddress)) {
+      next();
+      return;
+    }
+    const log = this.options.logger;
+    this.awaitingHeader.add(socket);
+    socket.on("error", () => {}); // reported through readProxyHeader's rejection
+    readProxyHeader(socket, {
+      timeoutMs: listen.proxyProtocol?.timeoutMs,
+      maxBytes: listen.proxyProtocol?.maxHeaderBytes,
+    })
+      .then((header) => {
+        this.awaitingHeader.delete(socket);
+        if (socket.destroyed) return;
+        // LOCAL (the balancer's own health check), UNKNOWN, UNIX: the socket's address stands
+        const peer = header.command === "PROXY" ? header.source : undefined;
+        log.debug({ remote: peer?.address, via: socket.remoteAddress, version: header.version }, "PROXY header");
+        next(peer);
+      })
+      .catch((error: unknown) => {
+        this.awaitingHeader.delete(socket);
+        const code = error instanceof ProxyProtocolError ? error.code : "MALFORMED";
+        log.warn({ via: socket.remoteAddress, code, err: (error as Error).message }, "PROXY header refused; closing");
+        socket.destroy();
+      });
+  }
+
+  /** Implicit TLS on a socket whose PROXY header was read: the handshake starts after it. */
+  private acceptTls(socket: Socket, peer?: Peer): void {
+    const secure = new TLSSocket(socket, { isServer: true, secureContext: this.options.tlsContext! });
+    secure.on("error", (error) => {
+      this.options.logger.debug({ err: error.message, remote: peer?.address ?? socket.remoteAddress }, "TLS error");
+      secure.destroy();
+    });
+    const handshakeTimeout = () => secure.destroy();
+    secure.setTimeout(this.options.timeouts.preAuthMs, handshakeTimeout);
+    secure.once("secure", () => {
+      secure.off("timeout", handshakeTimeout); // the connection sets its own timeouts
+      this.accept(secure, peer);
+    });
+  }
+
+  private accept(socket: Socket, peer?: Peer): void {
+    const address = peer?.address ?? socket.remoteAddress ?? "unknown";
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (this.stopping || this.connections.size >= this.maxConnections || fromAddress >= this.maxPerAddress) {
       socket.end("* BYE Too many connections, try again later.\r\n");
@@ -96,14 +164,22 @@ export class ImapServer {
     }
     socket.setNoDelay(true);
     this.perAddress.set(address, fromAddress + 1);
-    const conn = new ImapConnection(socket, this.options, dispatch, (closed) => {
-      this.connections.delete(closed);
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) this.perAddress.delete(address);
-      else this.perAddress.set(address, left);
-    });
+    const conn = new ImapConnection(
+      socket,
+      this.options,
+      dispatch,
+      (closed) => {
+        this.connections.delete(closed);
+        const left = (this.perAddress.get(address) ?? 1) - 1;
+        if (left <= 0) this.perAddress.delete(address);
+        else this.perAddress.set(address, left);
+      },
+      peer,
+    );
     this.connections.add(conn);
     conn.start();
+    // a socket that went through readProxyHeader is paused, the bytes after the header unshifted
+    socket.resume();
   }
 
   /** Connections by state (for metrics): not-authenticated, authenticated, selected, idle. */
@@ -124,6 +200,7 @@ export class ImapServer {
     const listenersClosed = Promise.all(
       this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     );
+    for (const s of this.awaitingHeader) s.destroy();
     await Promise.all([...this.connections].map((c) => c.bye("Server shutting down.")));
     const deadline = Date.now() + graceMs;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
