@@ -192,6 +192,23 @@ export class ImapServer {
     return counts;
   }
 
+  /**
+   * Admin kick: end every logged-in session of `user` (compared case-insensitively) with
+   * `* BYE reason`; returns how many. Sessions still logging in are not counted.
+   */
+  kick(user: string, reason: string): number {
+    const wanted = user.toLowerCase();
+    let kicked = 0;
+    for (const c of this.connections) {
+      if (c.session && c.session.user.toLowerCase() === wanted) {
+        kicked++;
+        c.log.info({ user: c.session.user, reason }, "kicked");
+        void c.bye(reason);
+      }
+    }
+    return kicked;
+  }
+
   /** Stop listening, say `* BYE` to every client, and wait (bounded) for them to go. */
   async close(graceMs = 5000): Promise<void> {
     this.stopping = true;

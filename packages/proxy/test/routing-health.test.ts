@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { type DovecotServer, findDovecot, freePort, startDovecot } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BackendHost, greetingProbe, HealthChecker, type HealthEvent } from "../src/index.js";
+import { greetingProbe, HealthChecker, type HealthEvent } from "../src/index.js";
+import type { BackendHost } from "../src/remote/index.js";
 
 /*
  * Health checks against a real Dovecot (testkit) and against ports that refuse, hang or

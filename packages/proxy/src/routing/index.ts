@@ -1,3 +1,12 @@
+export {
+  type AdminOptions,
+  KICK_REASON,
+  type KickTarget,
+  MOVE_REASON,
+  type MoveResult,
+  type ReconnectTarget,
+  RoutingAdmin,
+} from "./admin.js";
 export { RoutingConfigError, RoutingError } from "./errors.js";
 export { HealthChecker, type HealthEvent, type HealthOptions, type HostHealth } from "./health-checker.js";
 export { greetingProbe, type HealthProbe } from "./health-probe.js";
