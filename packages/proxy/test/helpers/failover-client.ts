@@ -1,0 +1,307 @@
+import { ImapFlow } from "imapflow";
+import { type Ledger, messageId, ownKeywords, soakMessage } from "./failover-ledger.js";
+
+/*
+ * One soak client: an imapflow connection doing a random mix of what mail clients do (SELECT
+ * once, FETCH flags and bodies, STORE keywords by UID and by sequence number, APPEND, delete by
+ * UID EXPUNGE, SEARCH, IDLE, NOOP), recording every acknowledged change in the ledger, and
+ * keeping its own picture of the mailbox (sequence number → UID) from the notifications it
+ * gets, so that a notification sent wrongly (an EXPUNGE for the wrong number, an EXISTS lost)
+ * shows up as a UID at the wrong place.
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface SoakClientOptions {
+  index: number;
+  port: number;
+  user: string;
+  password: string;
+  ledger: Ledger;
+  /** Use QRESYNC (VANISHED instead of EXPUNGE). */
+  qresync: boolean;
+  /** Most live messages this client keeps (it expunges when above). */
+  maxOwn: number;
+  random: () => number;
+  /** Where problems go (they fail the test at the end, with context). */
+  problem: (text: string) => void;
+}
+
+export class SoakClient {
+  readonly client: ImapFlow;
+  /** Sequence number - 1 → UID (undefined: a message announced by EXISTS, not fetched yet). */
+  private view: Array<number | undefined> = [];
+  /** A VANISHED named a UID the view does not know: positions are unknown until the next sync. */
+  private viewLost = false;
+  private appendCount = 0;
+  closed = false;
+  readonly ops = new Map<string, number>();
+  private paused = true;
+  private gate: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  /** The operation in progress (for problem reports). */
+  current = "";
+
+  constructor(private readonly options: SoakClientOptions) {
+    this.client = new ImapFlow({
+      host: "127.0.0.1",
+      port: options.port,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user: options.user, pass: options.password },
+      logger: false,
+      disableAutoIdle: true,
+      qresync: options.qresync,
+      // Longer than any failover: a command waiting for a reconnect must not time out here.
+      socketTimeout: 120_000,
+    } as ConstructorParameters<typeof ImapFlow>[0]);
+    this.client.on("close", () => {
+      this.closed = true;
+      if (!this.stopping) options.problem(`client ${options.index}: connection closed (during ${this.current})`);
+    });
+    this.client.on("error", (err: Error) => {
+      if (!this.stopping) options.problem(`client ${options.index}: error ${err.message} (during ${this.current})`);
+    });
+    this.client.on("exists", (e: { count: number }) => {
+      while (this.view.length < e.count) this.view.push(undefined);
+      if (this.view.length > e.count)
+        options.problem(`client ${options.index}: EXISTS ${e.count} below the ${this.view.length} messages it knew`);
+    });
+    this.client.on("expunge", (e: { seq?: number; uid?: number; vanished: boolean; earlier?: boolean }) => {
+      if (e.vanished) {
+        if (e.earlier) return;
+        const at = this.view.indexOf(e.uid);
+        if (at >= 0) this.view.splice(at, 1);
+        else {
+          this.viewLost = true;
+          this.view.pop();
+        }
+        return;
+      }
+      if (!e.seq || e.seq > this.view.length) {
+        options.problem(`client ${options.index}: EXPUNGE ${e.seq} with ${this.view.length} messages`);
+        return;
+      }
+      this.view.splice(e.seq - 1, 1);
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+    const mailbox = await this.client.mailboxOpen("INBOX");
+    this.view = new Array(mailbox.exists).fill(undefined);
+    await this.sync();
+  }
+
+  private count(op: string): void {
+    this.ops.set(op, (this.ops.get(op) ?? 0) + 1);
+  }
+
+  /**
+   * FETCH 1:* (UID FLAGS) by sequence number; each answer must agree with the view.
+   * Returns what the client now sees.
+   */
+  async fetchView(): Promise<Array<{ seq: number; uid: number; flags: string[] }>> {
+    const out: Array<{ seq: number; uid: number; flags: string[] }> = [];
+    if (this.view.length === 0 && this.client.mailbox && this.client.mailbox.exists === 0) return out;
+    for await (const m of this.client.fetch("1:*", { uid: true, flags: true })) {
+      const known = this.view[m.seq - 1];
+      if (!this.viewLost && known !== undefined && known !== m.uid)
+        this.options.problem(
+          `client ${this.options.index}: sequence number ${m.seq} is UID ${m.uid}, its notifications said UID ${known}`,
+        );
+      this.view[m.seq - 1] = m.uid;
+      out.push({ seq: m.seq, uid: m.uid, flags: [...(m.flags ?? [])].filter((f) => f !== "\\Recent").sort() });
+    }
+    return out;
+  }
+
+  /** After a resync: the view is exactly what FETCH 1:* says. */
+  async sync(): Promise<Array<{ seq: number; uid: number; flags: string[] }>> {
+    const listed = await this.fetchView();
+    const exists = this.client.mailbox ? this.client.mailbox.exists : -1;
+    if (listed.length !== exists)
+      this.options.problem(`client ${this.options.index}: EXISTS says ${exists}, FETCH 1:* returned ${listed.length}`);
+    if (!this.viewLost && this.view.length !== listed.length)
+      this.options.problem(
+        `client ${this.options.index}: notifications left ${this.view.length} messages, FETCH 1:* returned ${listed.length}`,
+      );
+    this.view = listed.map((m) => m.uid);
+    this.viewLost = false;
+    return listed;
+  }
+
+  /** Start the operation loop (paused until `resume()`). */
+  start(): void {
+    this.running = this.loop();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.gate?.();
+  }
+
+  /** Pause after the operation in progress; resolves when it is done. */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await new Promise<void>((resolve) => {
+      if (this.gate) resolve();
+      else this.idleWaiters.push(resolve);
+    });
+  }
+  private idleWaiters: Array<() => void> = [];
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.paused = false;
+    this.gate?.();
+    await this.running;
+    await this.client.logout().catch(() => this.client.close());
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.paused) {
+        await new Promise<void>((resolve) => {
+          this.gate = resolve;
+          for (const w of this.idleWaiters.splice(0)) w();
+        });
+        this.gate = undefined;
+        continue;
+      }
+      if (this.closed) return;
+      try {
+        await this.step();
+      } catch (error) {
+        this.options.problem(
+          `client ${this.options.index}: ${this.current} threw ${(error as Error).message ?? String(error)}`,
+        );
+      }
+    }
+  }
+
+  private pick<T>(list: T[]): T | undefined {
+    return list.length === 0 ? undefined : list[Math.floor(this.options.random() * list.length)];
+  }
+
+  private async step(): Promise<void> {
+    const r = this.options.random();
+    const own = this.options.ledger.live().filter((m) => m.owner === this.options.index);
+    if (own.length > this.options.maxOwn && r < 0.5) return this.expungeOwn();
+    if (r < 0.15) return this.append();
+    if (r < 0.4) return this.storeKeyword();
+    if (r < 0.52) return this.fetchFlags();
+    if (r < 0.67) return this.fetchBody();
+    if (r < 0.75) return this.expungeOwn();
+    if (r < 0.8) return this.search();
+    if (r < 0.93) return this.idle();
+    this.current = "NOOP";
+    this.count("noop");
+    await this.client.noop();
+  }
+
+  private async append(): Promise<void> {
+    const big = this.options.random() < 0.1;
+    const size = big
+      ? 60_000 + Math.floor(this.options.random() * 60_000)
+      : 200 + Math.floor(this.options.random() * 3000);
+    const id = messageId(this.options.index, this.appendCount++, size);
+    const keywords = ownKeywords(this.options.index).filter(() => this.options.random() < 0.5);
+    this.current = `APPEND ${id}`;
+    this.count("append");
+    let uid: number | undefined;
+    try {
+      const result = await this.client.append("INBOX", soakMessage(id), keywords);
+      if (result && typeof result.uid === "number") uid = result.uid;
+      else if (result) this.options.problem(`client ${this.options.index}: APPEND ${id} OK without APPENDUID`);
+    } catch {
+      // NO / BAD / broken: the outcome is unknown
+    }
+    this.options.ledger.appended(id, this.options.index, keywords, uid);
+  }
+
+  private async storeKeyword(): Promise<void> {
+    const target = this.pick(this.options.ledger.live());
+    if (!target?.uid) return;
+    const keyword = this.pick(ownKeywords(this.options.index))!;
+    const add = this.options.random() < 0.5;
+    // By sequence number when the view knows where the message is, else by UID.
+    const seq = this.options.random() < 0.4 && !this.viewLost ? this.view.indexOf(target.uid) + 1 : 0;
+    const range = seq > 0 ? String(seq) : String(target.uid);
+    const byUid = seq === 0;
+    this.current = `${byUid ? "UID " : ""}STORE ${range} ${add ? "+" : "-"}FLAGS ${keyword} (UID ${target.uid})`;
+    this.count(byUid ? "uid-store" : "store");
+    let ok = false;
+    try {
+      ok = add
+        ? await this.client.messageFlagsAdd(range, [keyword], { uid: byUid })
+        : await this.client.messageFlagsRemove(range, [keyword], { uid: byUid });
+    } catch {
+      ok = false;
+    }
+    this.options.ledger.stored(target.uid, keyword, add, ok);
+  }
+
+  private async fetchFlags(): Promise<void> {
+    this.current = "FETCH 1:* (UID FLAGS)";
+    this.count("fetch-flags");
+    await this.fetchView();
+  }
+
+  private async fetchBody(): Promise<void> {
+    const target = this.pick(this.options.ledger.live());
+    if (!target?.uid) return;
+    this.current = `UID FETCH ${target.uid} BODY.PEEK[] (${target.id})`;
+    this.count("fetch-body");
+    const msg = await this.client.fetchOne(String(target.uid), { uid: true, source: true }, { uid: true });
+    if (!msg) return; // expunged meanwhile (or NO)
+    const expected = soakMessage(target.id);
+    const got = msg.source?.toString("latin1");
+    if (got !== expected)
+      this.options.problem(
+        `client ${this.options.index}: UID ${target.uid} body differs from ${target.id} (${got?.length} bytes, expected ${expected.length})`,
+      );
+  }
+
+  private async expungeOwn(): Promise<void> {
+    const mine = this.options.ledger.live().filter((m) => m.owner === this.options.index);
+    const target = this.pick(mine);
+    if (!target?.uid) return;
+    this.current = `delete UID ${target.uid} (${target.id})`;
+    this.count("uid-expunge");
+    let ok = false;
+    try {
+      ok = await this.client.messageDelete(String(target.uid), { uid: true });
+    } catch {
+      ok = false;
+    }
+    this.options.ledger.expunged(target.uid, ok);
+  }
+
+  private async search(): Promise<void> {
+    const keyword = this.pick(ownKeywords(this.options.index))!;
+    this.current = `UID SEARCH KEYWORD ${keyword}`;
+    this.count("search");
+    const found = await this.client.search({ keyword }, { uid: true });
+    if (!Array.isArray(found)) return;
+    for (const uid of found) {
+      const entry = this.options.ledger.byUid.get(uid);
+      // Only this client changes its keywords, and it is not changing any right now.
+      if (entry && entry.keywords.get(keyword) === false)
+        this.options.problem(
+          `client ${this.options.index}: SEARCH KEYWORD ${keyword} found UID ${uid}, which does not have it`,
+        );
+    }
+  }
+
+  private async idle(): Promise<void> {
+    this.current = "IDLE";
+    this.count("idle");
+    const idling = this.client.idle();
+    await sleep(50 + Math.floor(this.options.random() * 300));
+    this.current = "NOOP after IDLE";
+    await this.client.noop();
+    await idling;
+  }
+}
