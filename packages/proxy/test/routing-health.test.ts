@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { type DovecotServer, findDovecot, freePort, startDovecot } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { greetingProbe, HealthChecker, type HealthEvent } from "../src/index.js";
+import { greetingProbe, HealthChecker, type HealthEvent, loginProbe } from "../src/index.js";
 import type { BackendHost } from "../src/remote/index.js";
 
 /*
@@ -58,6 +58,25 @@ describe.skipIf(!dovecotAvailable)("health checks against Dovecot", () => {
     await probeOnce({ id: "dovecot", host: "127.0.0.1", port: dovecot.port });
     const closed = await freePort();
     await expect(probeOnce({ id: "closed", host: "127.0.0.1", port: closed })).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it("the login probe logs in as the check user through ImapClient; a refused login is a failure", async () => {
+    const host = { id: "dovecot", host: "127.0.0.1", port: dovecot.port };
+    await loginProbe({ user: dovecot.user, password: dovecot.password })(host, AbortSignal.timeout(5_000));
+    const wrong = loginProbe({ user: dovecot.user, password: "not-the-password" });
+    const checker = new HealthChecker([host], { probe: wrong, fall: 1, timeoutMs: 5_000 });
+    await checker.checkNow();
+    expect(checker.isUp("dovecot")).toBe(false);
+    expect(checker.status()[0]!.lastError).toMatch(/auth|login|fail/i);
+    await checker.stop();
+    const good = new HealthChecker([host], {
+      probe: loginProbe({ user: dovecot.user, password: dovecot.password }),
+      fall: 1,
+      timeoutMs: 5_000,
+    });
+    await good.checkNow();
+    expect(good.status()[0]).toMatchObject({ up: true, checks: 1, failures: 0 });
+    await good.stop();
   });
 
   it("marks a closed port down after `fall` failures, keeps Dovecot up, and brings the port back after `rise` successes", async () => {

@@ -12,4 +12,5 @@ export { HealthChecker, type HealthEvent, type HealthOptions, type HostHealth } 
 export { greetingProbe, type HealthProbe } from "./health-probe.js";
 export type { PoolHost, RoutedHost } from "./host.js";
 export { HttpLookup, type LookupAnswer, type LookupOptions } from "./http-lookup.js";
+export { type LoginProbeOptions, loginProbe } from "./login-probe.js";
 export { Router, type RoutingConfig } from "./router.js";
