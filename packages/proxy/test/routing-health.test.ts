@@ -183,6 +183,25 @@ describe("health probe failures", () => {
     expect(checker.status()[0]).toMatchObject({ checks: 2, failures: 2, lastError: "boom" });
   });
 
+  it("sends a PROXY v2 LOCAL header first to a host configured for PROXY protocol", async () => {
+    const port = await freePort();
+    const firstBytes: Buffer[] = [];
+    const server = await fakeServer(port, (s) => {
+      s.once("data", (chunk: Buffer) => {
+        firstBytes.push(chunk);
+        s.write("* OK ready\r\n");
+      });
+    });
+    try {
+      await probeOnce({ id: "pp", host: "127.0.0.1", port, sendProxyProtocol: true });
+      const signature = Buffer.from("0d0a0d0a000d0a515549540a", "hex");
+      expect(firstBytes[0]!.subarray(0, 12)).toEqual(signature);
+      expect(firstBytes[0]![12]).toBe(0x20); // version 2, command LOCAL
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it("refuses nonsensical settings", () => {
     expect(() => new HealthChecker([], { fall: 0 })).toThrow(/fall must be > 0/);
     expect(() => new HealthChecker([], { intervalMs: -1 })).toThrow(/intervalMs/);

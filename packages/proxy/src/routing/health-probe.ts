@@ -1,5 +1,6 @@
 import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
+import { encodeProxyV2 } from "../proxy-protocol/encode-v2.js";
 import type { BackendHost } from "./host.js";
 
 /*
@@ -17,7 +18,8 @@ const MAX_GREETING = 8 * 1024;
  * Connect (TCP, or TLS for implicit-TLS hosts with the host's verification settings) and
  * read the greeting: healthy when it is `* OK` (or `* PREAUTH`), unhealthy on `* BYE`,
  * anything else, a close or the abort signal. Then `LOGOUT` and close. STARTTLS hosts are
- * checked on their plain greeting (the TLS part is the ImapClient probe's job).
+ * checked on their plain greeting (the TLS part is the ImapClient probe's job). Hosts with
+ * `sendProxyProtocol` get a PROXY v2 LOCAL header first.
  */
 export const greetingProbe: HealthProbe = (host, signal) =>
   new Promise<void>((resolve, reject) => {
@@ -25,18 +27,20 @@ export const greetingProbe: HealthProbe = (host, signal) =>
       reject(new Error("aborted"));
       return;
     }
-    let socket: Socket;
+    // A backend that expects PROXY v2 from us gets a LOCAL header (a health check, not a
+    // client), before TLS like every other connection to it.
+    const raw = connectTcp({ host: host.host, port: host.port });
+    if (host.sendProxyProtocol) raw.write(encodeProxyV2({ command: "LOCAL" }));
+    let socket: Socket = raw;
     if (host.tls === "implicit") {
       socket = connectTls({
-        host: host.host,
-        port: host.port,
+        socket: raw,
         servername: host.servername ?? (isIp(host.host) ? undefined : host.host),
         ca: host.ca,
         // A pinned fingerprint replaces chain verification: it is checked below.
         rejectUnauthorized: !(host.insecure || host.fingerprint),
       });
-    } else {
-      socket = connectTcp({ host: host.host, port: host.port });
+      raw.on("error", (error) => finish(error));
     }
     let buffered = "";
     let done = false;
@@ -45,9 +49,13 @@ export const greetingProbe: HealthProbe = (host, signal) =>
       done = true;
       signal.removeEventListener("abort", onAbort);
       if (!error && !socket.destroyed) socket.end("hc LOGOUT\r\n");
-      setTimeout(() => socket.destroy(), 1000).unref();
+      setTimeout(() => {
+        socket.destroy();
+        raw.destroy();
+      }, 1000).unref();
       if (error) {
         socket.destroy();
+        raw.destroy();
         reject(error);
       } else resolve();
     };

@@ -1,3 +1,4 @@
+import { encodeProxyV2 } from "../proxy-protocol/encode-v2.js";
 import { ImapClient } from "../remote/imap-client.js";
 import type { BackendLogin, ImapClientOptions } from "../remote/types.js";
 import type { HealthProbe } from "./health-probe.js";
@@ -20,7 +21,10 @@ export interface LoginProbeOptions {
 
 export function loginProbe(options: LoginProbeOptions): HealthProbe {
   return async (host, signal) => {
-    const clientOptions = typeof options.client === "function" ? options.client(host) : (options.client ?? {});
+    const clientOptions = { ...(typeof options.client === "function" ? options.client(host) : (options.client ?? {})) };
+    if (host.sendProxyProtocol && !clientOptions.preamble) {
+      clientOptions.preamble = encodeProxyV2({ command: "LOCAL" });
+    }
     let client: ImapClient | undefined;
     let aborted = false;
     const abortion = new Promise<never>((_, reject) => {
