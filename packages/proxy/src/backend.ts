@@ -62,6 +62,25 @@ export interface Authenticator {
 export interface Backend {
   /** Open the mail of an authenticated user. */
   open(user: string, context: AuthContext): Promise<BackendSession>;
+  /**
+   * Sessions of this backend take the client's connection over after login (passthrough,
+   * see `ConnectionTakeover`). The front end then keeps the raw bytes a client pipelines
+   * behind LOGIN/AUTHENTICATE unparsed, so they can be handed over untouched.
+   */
+  readonly takesOverConnections?: boolean;
+}
+
+/**
+ * Passthrough: once login succeeded, the front end answers the tagged OK (with these
+ * capabilities), stops speaking IMAP on the connection and hands its socket over. From
+ * then on the session alone reads and writes the client's bytes; the front end only closes
+ * the session (`BackendSession.close`) when the socket closes.
+ */
+export interface ConnectionTakeover {
+  /** What the tagged OK of LOGIN/AUTHENTICATE advertises: the backend's post-login capabilities. */
+  readonly capabilities: readonly string[];
+  /** `buffered`: bytes the client sent after its login command, not parsed, in order. */
+  takeover(client: import("node:net").Socket, buffered: Buffer): void;
 }
 
 export interface ListedMailbox {
@@ -169,5 +188,7 @@ export interface BackendSession {
   beginAppend(mailbox: string): Promise<AppendTransaction>;
   /** Largest message accepted (APPENDLIMIT); null for none. */
   readonly appendLimit: number | null;
+  /** Present on passthrough sessions: the client connection is handed over after login. */
+  readonly takeover?: ConnectionTakeover;
   close(): Promise<void>;
 }

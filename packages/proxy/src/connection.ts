@@ -79,6 +79,14 @@ export interface AppendInProgress {
 }
 
 const MAX_QUEUED_EVENTS = 32;
+/** Raw input held during a passthrough login beyond which the socket is paused. */
+const RAW_HOLD_PAUSE_BYTES = 64 * 1024;
+
+/** A parser event after which the input may belong to a passthrough backend. */
+function isLoginStep(event: CommandParserEvent): boolean {
+  if (event.type === "sasl-response") return true;
+  return event.type === "command" && (event.command.name === "LOGIN" || event.command.name === "AUTHENTICATE");
+}
 
 /**
  * One client connection: bytes in through the command parser, commands run one at a time
@@ -124,6 +132,17 @@ export class ImapConnection {
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly commandHandler: (conn: ImapConnection, command: Command) => Promise<void>;
+  /**
+   * Passthrough backends (`takesOverConnections`): from a LOGIN/AUTHENTICATE/SASL response
+   * until it is answered, input is kept raw here instead of being parsed, so that if the
+   * connection is handed over the client's pipelined bytes go to the backend untouched.
+   */
+  private rawHold = false;
+  private rawHeld: Buffer[] = [];
+  private rawHeldBytes = 0;
+  private rawPaused = false;
+  /** Handed over (passthrough): the socket is no longer this connection's to read or write. */
+  private spliced = false;
 
   constructor(
     socket: Socket,
@@ -187,6 +206,7 @@ export class ImapConnection {
   }
 
   applyTimeout(): void {
+    if (this.spliced) return;
     const t = this.options.timeouts;
     const ms = this.idling ? t.idleCommandMs : this.state === "not-authenticated" ? t.preAuthMs : t.idleMs;
     this.socket.setTimeout(ms);
@@ -198,14 +218,86 @@ export class ImapConnection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.spliced) return;
     this.options.observer.bytesIn(chunk.length);
-    this.inbox.push(...this.parser.push(chunk));
+    this.feed(chunk);
+  }
+
+  private feed(chunk: Buffer): void {
+    if (this.rawHold) {
+      this.rawHeld.push(chunk);
+      this.rawHeldBytes += chunk.length;
+      if (this.rawHeldBytes > RAW_HOLD_PAUSE_BYTES) {
+        this.rawPaused = true;
+        this.socket.pause();
+      }
+      return;
+    }
+    if (this.state === "not-authenticated" && this.options.backend.takesOverConnections) this.parseUntilLogin(chunk);
+    else this.inbox.push(...this.parser.push(chunk));
     if (this.inbox.length > MAX_QUEUED_EVENTS && !this.paused) {
       this.paused = true;
       this.socket.pause();
     }
     void this.pump();
+  }
+
+  /**
+   * Parse line by line (a command ends with a line) and stop after the first line that
+   * starts or continues a login; what follows stays raw until that login is answered.
+   */
+  private parseUntilLogin(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      const lf = chunk.indexOf(0x0a, at);
+      const end = lf < 0 ? chunk.length : lf + 1;
+      const events = this.parser.push(chunk.subarray(at, end));
+      this.inbox.push(...events);
+      at = end;
+      if (events.some(isLoginStep)) {
+        this.rawHold = true;
+        if (at < chunk.length) this.feed(chunk.subarray(at));
+        return;
+      }
+    }
+  }
+
+  /** The login step was answered without a handover: parse what was held back. */
+  private releaseRaw(): void {
+    if (!this.rawHold || this.spliced) return;
+    this.rawHold = false;
+    const held = Buffer.concat(this.rawHeld);
+    this.rawHeld = [];
+    this.rawHeldBytes = 0;
+    if (this.rawPaused) {
+      this.rawPaused = false;
+      if (!this.paused) this.socket.resume();
+    }
+    if (held.length > 0) {
+      this.feed(held);
+      void this.pump();
+    }
+  }
+
+  /**
+   * Passthrough: stop speaking IMAP here and give the socket away, with the bytes the client
+   * sent after its login command (never parsed). The connection stays registered until the
+   * socket closes; then the session is closed as usual.
+   */
+  handOver(): { socket: Socket; buffered: Buffer } {
+    this.spliced = true;
+    this.inbox = [];
+    this.socket.removeAllListeners("data");
+    this.socket.removeAllListeners("timeout");
+    this.socket.setTimeout(0);
+    const buffered = Buffer.concat(this.rawHeld);
+    this.rawHeld = [];
+    this.rawHeldBytes = 0;
+    this.rawHold = false;
+    if (this.parser.bufferedBytes > 0)
+      this.log.error({ bytes: this.parser.bufferedBytes }, "parsed input left at handover");
+    this.log.info({ buffered: buffered.length }, "connection handed over");
+    return { socket: this.socket, buffered };
   }
 
   /** Events produced by a parser method (accept/reject literal, resume...) come first. */
@@ -215,9 +307,11 @@ export class ImapConnection {
 
   /** Parse commands again after a paused exchange ended (or was refused). */
   resumeParsing(): void {
-    if (!this.holding) return;
-    this.holding = false;
-    this.unshiftEvents(this.parser.resume());
+    if (this.holding) {
+      this.holding = false;
+      this.unshiftEvents(this.parser.resume());
+    }
+    this.releaseRaw();
   }
 
   /** IDLE accepted: the next line must be DONE. */
@@ -230,13 +324,14 @@ export class ImapConnection {
   awaitSaslResponse(): void {
     this.holding = false;
     this.unshiftEvents(this.parser.expectSaslResponse());
+    this.releaseRaw();
   }
 
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.inbox.length > 0 && !this.closed) {
+      while (this.inbox.length > 0 && !this.closed && !this.spliced) {
         const event = this.inbox.shift()!;
         try {
           await this.handleEvent(event);
@@ -388,7 +483,7 @@ export class ImapConnection {
 
   /** Write one chunk; wait for the socket to drain (or close) when its buffer is full. */
   private async write(chunk: Buffer): Promise<void> {
-    if (this.closed || this.socket.destroyed) return;
+    if (this.closed || this.spliced || this.socket.destroyed) return;
     this.options.observer.bytesOut(chunk.length);
     if (!this.socket.write(chunk)) {
       await new Promise<void>((resolve) => {
@@ -530,6 +625,12 @@ export class ImapConnection {
   /** `* BYE` and close. */
   async bye(text: string): Promise<void> {
     if (this.closed || this.byeSent) return;
+    if (this.spliced) {
+      // mid-stream of the backend's responses: an injected BYE could land inside a literal
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+      return;
+    }
     this.state = "logout";
     await this.send({ kind: "untagged", data: { type: "STATUS-RESPONSE", status: "BYE", text } });
     this.byeSent = true;
@@ -540,6 +641,9 @@ export class ImapConnection {
 
   /** Replace the socket after STARTTLS: a fresh parser, so nothing sent in plaintext carries over. */
   upgrade(socket: TLSSocket): void {
+    this.rawHold = false; // never: STARTTLS is not a login step; plaintext is dropped anyway
+    this.rawHeld = [];
+    this.rawHeldBytes = 0;
     this.socket.removeAllListeners("data");
     this.socket.removeAllListeners("timeout");
     this.socket.removeAllListeners("close");

@@ -54,6 +54,14 @@ async function authenticated(conn: ImapConnection, tag: string, user: string): P
   conn.session = await conn.options.backend.open(user, context);
   conn.state = "authenticated";
   conn.log.info({ user }, "authenticated");
+  const takeover = conn.session.takeover;
+  if (takeover) {
+    // passthrough: the backend's capabilities, then the bytes are the session's
+    await conn.tagged(tag, "OK", "Logged in.", { name: "CAPABILITY", capabilities: [...takeover.capabilities] });
+    const { socket, buffered } = conn.handOver();
+    takeover.takeover(socket, buffered);
+    return;
+  }
   conn.applyTimeout();
   await conn.tagged(tag, "OK", "Logged in.", { name: "CAPABILITY", capabilities: conn.capabilities() });
 }

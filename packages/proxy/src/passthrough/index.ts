@@ -1,0 +1,2 @@
+export { createPassthroughBackend } from "./passthrough-backend.js";
+export { splice } from "./splice.js";
