@@ -1,3 +1,4 @@
+import type { SecureContext } from "node:tls";
 import { type DovecotServer, freePort, startDovecot } from "@holdfast/testkit";
 import { ImapFlow } from "imapflow";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -5,6 +6,7 @@ import { encodeProxyV2, ImapServer, type Logger } from "../src/index.js";
 import { createPassthroughBackend } from "../src/passthrough/index.js";
 import type { BackendHost } from "../src/remote/index.js";
 import { RawClient } from "./helpers/raw-client.js";
+import { testTlsContext } from "./helpers/tls.js";
 
 /*
  * Passthrough against a real Dovecot: holdfast authenticates by logging in to Dovecot, then
@@ -16,14 +18,25 @@ const USER = "holdfast";
 const PASSWORD = "test-password";
 
 let dovecot: DovecotServer;
+/** A second listener of the same Dovecot that requires a PROXY v2 header (haproxy = yes). */
+let haproxyPort: number;
+let tls: SecureContext;
 beforeAll(async () => {
+  tls = testTlsContext();
+  haproxyPort = await freePort();
   dovecot = await startDovecot({
     users: [
       { name: USER, password: PASSWORD },
       { name: "other", password: "other-pw" },
     ],
     // failed logins are answered at once (the proxy's own throttle delay is tested elsewhere)
-    extraConfig: "auth_failure_delay = 0",
+    extraConfig: [
+      "auth_failure_delay = 0",
+      "haproxy_trusted_networks = 127.0.0.0/8",
+      "service imap-login {",
+      `  inet_listener imap_haproxy {\n    address = 127.0.0.1\n    port = ${haproxyPort}\n    haproxy = yes\n  }`,
+      "}",
+    ].join("\n"),
   });
 }, 60_000);
 afterAll(async () => {
@@ -51,7 +64,11 @@ function dovecotHost(): BackendHost {
   return { id: "dovecot", host: "127.0.0.1", port: dovecot.port };
 }
 
-async function startProxy(hosts: () => BackendHost[], listen: { proxyProtocol?: { trusted: string[] } } = {}) {
+async function startProxy(
+  hosts: () => BackendHost[],
+  listen: { proxyProtocol?: { trusted: string[] } } = {},
+  tlsContext?: SecureContext,
+) {
   const entries: Entry[] = [];
   const { authenticator, backend } = createPassthroughBackend({
     route: async () => hosts(),
@@ -61,7 +78,8 @@ async function startProxy(hosts: () => BackendHost[], listen: { proxyProtocol?: 
   const server = new ImapServer({
     backend,
     authenticator,
-    plaintextAuth: true,
+    plaintextAuth: tlsContext === undefined,
+    tlsContext,
     throttle: { failureDelayMs: 10 },
     logger: capturingLogger(entries),
   });
@@ -228,5 +246,60 @@ describe("passthrough to Dovecot", () => {
       log = dovecot.log();
     }
     expect(log).toMatch(/Login: user=<holdfast>.*rip=203\.0\.113\.77/);
+  });
+
+  it("a host with sendProxyProtocol gets a PROXY v2 header with the client's address (Dovecot haproxy listener)", async () => {
+    const host: BackendHost = { id: "haproxy", host: "127.0.0.1", port: haproxyPort, sendProxyProtocol: true };
+    const { port } = await startProxy(() => [host], { proxyProtocol: { trusted: ["127.0.0.1"] } });
+    const c = await RawClient.open(port);
+    clients.push(c);
+    c.write(
+      Buffer.concat([
+        encodeProxyV2({ source: { address: "192.0.2.201", port: 6000 }, destination: { address: "127.0.0.1", port } }),
+        Buffer.from(`a1 LOGIN ${USER} ${PASSWORD}\r\na2 SELECT INBOX\r\n`),
+      ]),
+    );
+    const lines = await c.untilTagged("a2");
+    expect(lines.at(-1)).toMatch(/^a2 OK/);
+    let log = "";
+    for (let i = 0; i < 50 && !log.includes("rip=192.0.2.201"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      log = dovecot.log();
+    }
+    // 192.0.2.201 is not in Dovecot's login_trusted_networks, so it came from the header, not ID
+    expect(log).toMatch(/Login: user=<holdfast>.*rip=192\.0\.2\.201/);
+  });
+
+  it("after STARTTLS the TLS connection is the one spliced", async () => {
+    const { port } = await startProxy(() => [dovecotHost()], {}, tls);
+    const c = await raw(port);
+    expect((await c.command("s1", "STARTTLS")).at(-1)).toMatch(/^s1 OK/);
+    await c.startTls();
+    c.write(`s2 LOGIN ${USER} ${PASSWORD}\r\ns3 LIST "" INBOX\r\n`);
+    const lines = await c.untilTagged("s3");
+    expect(lines.find((l) => l.startsWith("s2 "))).toMatch(/^s2 OK \[CAPABILITY /);
+    expect(lines.some((l) => /^\* LIST .*INBOX/.test(l))).toBe(true);
+  });
+
+  it("a large APPEND pipelined right behind LOGIN (more than the raw hold bound) arrives whole", async () => {
+    const { port } = await startProxy(() => [dovecotHost()]);
+    const c = await raw(port);
+    const body = message("pipelined append", 600_000);
+    c.write(
+      Buffer.concat([
+        Buffer.from(`p1 LOGIN ${USER} ${PASSWORD}\r\np2 APPEND INBOX {${Buffer.byteLength(body)}+}\r\n`),
+        Buffer.from(body),
+        Buffer.from("\r\np3 NOOP\r\n"),
+      ]),
+    );
+    const lines = await c.untilTagged("p3", 15_000);
+    const appendOk = lines.find((l) => l.startsWith("p2 "));
+    expect(appendOk).toMatch(/^p2 OK \[APPENDUID \d+ \d+\]/);
+    const uid = /APPENDUID \d+ (\d+)/.exec(appendOk!)![1];
+    const reader = await flow(port);
+    await reader.mailboxOpen("INBOX");
+    const fetched = await reader.fetchOne(uid!, { source: true }, { uid: true });
+    expect(fetched?.source?.toString()).toBe(body);
+    await reader.logout();
   });
 });
