@@ -7,6 +7,7 @@ export {
   type Backend,
   BackendError,
   type BackendSession,
+  type ConnectionTakeover,
   type ListedMailbox,
   type ListOptions,
   type SelectedMailbox,
@@ -18,6 +19,7 @@ export { matchesListPattern } from "./list-pattern.js";
 export { LocalBackend } from "./local/local-backend.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { nullObserver, type ServerObserver } from "./observer.js";
+export { createPassthroughBackend, splice } from "./passthrough/index.js";
 export {
   DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_MAX_HEADER_BYTES,
