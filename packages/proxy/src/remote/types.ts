@@ -42,7 +42,7 @@ export interface ImapClientOptions {
 
 export interface RemoteBackendOptions {
   /** Hosts to try for this user, in preference order (the Router implements this). */
-  route(user: string): Promise<BackendHost[]>;
+  route(user: string): Promise<Array<BackendHost & { user?: string }>>;
   /** Default { mode: "user" }. */
   login?: BackendLogin;
   reconnect?: {

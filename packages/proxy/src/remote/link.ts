@@ -1,0 +1,399 @@
+import type { MailboxChange } from "@holdfast/session";
+import type { AuthContext } from "../backend.js";
+import { BackendError } from "../backend.js";
+import type { Logger } from "../logger.js";
+import { toBackendError } from "./backend-errors.js";
+import { ImapConnectionError, LoginRefusedError } from "./errors.js";
+import type { ImapClient } from "./imap-client.js";
+import { MailboxTracker } from "./mailbox-tracker.js";
+import type { ResolvedRemoteOptions, RoutedHost } from "./open-connection.js";
+import { openConnection } from "./open-connection.js";
+import { fetchNew, reselect, SessionEnded } from "./selection.js";
+
+/*
+ * The backend connection of one client session, kept alive across failures: the failover
+ * state machine of issue #8.
+ *
+ *   UP ──(connection lost: reset, timeout, BYE, TLS error)──▶ RECOVERING
+ *   RECOVERING ──(connect + login + ENABLE + re-select OK)──▶ UP   (changes the client is
+ *                                                                  owed go to the feed)
+ *   RECOVERING ──(reconnect budget spent)──▶ DEAD: `* BYE [UNAVAILABLE]` to the client
+ *   RECOVERING ──(UIDVALIDITY changed / mailbox gone)──▶ DEAD: `* BYE` with the reason
+ *   any ──(close(): client logged out)──▶ CLOSED
+ *
+ * Recovery order: the same host first, `sameHostAttempts` times with a short exponential
+ * backoff (a restart of the same Dovecot is the common case), then the other hosts of
+ * route(user) in order; a new route is asked each round, so health checks and admin moves
+ * apply. The first delay of each session is random in [0, initialDelayMs): when one
+ * backend dies, its thousands of sessions do not reconnect in the same millisecond.
+ * `reconnectUser()` (admin move) skips the same-host preference.
+ *
+ * Exclusive use: every backend exchange runs under `acquire()`, one at a time, so the
+ * client's commands, the new-message fetch triggered by EXISTS and IDLE never interleave.
+ * Between commands, once the session has been quiet for `idleAfterMs`, the connection sits
+ * in IDLE (or NOOPs every `pollMs` without IDLE), so changes by other sessions reach the
+ * feed at once whether or not the client itself is idling; acquire() ends the IDLE
+ * (DONE is written just before the next command, without waiting a round trip).
+ *
+ * Commands in flight when the connection breaks (`run(…, idempotent)`):
+ * - idempotent (FETCH, SEARCH, STATUS, LIST, NOOP, STORE with flags and no UNCHANGEDSINCE,
+ *   UID EXPUNGE of a set, the re-select itself): re-issued on the new connection, the
+ *   client only sees the answer;
+ * - not idempotent (APPEND, COPY, MOVE, EXPUNGE of all \Deleted, CREATE, DELETE, RENAME,
+ *   SUBSCRIBE, STORE with UNCHANGEDSINCE whose retry would report MODIFIED for our own
+ *   change): BackendError UNAVAILABLE (tagged NO [UNAVAILABLE]); the outcome is unknown to
+ *   the client, which may retry. The session itself recovers in the background.
+ */
+
+export interface SelectionSpec {
+  wire: string;
+  readOnly: boolean;
+  tracker: MailboxTracker;
+  emit(change: MailboxChange): void;
+}
+
+const MAX_BACKOFF_MS = 2000;
+
+export class Link {
+  client: ImapClient | null;
+  host: RoutedHost;
+  selection: SelectionSpec | null = null;
+  /** Why the session ended; set once. */
+  dead: string | null = null;
+  private closing = false;
+  private lock: Promise<void> = Promise.resolve();
+  private holders = 0;
+  private idleHandle: { done(): Promise<void> } | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private forceSwitch = false;
+  private readonly terminateListeners = new Set<(reason: string) => void>();
+  /** How many times this session reconnected (tests, logs, metrics). */
+  reconnects = 0;
+
+  constructor(
+    client: ImapClient,
+    host: RoutedHost,
+    readonly user: string,
+    private readonly password: string,
+    private readonly auth: AuthContext,
+    private readonly options: ResolvedRemoteOptions,
+    private readonly log: Logger,
+  ) {
+    this.client = client;
+    this.host = host;
+    this.watch(client);
+  }
+
+  /** The client should be told BYE with this reason (the session cannot continue). */
+  onTerminate(listener: (reason: string) => void): () => void {
+    if (this.dead !== null) {
+      const reason = this.dead;
+      queueMicrotask(() => listener(reason));
+    }
+    this.terminateListeners.add(listener);
+    return () => this.terminateListeners.delete(listener);
+  }
+
+  private watch(client: ImapClient): void {
+    client.onClose((error) => {
+      if (this.client !== client) return;
+      this.client = null;
+      this.idleHandle = null;
+      if (this.closing || this.dead !== null) return;
+      this.log.warn({ host: this.host.id, err: error.message }, "backend connection lost");
+      // Nobody may be using the connection right now (client idle or in IDLE): recover
+      // now so that notifications keep flowing and the next command finds a connection.
+      if (this.holders === 0) this.recoverInBackground();
+    });
+  }
+
+  private recoverInBackground(): void {
+    void this.exclusive(async () => {
+      await this.ensure();
+    }).catch(() => {});
+  }
+
+  /** Take exclusive use of the backend connection. Ends IDLE first. */
+  async acquire(): Promise<() => void> {
+    this.holders++;
+    this.cancelIdleTimer();
+    const previous = this.lock;
+    let release!: () => void;
+    this.lock = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    this.leaveIdle();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holders--;
+      release();
+      if (this.holders > 0 || this.closing || this.dead !== null) return;
+      if (this.client === null) this.recoverInBackground();
+      else this.scheduleIdle();
+    };
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Run one backend exchange with failover. The op gets a live connection; a connection
+   * failure during an idempotent op reconnects and runs it again; during another op it is
+   * UNAVAILABLE. Backend refusals become BackendError.
+   */
+  async run<T>(op: (c: ImapClient) => Promise<T>, idempotent: boolean): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await this.runHeld(op, idempotent);
+    } finally {
+      release();
+    }
+  }
+
+  /** run() for a caller that already holds the lock (streamed FETCH). */
+  async runHeld<T>(op: (c: ImapClient) => Promise<T>, idempotent: boolean): Promise<T> {
+    for (;;) {
+      const c = await this.ensure();
+      try {
+        const result = await op(c);
+        this.selection?.tracker.commitSync();
+        return result;
+      } catch (error) {
+        if (!(error instanceof ImapConnectionError) || !c.closed) throw toBackendError(error);
+        this.dropClient(c);
+        if (!idempotent) {
+          throw new BackendError(
+            "UNAVAILABLE",
+            "The mail server connection broke during this command; it may or may not have been carried out.",
+          );
+        }
+      }
+    }
+  }
+
+  private dropClient(c: ImapClient): void {
+    if (this.client === c) {
+      this.client = null;
+      this.idleHandle = null;
+    }
+  }
+
+  /** A live connection, reconnecting (within the budget) if there is none. Lock held. */
+  async ensure(): Promise<ImapClient> {
+    if (this.dead !== null) throw new BackendError("UNAVAILABLE", this.dead);
+    if (this.closing) throw new BackendError("UNAVAILABLE", "The session is closing.");
+    if (this.client && !this.client.closed) return this.client;
+    return this.recover();
+  }
+
+  /** Admin move: leave the current host at the next opportunity (now, when idle). */
+  switchHost(): void {
+    if (this.dead !== null || this.closing) return;
+    this.forceSwitch = true;
+    const c = this.client;
+    if (this.holders === 0 && c) {
+      this.dropClient(c);
+      c.destroy(new ImapConnectionError("CLOSED", "moved by an administrator"));
+      this.recoverInBackground();
+    } else if (c) {
+      // A command is running: switch once it is done.
+      void this.exclusive(async () => {
+        if (this.client === c) {
+          this.dropClient(c);
+          c.destroy(new ImapConnectionError("CLOSED", "moved by an administrator"));
+        }
+        await this.ensure();
+      }).catch(() => {});
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const base = this.options.reconnect.initialDelayMs;
+    if (attempt === 0) return Math.random() * base;
+    return Math.min(MAX_BACKOFF_MS, base * 2 ** attempt * (0.5 + Math.random()));
+  }
+
+  private async recover(): Promise<ImapClient> {
+    const { budgetMs, sameHostAttempts } = this.options.reconnect;
+    const deadline = Date.now() + budgetMs;
+    const previous = this.host;
+    const forced = this.forceSwitch;
+    this.forceSwitch = false;
+    let attempt = 0;
+    let lastError = "no host to try";
+    while (Date.now() < deadline && !this.closing) {
+      let hosts: RoutedHost[];
+      try {
+        hosts = await this.options.route(this.user);
+      } catch (error) {
+        hosts = [];
+        lastError = `route(${this.user}) failed: ${(error as Error).message}`;
+      }
+      const order: RoutedHost[] = [];
+      if (!forced) {
+        for (let i = 0; i < sameHostAttempts; i++) order.push(hosts.find((h) => h.id === previous.id) ?? previous);
+      }
+      for (const h of hosts) if (forced || h.id !== previous.id) order.push(h);
+      if (order.length === 0) order.push(previous);
+      for (const host of order) {
+        const wait = Math.min(this.backoff(attempt++), Math.max(0, deadline - Date.now()));
+        await new Promise((r) => setTimeout(r, wait));
+        if (Date.now() >= deadline || this.closing) break;
+        try {
+          const c = await openConnection(host, this.user, this.password, this.auth, this.options);
+          try {
+            await this.restore(c);
+          } catch (error) {
+            c.destroy();
+            throw error;
+          }
+          this.client = c;
+          this.host = host;
+          this.reconnects++;
+          this.watch(c);
+          this.log.info({ host: host.id, previous: previous.id, attempts: attempt }, "backend connection restored");
+          return c;
+        } catch (error) {
+          if (error instanceof SessionEnded) {
+            this.die(`Session cannot continue: ${error.message}.`);
+            throw new BackendError("UNAVAILABLE", error.message);
+          }
+          lastError = `${host.id}: ${(error as Error).message}`;
+          if (error instanceof LoginRefusedError && !error.temporary) this.log.warn({ host: host.id }, lastError);
+        }
+      }
+    }
+    this.die(`No mail server reachable (${lastError}).`);
+    throw new BackendError("UNAVAILABLE", "No mail server is reachable right now.");
+  }
+
+  /** Bring a fresh connection to the session's state: the selected mailbox. */
+  private async restore(c: ImapClient): Promise<void> {
+    const sel = this.selection;
+    if (!sel) return;
+    const { changes, init } = await reselect(c, sel.wire, sel.readOnly, sel.tracker);
+    const tracker = new MailboxTracker(init, sel.emit, () => this.onNewMessages(tracker));
+    sel.tracker = tracker;
+    c.onMailboxEvent = (data) => tracker.handle(data);
+    for (const change of changes) sel.emit(change);
+  }
+
+  /** Install the tracker of a newly selected mailbox on the current connection. */
+  track(spec: Omit<SelectionSpec, "tracker">, tracker: MailboxTracker, c: ImapClient): void {
+    this.selection = { ...spec, tracker };
+    c.onMailboxEvent = (data) => tracker.handle(data);
+  }
+
+  untrack(): void {
+    this.selection = null;
+    if (this.client) this.client.onMailboxEvent = null;
+  }
+
+  newTracker(
+    init: ConstructorParameters<typeof MailboxTracker>[0],
+    emit: (change: MailboxChange) => void,
+  ): MailboxTracker {
+    const tracker: MailboxTracker = new MailboxTracker(init, emit, () => this.onNewMessages(tracker));
+    return tracker;
+  }
+
+  /** EXISTS grew: fetch the new UIDs (under the lock, after whatever runs now). */
+  private onNewMessages(tracker: MailboxTracker): void {
+    void this.exclusive(async () => {
+      if (this.selection?.tracker !== tracker) return;
+      // The FETCH responses reach the tracker through the mailbox listener (held as
+      // `incoming` since they are above highestUid); takeNew() delivers them in order.
+      await this.runHeld((c) => fetchNew(c, tracker.highestUid), true);
+      if (this.selection?.tracker === tracker) tracker.takeNew();
+    }).catch((error) => this.log.debug({ err: (error as Error).message }, "new-message fetch failed"));
+  }
+
+  /** Wait until the new-message fetch an EXISTS triggered has delivered (so EXISTS goes out before OK). */
+  async settle(): Promise<void> {
+    if (this.selection?.tracker.newPending) await this.exclusive(async () => {});
+  }
+
+  // --- IDLE between commands ----------------------------------------------------------------
+
+  private cancelIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  private leaveIdle(): void {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
+    const handle = this.idleHandle;
+    this.idleHandle = null;
+    // DONE goes out now; the next command is written right behind it (no round trip).
+    handle?.done().catch(() => {});
+  }
+
+  private scheduleIdle(): void {
+    if (!this.selection || !this.client || this.idleHandle || this.idleTimer) return;
+    const canIdle = this.client.capabilities.has("IDLE");
+    this.idleTimer = setTimeout(
+      () => {
+        this.idleTimer = null;
+        void this.enterIdle(canIdle).catch(() => {});
+      },
+      canIdle ? this.options.idleAfterMs : this.options.pollMs,
+    );
+    this.idleTimer.unref();
+  }
+
+  private async enterIdle(canIdle: boolean): Promise<void> {
+    if (this.holders > 0 || !this.selection) return;
+    await this.exclusive(async () => {
+      const c = this.client;
+      if (!c || c.closed || !this.selection) return;
+      if (!canIdle) {
+        await this.runHeld((cc) => cc.noop(), true);
+        return;
+      }
+      const handle = await c.idle();
+      if (c.closed || this.client !== c) return;
+      // Set before the lock is released: release() then does not schedule another IDLE.
+      this.idleHandle = handle;
+      handle.finished.then(
+        () => this.selection?.tracker.commitSync(),
+        () => {},
+      );
+      // RFC 2177: re-issue IDLE at least every 29 minutes.
+      this.renewTimer = setTimeout(() => void this.exclusive(async () => {}).catch(() => {}), 25 * 60_000);
+      this.renewTimer.unref();
+    });
+  }
+
+  // --- end ----------------------------------------------------------------------------------
+
+  private die(reason: string): void {
+    if (this.dead !== null) return;
+    this.dead = reason;
+    this.log.warn({ reason }, "backend session ended");
+    this.cancelIdleTimer();
+    const c = this.client;
+    this.client = null;
+    c?.destroy();
+    for (const listener of this.terminateListeners) listener(reason);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.cancelIdleTimer();
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.leaveIdle();
+    const c = this.client;
+    this.client = null;
+    if (c && !c.closed) await c.logout().catch(() => {});
+  }
+}

@@ -1,0 +1,90 @@
+import type { AuthContext } from "../backend.js";
+import type { Logger } from "../logger.js";
+import { ImapClient } from "./imap-client.js";
+import type { BackendHost, BackendLogin, ImapClientOptions, RemoteBackendOptions } from "./types.js";
+
+/** A host as a route gives it; `user` (an HTTP lookup's destuser) replaces the login name. */
+export type RoutedHost = BackendHost & { user?: string };
+
+/** RemoteBackendOptions with every default filled in. */
+export interface ResolvedRemoteOptions {
+  route(user: string): Promise<RoutedHost[]>;
+  login: BackendLogin;
+  reconnect: { budgetMs: number; initialDelayMs: number; sameHostAttempts: number };
+  logger: Logger;
+  proxyTtl: number;
+  client: ImapClientOptions;
+  proxyHeader?: RemoteBackendOptions["proxyHeader"];
+  parkMs: number;
+  pollMs: number;
+  idleAfterMs: number;
+}
+
+/** Extensions the proxy turns on at every backend that offers them. */
+const WANTED = ["CONDSTORE", "QRESYNC"];
+
+/**
+ * Connect to a host and make it ready for the user: ID (before login, so that Dovecot
+ * takes the client's address and our session id for its logs and its own limits: it
+ * accepts x-originating-* only from login_trusted_networks), login, ENABLE. Used by the
+ * authenticator at LOGIN and by failover for every reconnect.
+ */
+export async function openConnection(
+  host: RoutedHost,
+  user: string,
+  password: string,
+  auth: AuthContext,
+  options: ResolvedRemoteOptions,
+): Promise<ImapClient> {
+  const preamble =
+    host.sendProxyProtocol && options.proxyHeader
+      ? options.proxyHeader(host, { address: auth.remoteAddress, port: auth.remotePort })
+      : undefined;
+  const client = await ImapClient.connect(host, { ...options.client, ...(preamble ? { preamble } : {}) });
+  try {
+    const id = client.id({
+      name: "Holdfast",
+      "x-originating-ip": auth.remoteAddress,
+      "x-originating-port": String(auth.remotePort),
+      "x-session-id": auth.sessionId,
+      "x-proxy-ttl": String(options.proxyTtl),
+    });
+    // The ID answer does not matter; a server refusing it must not stop the login.
+    id.catch(() => {});
+    await client.login(host.user ?? user, password, options.login);
+    await id.catch(() => {});
+    await client.enable(WANTED);
+    return client;
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+}
+
+export function resolveOptions(options: RemoteBackendOptions): ResolvedRemoteOptions {
+  const silent: Logger = {
+    debug() {},
+    info() {},
+    warn() {},
+    error() {},
+    child() {
+      return silent;
+    },
+  };
+  return {
+    route: options.route,
+    login: options.login ?? { mode: "user" },
+    reconnect: {
+      budgetMs: options.reconnect?.budgetMs ?? 30_000,
+      initialDelayMs: options.reconnect?.initialDelayMs ?? 50,
+      sameHostAttempts: options.reconnect?.sameHostAttempts ?? 2,
+    },
+    logger: options.logger ?? silent,
+    proxyTtl: options.proxyTtl ?? 5,
+    client: options.client ?? {},
+    ...(options.proxyHeader ? { proxyHeader: options.proxyHeader } : {}),
+    parkMs: options.parkMs ?? 30_000,
+    pollMs: options.pollMs ?? 5_000,
+    idleAfterMs: options.idleAfterMs ?? 150,
+  };
+}

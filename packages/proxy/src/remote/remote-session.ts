@@ -1,0 +1,191 @@
+import type { StatusAttributes, StatusItem, UntaggedData } from "@holdfast/imap-codec";
+import type {
+  AppendTransaction,
+  BackendSession,
+  ListedMailbox,
+  ListOptions,
+  SelectedMailbox,
+  SelectedState,
+} from "../backend.js";
+import { BackendError } from "../backend.js";
+import type { Link } from "./link.js";
+import type { MailboxNames } from "./mailbox-names.js";
+import { RemoteAppend } from "./remote-append.js";
+import { RemoteSelectedMailbox } from "./remote-mailbox.js";
+import { openSelection } from "./selection.js";
+
+/*
+ * One authenticated user on a backend: mailbox-level commands, SELECT, APPEND. Reads
+ * (LIST, STATUS, SELECT) are re-issued after a failover; changes (CREATE, DELETE, RENAME,
+ * SUBSCRIBE, UNSUBSCRIBE) are not: their outcome is unknown, the client gets UNAVAILABLE.
+ */
+
+/** STATUS items and the capability the backend needs for each (none: always there). */
+const STATUS_NEEDS: Partial<Record<StatusItem, string>> = {
+  SIZE: "STATUS=SIZE",
+  HIGHESTMODSEQ: "CONDSTORE",
+  DELETED: "IMAP4REV2",
+};
+
+export class RemoteSession implements BackendSession {
+  readonly appendLimit: number | null;
+
+  constructor(
+    readonly user: string,
+    private readonly link: Link,
+    private readonly names: MailboxNames,
+    private readonly streamThreshold: number,
+  ) {
+    let limit: number | null = null;
+    for (const cap of link.client?.capabilities ?? []) {
+      const m = /^APPENDLIMIT=(\d+)$/.exec(cap);
+      if (m) limit = Number(m[1]);
+    }
+    this.appendLimit = limit;
+  }
+
+  /** The backend session ended for good: the front end says BYE with the reason. */
+  onTerminate(listener: (reason: string) => void): () => void {
+    return this.link.onTerminate(listener);
+  }
+
+  /** How many times this session's backend connection was re-established. */
+  get reconnects(): number {
+    return this.link.reconnects;
+  }
+
+  /** The backend host serving this session now. */
+  get hostId(): string {
+    return this.link.host.id;
+  }
+
+  async list(reference: string, patterns: string[], options: ListOptions): Promise<ListedMailbox[]> {
+    const ref = this.names.patternToBackend(reference);
+    const pats = patterns.map((p) => this.names.patternToBackend(p));
+    const selection = options.selection.map((s) => s.toUpperCase());
+    const untagged = await this.link.run(async (c) => {
+      if (c.capabilities.has("LIST-EXTENDED")) {
+        const ro = options.returnOptions;
+        const r = await c.command({
+          name: "LIST",
+          reference: ref,
+          patterns: pats,
+          selection: selection.filter((s) => s !== "SPECIAL-USE" || c.capabilities.has("SPECIAL-USE")),
+          returnOptions: {
+            ...(ro.subscribed ? { subscribed: true } : {}),
+            ...(ro.children ? { children: true } : {}),
+            ...(ro.specialUse && c.capabilities.has("SPECIAL-USE") ? { specialUse: true } : {}),
+          },
+          extended: true,
+        });
+        return r.untagged;
+      }
+      const out: UntaggedData[] = [];
+      for (const p of pats) {
+        const r = selection.includes("SUBSCRIBED")
+          ? await c.command({ name: "LSUB", reference: ref, pattern: p })
+          : await c.command({
+              name: "LIST",
+              reference: ref,
+              patterns: [p],
+              selection: [],
+              returnOptions: {},
+              extended: false,
+            });
+        out.push(...r.untagged);
+      }
+      return out;
+    }, true);
+    const out: ListedMailbox[] = [];
+    const seen = new Set<string>();
+    for (const u of untagged) {
+      if (u.type !== "LIST" && u.type !== "LSUB") continue;
+      const name = this.names.fromBackend(u.mailbox);
+      if (name === null || seen.has(name)) continue;
+      seen.add(name);
+      const childInfo = u.extended?.find(([k]) => k.toUpperCase() === "CHILDINFO")?.[1];
+      const attributes = u.type === "LSUB" ? [...u.attributes, "\\Subscribed"] : u.attributes;
+      out.push({
+        name,
+        attributes,
+        ...(Array.isArray(childInfo) ? { childInfo: childInfo.map((v) => String(v)) } : {}),
+      });
+    }
+    return out;
+  }
+
+  async status(mailbox: string, items: StatusItem[]): Promise<StatusAttributes> {
+    const wire = this.names.toBackend(mailbox);
+    return this.link.run(async (c) => {
+      const asked = items.filter(
+        (i) => i !== "APPENDLIMIT" && (!STATUS_NEEDS[i] || c.capabilities.has(STATUS_NEEDS[i]!)),
+      );
+      let attributes: StatusAttributes = {};
+      if (asked.length > 0) {
+        const r = await c.command({ name: "STATUS", mailbox: wire, items: asked });
+        for (const u of r.untagged) if (u.type === "STATUS") attributes = { ...attributes, ...u.attributes };
+      }
+      if (items.includes("APPENDLIMIT")) attributes.APPENDLIMIT = this.appendLimit;
+      return attributes;
+    }, true);
+  }
+
+  async create(mailbox: string, specialUse?: string[]): Promise<void> {
+    const wire = this.names.toBackend(mailbox);
+    await this.link.run(async (c) => {
+      if (specialUse?.length && !c.capabilities.has("CREATE-SPECIAL-USE")) {
+        throw new BackendError("CANNOT", "This server cannot create special-use mailboxes.");
+      }
+      await c.command({ name: "CREATE", mailbox: wire, ...(specialUse?.length ? { specialUse } : {}) });
+    }, false);
+  }
+
+  async delete(mailbox: string): Promise<void> {
+    const wire = this.names.toBackend(mailbox);
+    await this.link.run((c) => c.command({ name: "DELETE", mailbox: wire }), false);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const a = this.names.toBackend(from);
+    const b = this.names.toBackend(to);
+    await this.link.run((c) => c.command({ name: "RENAME", from: a, to: b }), false);
+  }
+
+  async subscribe(mailbox: string): Promise<void> {
+    const wire = this.names.toBackend(mailbox);
+    await this.link.run((c) => c.command({ name: "SUBSCRIBE", mailbox: wire }), false);
+  }
+
+  async unsubscribe(mailbox: string): Promise<void> {
+    const wire = this.names.toBackend(mailbox);
+    await this.link.run((c) => c.command({ name: "UNSUBSCRIBE", mailbox: wire }), false);
+  }
+
+  async select(
+    mailbox: string,
+    options: { readOnly: boolean },
+  ): Promise<{ mailbox: SelectedMailbox; state: SelectedState }> {
+    const wire = this.names.toBackend(mailbox);
+    const selected = new RemoteSelectedMailbox(this.link, this.names, this.streamThreshold);
+    const state = await this.link.run(async (c) => {
+      this.link.untrack();
+      const opened = await openSelection(c, wire, options.readOnly);
+      const tracker = this.link.newTracker(opened.init, selected.emit);
+      this.link.track({ wire, readOnly: opened.state.readOnly, emit: selected.emit }, tracker, c);
+      if (opened.more) tracker.expectNew();
+      return opened.state;
+    }, true);
+    return { mailbox: selected, state };
+  }
+
+  async beginAppend(mailbox: string): Promise<AppendTransaction> {
+    const wire = this.names.toBackend(mailbox);
+    // NONEXISTENT before the client sends any byte (the front end turns it into TRYCREATE).
+    await this.link.run((c) => c.command({ name: "STATUS", mailbox: wire, items: ["UIDVALIDITY"] }), true);
+    return new RemoteAppend(this.link, wire);
+  }
+
+  async close(): Promise<void> {
+    await this.link.close();
+  }
+}
