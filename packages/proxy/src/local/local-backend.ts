@@ -17,6 +17,27 @@ import { matchesListPattern } from "../list-pattern.js";
 import { storeCall } from "./errors.js";
 import { LocalSelectedMailbox } from "./local-mailbox.js";
 
+/** Messages up to this size are gathered in memory and handed to the store as one buffer. */
+export const SMALL_APPEND_LIMIT = 64 * 1024;
+
+/**
+ * What the store is given for an APPENDed message. A small one is collected first (bounded:
+ * at most SMALL_APPEND_LIMIT bytes per connection): the store then writes header and message
+ * in one call when it commits the blob, instead of opening a temp file at once, writing each
+ * chunk and then the header — fewer thread-pool file calls per APPEND, which compete with
+ * every session's reads and fsyncs. A larger message streams to disk as it arrives.
+ */
+async function messageSource(message: AppendInput): Promise<Buffer | AsyncIterable<Buffer>> {
+  if (message.size > SMALL_APPEND_LIMIT) return message.body;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of message.body) {
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
 /**
  * The embedded default: the IMAP front end on Holdfast's own local store. One process owns
  * the store's data folder (the store takes a lock on it), so every session of a mailbox
@@ -171,8 +192,8 @@ class LocalSession implements BackendSession {
     const mail = this.mail;
     return {
       stage: async (message: AppendInput) => {
-        const stored = storeCall(() =>
-          mail.append(mailbox, message.body, { flags: message.flags, internalDate: message.date }),
+        const stored = storeCall(async () =>
+          mail.append(mailbox, await messageSource(message), { flags: message.flags, internalDate: message.date }),
         );
         results.push(stored);
         await stored;
