@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
@@ -17,8 +18,199 @@ const listener = z
     port: z.number().int().min(0).max(65535),
     /** Implicit TLS; otherwise plain TCP with STARTTLS. */
     tls: z.boolean().default(false),
+    /**
+     * Networks (CIDR) whose connections start with a HAProxy PROXY v1/v2 header (a load
+     * balancer): the client address it announces is then used. Others send no header.
+     */
+    proxy_protocol_trusted: z
+      .array(z.string().refine(isCidr, { message: "not an IPv4/IPv6 address or CIDR (e.g. 10.0.0.0/8)" }))
+      .optional(),
   })
   .strict();
+
+/** `10.0.0.0/8`, `fd00::/8`, or a single address. */
+function isCidr(text: string): boolean {
+  const slash = text.indexOf("/");
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const bits = text.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/*
+ * Backend pools (issue #8): `backend = "local"` (the default) serves the embedded store;
+ * `backend = "<pool name>"` sends every user to a host of that pool.
+ */
+
+const tlsMode = z.enum(["none", "starttls", "implicit"]);
+
+const poolHost = z
+  .object({
+    /** Stable name: hashing, health, logs and `holdfast-proxy move` use it. */
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: "letters, digits, '.', '_', '-' (at most 63)" }),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(143),
+    /** Share of users under consistent hashing. */
+    weight: z.number().positive().max(1_000_000).default(1),
+    tls: tlsMode.default("none"),
+    /** PEM file of the CA that signed the backend's certificate (default: the system store). */
+    ca_file: z.string().min(1).optional(),
+    /** SHA-256 of the backend's leaf certificate (hex, colons allowed): pinning. */
+    fingerprint: z
+      .string()
+      .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, { message: "64 hex digits (colons allowed)" })
+      .optional(),
+    /** Skip certificate verification. Never implied. */
+    insecure: z.boolean().default(false),
+    /** SNI and the name the certificate must carry (default: host). */
+    servername: z.string().min(1).optional(),
+    /** Send a PROXY v2 header to this backend (Dovecot: haproxy_trusted_networks). */
+    proxy_protocol: z.boolean().default(false),
+  })
+  .strict();
+
+/** A secret given inline or, better, in a file (first line, trimmed). */
+const secretFields = {
+  password: z.string().min(1).optional(),
+  password_file: z.string().min(1).optional(),
+};
+
+const poolLogin = z
+  .object({
+    /** "user": the client's own credentials; "master": `user*master`; "authzid": SASL PLAIN with authzid. */
+    mode: z.enum(["user", "master", "authzid"]).default("user"),
+    /** The master / authorizing user (mode master or authzid). */
+    user: z.string().min(1).optional(),
+    ...secretFields,
+    /** Master user separator (mode master; Dovecot's auth_master_user_separator). */
+    separator: z.string().min(1).max(4).default("*"),
+  })
+  .strict();
+
+const poolHealth = z
+  .object({
+    enabled: z.boolean().default(true),
+    interval_ms: z.number().int().min(100).default(5_000),
+    timeout_ms: z.number().int().min(50).default(3_000),
+    /** Consecutive failures that mark a host down. */
+    fall: z.number().int().min(1).max(100).default(3),
+    /** Consecutive successes that bring a down host back. */
+    rise: z.number().int().min(1).max(100).default(2),
+    /**
+     * Also LOGIN as this user (a deep check); otherwise connect + greeting. With a master or
+     * authzid login the pool's credentials are used and no check password is needed.
+     */
+    check_user: z.string().min(1).optional(),
+    check_password: z.string().min(1).optional(),
+    check_password_file: z.string().min(1).optional(),
+  })
+  .strict();
+
+const poolLookup = z
+  .object({
+    /** GET this URL; `{user}` is replaced by the URL-encoded user name. */
+    url: z.string().min(1),
+    ttl_seconds: z.number().min(0).default(60),
+    negative_ttl_seconds: z.number().min(0).default(10),
+    timeout_ms: z.number().int().min(1).default(2_000),
+    max_entries: z.number().int().min(1).default(10_000),
+    /** Connection settings for looked-up hosts that are not in `hosts`. */
+    host_tls: tlsMode.default("none"),
+    host_ca_file: z.string().min(1).optional(),
+    host_insecure: z.boolean().default(false),
+  })
+  .strict();
+
+const pool = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: "letters, digits, '.', '_', '-' (at most 63)" }),
+    /** "stateful": sessions live in the proxy (failover); "passthrough": bytes spliced after login. */
+    mode: z.enum(["stateful", "passthrough"]).default("stateful"),
+    /** "hash": consistent hashing by weight; "static": `map`; "lookup": HTTP lookup. */
+    strategy: z.enum(["hash", "static", "lookup"]).default("hash"),
+    hosts: z.array(poolHost).default([]),
+    /** strategy "static": user → host id. */
+    map: z.record(z.string(), z.string()).optional(),
+    /** strategy "static": users not in `map` are hashed over the pool, or refused. */
+    unmapped: z.enum(["hash", "reject"]).default("hash"),
+    /** User names compared in lower case (Dovecot's %Lu default) or exactly. */
+    user_case: z.enum(["lower", "exact"]).default("lower"),
+    login: poolLogin.default({ mode: "user", separator: "*" }),
+    health: poolHealth.default({ enabled: true, interval_ms: 5_000, timeout_ms: 3_000, fall: 3, rise: 2 }),
+    lookup: poolLookup.optional(),
+    /** Time a session may spend reconnecting before the client gets BYE [UNAVAILABLE]. */
+    reconnect_budget_ms: z.number().int().min(0).default(30_000),
+    /** x-proxy-ttl sent in ID (loop protection between proxies). */
+    proxy_ttl: z.number().int().min(1).max(100).default(5),
+  })
+  .strict();
+
+export type PoolConfig = z.infer<typeof pool>;
+
+/** Rules that span keys; each issue names the key. */
+function checkPools(config: { backend: string; pools: PoolConfig[] }, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  const names = new Set<string>();
+  config.pools.forEach((p, i) => {
+    if (p.name === "local") issue(["pools", i, "name"], '"local" is reserved for the embedded store');
+    if (names.has(p.name)) issue(["pools", i, "name"], `duplicate pool name "${p.name}"`);
+    names.add(p.name);
+    const ids = new Set<string>();
+    p.hosts.forEach((h, j) => {
+      if (ids.has(h.id)) issue(["pools", i, "hosts", j, "id"], `duplicate host id "${h.id}"`);
+      ids.add(h.id);
+      if (h.insecure && (h.ca_file || h.fingerprint)) {
+        issue(["pools", i, "hosts", j, "insecure"], "insecure = true contradicts ca_file/fingerprint");
+      }
+      if (h.tls === "none" && (h.ca_file || h.fingerprint || h.insecure)) {
+        issue(["pools", i, "hosts", j, "tls"], 'ca_file/fingerprint/insecure need tls = "starttls" or "implicit"');
+      }
+    });
+    if (p.strategy !== "lookup" && p.hosts.length === 0) {
+      issue(["pools", i, "hosts"], `strategy "${p.strategy}" needs at least one host`);
+    }
+    if (p.strategy === "lookup" && !p.lookup)
+      issue(["pools", i, "lookup"], 'strategy "lookup" needs a [pools.lookup] url');
+    if (p.strategy !== "lookup" && p.lookup) issue(["pools", i, "lookup"], 'only used with strategy = "lookup"');
+    if (p.lookup && !p.lookup.url.includes("{user}")) issue(["pools", i, "lookup", "url"], "must contain {user}");
+    if (p.lookup && !/^https?:\/\//.test(p.lookup.url))
+      issue(["pools", i, "lookup", "url"], "must be an http:// or https:// URL");
+    if (p.strategy === "static" && !p.map) issue(["pools", i, "map"], 'strategy "static" needs a [pools.map] table');
+    if (p.strategy !== "static" && p.map) issue(["pools", i, "map"], 'only used with strategy = "static"');
+    for (const [user, id] of Object.entries(p.map ?? {})) {
+      if (!ids.has(id)) issue(["pools", i, "map", user], `names unknown host "${id}"`);
+    }
+    const l = p.login;
+    if (l.mode === "user") {
+      if (l.user || l.password || l.password_file)
+        issue(["pools", i, "login"], 'user/password need mode "master" or "authzid"');
+    } else {
+      if (!l.user) issue(["pools", i, "login", "user"], `mode "${l.mode}" needs the ${l.mode} user`);
+      if (!l.password === !l.password_file) issue(["pools", i, "login"], "give exactly one of password, password_file");
+    }
+    const hc = p.health;
+    if (hc.check_password && hc.check_password_file) {
+      issue(["pools", i, "health"], "give only one of check_password, check_password_file");
+    }
+    // With a master/authzid login the check user is logged in with the pool's credentials.
+    if (hc.check_user && l.mode === "user" && !hc.check_password && !hc.check_password_file) {
+      issue(["pools", i, "health"], "check_user needs check_password or check_password_file");
+    }
+    if (!hc.check_user && (hc.check_password || hc.check_password_file)) {
+      issue(["pools", i, "health", "check_user"], "a check password needs check_user");
+    }
+  });
+  if (config.backend !== "local" && !names.has(config.backend)) {
+    const known = ["local", ...names].map((n) => `"${n}"`).join(", ");
+    issue(["backend"], `"${config.backend}" is neither "local" nor a pool name (${known})`);
+  }
+}
 
 export const configSchema = z
   .object({
@@ -99,8 +291,13 @@ export const configSchema = z
       .default({ enabled: true, host: "127.0.0.1", port: 9143, allow_remote: false }),
     /** On first start (no users yet) create a user `demo` with a random password, printed once. */
     demo_user: z.boolean().default(true),
+    /** "local": the embedded store (default); or the name of one of `pools`. */
+    backend: z.string().min(1).default("local"),
+    /** Remote backend pools (`[[pools]]`). */
+    pools: z.array(pool).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine(checkPools);
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -1,5 +1,5 @@
-import { createServer, type Server } from "node:http";
-import type { ImapServer, ServerObserver } from "@holdfast/proxy";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { HealthChecker, ImapServer, ServerObserver } from "@holdfast/proxy";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /**
@@ -80,9 +80,37 @@ export class ProxyMetrics implements ServerObserver {
     this.backendErrors.inc({ code });
   }
 
-  /** Serve GET /metrics on host:port; resolves with the bound port. */
-  async listen(host: string, port: number): Promise<{ server: Server; port: number }> {
+  /** Backend pool health: `holdfast_backend_up{pool,host}` (1/0) and up/down transitions. */
+  watchPool(pool: string, health: HealthChecker | undefined): void {
+    const transitions = new Counter({
+      name: "holdfast_backend_transitions_total",
+      help: "Backend hosts marked down or up by health checks",
+      labelNames: ["pool", "host", "state"] as const,
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: "holdfast_backend_up",
+      help: "Whether health checks consider a backend host usable (1) or down (0)",
+      labelNames: ["pool", "host"] as const,
+      registers: [this.registry],
+      collect() {
+        for (const h of health?.status() ?? []) this.set({ pool, host: h.id }, h.up ? 1 : 0);
+      },
+    });
+    health?.onChange((e) => transitions.inc({ pool, host: e.hostId, state: e.up ? "up" : "down" }));
+  }
+
+  /**
+   * Serve GET /metrics on host:port; resolves with the bound port. `extra` may answer other
+   * requests first (the admin endpoints): it returns true when it did.
+   */
+  async listen(
+    host: string,
+    port: number,
+    extra?: (req: IncomingMessage, res: ServerResponse) => boolean,
+  ): Promise<{ server: Server; port: number }> {
     const http = createServer(async (req, res) => {
+      if (extra?.(req, res)) return;
       if (req.method !== "GET" || req.url !== "/metrics") {
         res.writeHead(404).end("not found\n");
         return;

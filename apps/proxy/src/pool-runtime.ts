@@ -1,0 +1,121 @@
+import { isIP } from "node:net";
+import * as proxy from "@holdfast/proxy";
+import {
+  type Authenticator,
+  type Backend,
+  encodeProxyV2,
+  greetingProbe,
+  HealthChecker,
+  type Logger,
+  loginProbe,
+  Router,
+  RoutingConfigError,
+} from "@holdfast/proxy";
+import { type Config, ConfigError, type PoolConfig } from "./config.js";
+import { type PoolLogin, resolvePool } from "./pools.js";
+
+/*
+ * A running backend pool: Router + HealthChecker + the backend for the pool's mode
+ * (stateful: the remote backend with failover; passthrough: splice after login).
+ */
+
+export interface PoolRuntime {
+  name: string;
+  router: Router;
+  health?: HealthChecker;
+  authenticator: Authenticator;
+  backend: Backend;
+  stop(): Promise<void>;
+}
+
+/** The options both pool backends take (the remote backend's RemoteBackendOptions). */
+interface PoolBackendOptions {
+  route(user: string): Promise<proxy.RoutedHost[]>;
+  login: PoolLogin;
+  reconnect: { budgetMs: number };
+  logger: Logger;
+  proxyTtl: number;
+  proxyHeader(host: proxy.RoutedHost, client: { address: string; port: number }): Buffer;
+}
+type PoolBackendFactory = (options: PoolBackendOptions) => { authenticator: Authenticator; backend: Backend };
+
+/** The factory for a mode, if this build of @holdfast/proxy has it. */
+function factoryFor(mode: PoolConfig["mode"]): PoolBackendFactory | undefined {
+  const name = mode === "stateful" ? "createRemoteBackend" : "createPassthroughBackend";
+  const factory = (proxy as Record<string, unknown>)[name];
+  return typeof factory === "function" ? (factory as PoolBackendFactory) : undefined;
+}
+
+export async function startPool(
+  config: Config,
+  poolConfig: PoolConfig,
+  base: string,
+  log: Logger,
+): Promise<PoolRuntime> {
+  const factory = factoryFor(poolConfig.mode);
+  if (!factory) {
+    throw new ConfigError(
+      `pools[${config.pools.indexOf(poolConfig)}].mode: "${poolConfig.mode}" is not available in this build of @holdfast/proxy`,
+    );
+  }
+  const resolved = await resolvePool(config, poolConfig, base);
+  const poolLog = log.child({ pool: resolved.name });
+  let health: HealthChecker | undefined;
+  if (resolved.health) {
+    const { checkUser, checkPassword, ...timing } = resolved.health;
+    const probe = checkUser
+      ? loginProbe({ user: checkUser, password: checkPassword ?? "", login: resolved.login })
+      : greetingProbe;
+    health = new HealthChecker(resolved.routing.hosts, { ...timing, probe, logger: poolLog });
+  }
+  let router: Router;
+  try {
+    router = new Router(resolved.routing, health);
+  } catch (error) {
+    if (error instanceof RoutingConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+  const { authenticator, backend } = factory({
+    route: (user) => router.route(user),
+    login: resolved.login,
+    reconnect: { budgetMs: resolved.reconnectBudgetMs },
+    logger: poolLog,
+    proxyTtl: resolved.proxyTtl,
+    // The client's address as seen by this proxy (after a trusted PROXY header) goes on to
+    // backends configured for PROXY protocol.
+    proxyHeader: (host, client) => proxyHeaderFor(host, client),
+  });
+  health?.start();
+  return {
+    name: resolved.name,
+    router,
+    health,
+    authenticator,
+    backend,
+    async stop() {
+      await health?.stop();
+    },
+  };
+}
+
+/**
+ * PROXY v2 header for a backend connection: the client as source; as destination the
+ * backend's address when it is an IP (the proxy's own listener address is not known
+ * here), else the unspecified address. A client address that is not an IP (a UNIX
+ * socket, "unknown") gets a LOCAL header: the backend then uses the connection's own.
+ */
+export function proxyHeaderFor(
+  host: { host: string; port: number },
+  client: { address: string; port: number },
+): Buffer {
+  const family = isIP(client.address);
+  if (family === 0) return encodeProxyV2({ command: "LOCAL" });
+  const destination = isIP(host.host)
+    ? { address: host.host, port: host.port }
+    : { address: family === 4 ? "0.0.0.0" : "::", port: host.port };
+  try {
+    return encodeProxyV2({ source: client, destination });
+  } catch {
+    return encodeProxyV2({ command: "LOCAL" });
+  }
+}

@@ -1,0 +1,167 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "@holdfast/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/*
+ * Admin commands on the running daemon: `holdfast-proxy kick USER` (the CLI calling the
+ * admin endpoint on the metrics listener) ends a real client's session with `* BYE`; the
+ * endpoint refuses GET and unknown commands, and `move` on the local store is a clear error.
+ */
+
+const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+let dir: string;
+let configFile: string;
+let child: ChildProcess;
+let stderr = "";
+let imapPort = 0;
+let metricsPort = 0;
+let password = "";
+
+function waitFor(predicate: () => boolean, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      if (predicate()) resolve();
+      else if (Date.now() - started > ms) reject(new Error(`timed out; stderr so far:\n${stderr}`));
+      else setTimeout(tick, 25);
+    };
+    tick();
+  });
+}
+
+function session(port: number): { lines: string[]; send: (s: string) => void; closed: () => boolean } {
+  const socket = connect(port, "127.0.0.1");
+  const lines: string[] = [];
+  let buffer = "";
+  let isClosed = false;
+  socket.setEncoding("latin1");
+  socket.on("data", (d: string) => {
+    buffer += d;
+    let i = buffer.indexOf("\r\n");
+    while (i >= 0) {
+      lines.push(buffer.slice(0, i));
+      buffer = buffer.slice(i + 2);
+      i = buffer.indexOf("\r\n");
+    }
+  });
+  socket.on("close", () => {
+    isClosed = true;
+  });
+  socket.on("error", () => {});
+  return { lines, send: (s) => socket.write(s), closed: () => isClosed };
+}
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args, "--config", configFile], (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function loggedIn(): Promise<ReturnType<typeof session>> {
+  const s = session(imapPort);
+  await waitFor(() => s.lines.length >= 1, 5000);
+  s.send(`a LOGIN demo ${password}\r\n`);
+  await waitFor(() => s.lines.some((l) => l.startsWith("a ")), 5000);
+  expect(s.lines.find((l) => l.startsWith("a "))).toMatch(/^a OK/);
+  return s;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "holdfast-daemon-admin-"));
+  configFile = join(dir, "holdfast.toml");
+  metricsPort = await freePort();
+  await writeFile(
+    configFile,
+    [
+      `data_dir = "${join(dir, "data")}"`,
+      "[[listen]]",
+      'host = "127.0.0.1"',
+      "port = 0",
+      "[tls]",
+      `cert = "${join(dir, "tls", "cert.pem")}"`,
+      `key = "${join(dir, "tls", "key.pem")}"`,
+      "[log]",
+      'level = "warn"',
+      "[metrics]",
+      `port = ${metricsPort}`,
+      "",
+    ].join("\n"),
+  );
+  child = spawn(process.execPath, [MAIN, "--config", configFile], { stdio: ["ignore", "ignore", "pipe"] });
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (d: string) => {
+    stderr += d;
+  });
+  await waitFor(() => /listening on/.test(stderr), 20_000);
+  imapPort = Number(/127\.0\.0\.1:(\d+) \(STARTTLS\)/.exec(stderr)?.[1]);
+  password = /password: (\S+)/.exec(stderr)?.[1] ?? "";
+});
+
+afterAll(async () => {
+  if (child.exitCode === null) child.kill("SIGKILL");
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("admin commands", () => {
+  it("`holdfast-proxy kick demo` ends the user's sessions with * BYE and the reason", async () => {
+    const a = await loggedIn();
+    const b = await loggedIn();
+    const result = await cli("kick", "demo", "--reason", "Maintenance window");
+    expect(result).toMatchObject({ code: 0, stdout: "kicked 2 session(s) of demo\n" });
+    for (const s of [a, b]) {
+      await waitFor(() => s.closed(), 5000);
+      expect(s.lines).toContain("* BYE Maintenance window");
+    }
+    expect(await cli("kick", "demo")).toMatchObject({ code: 0, stdout: "kicked 0 session(s) of demo\n" });
+  });
+
+  it("the endpoint takes POST only, and names unknown commands and missing parameters", async () => {
+    const base = `http://127.0.0.1:${metricsPort}`;
+    const get = await fetch(`${base}/admin/kick?user=demo`);
+    expect(get.status).toBe(405);
+    const unknown = await fetch(`${base}/admin/reboot`, { method: "POST" });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: "unknown admin command /admin/reboot" });
+    const missing = await fetch(`${base}/admin/kick`, { method: "POST" });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({ error: "missing parameter user" });
+    const s = await loggedIn();
+    const kicked = await fetch(`${base}/admin/kick?user=DEMO`, { method: "POST" });
+    expect(await kicked.json()).toEqual({ user: "DEMO", kicked: 1 });
+    await waitFor(() => s.closed(), 5000);
+    expect(s.lines).toContain("* BYE Disconnected by the administrator.");
+    expect((await fetch(`${base}/metrics`)).status).toBe(200);
+  });
+
+  it("`move` on the local store and bad usage are clear errors", async () => {
+    const move = await cli("move", "demo", "imap2");
+    expect(move.code).toBe(1);
+    expect(move.stderr).toMatch(/the backend is the local store/);
+    expect((await cli("kick")).code).toBe(2);
+    expect((await cli("move", "demo")).code).toBe(2);
+  });
+});
+
+describe("admin CLI without a daemon", () => {
+  it("says the daemon is not running", async () => {
+    const port = await freePort();
+    const file = join(dir, "other.toml");
+    await writeFile(file, `[metrics]\nport = ${port}\n`);
+    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, [MAIN, "kick", "demo", "--config", file], (error, _stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr });
+      });
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /holdfast-proxy is not running with metrics on 127\.0\.0\.1:\d+ \(connection refused\)/,
+    );
+  });
+});
