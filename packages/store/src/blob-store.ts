@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import { createXxh64, fsyncDirectory, xxh64 } from "@holdfast/checksum";
+import { createXxh64, xxh64 } from "@holdfast/checksum";
 import {
   type BlobHeader,
   blobHeaderSize,
@@ -14,6 +14,7 @@ import {
   MAX_BLOB_HEADER_SIZE,
 } from "./blob-format.js";
 import { BlobDamagedError, MessageTooLargeError, StoreInputError } from "./errors.js";
+import { ensureDurableDir, nodeStoreFs, type StoreFs } from "./store-fs.js";
 
 /** A message as given to append: bytes, or a stream of chunks (a Node Readable is one). */
 export type MessageSource = Uint8Array | string | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
@@ -51,8 +52,22 @@ export class PendingBlob {
     private readonly origin: BlobOrigin,
   ) {}
 
-  /** Make the blob durable under its final name; `originUid` is the UID hint for rebuild. */
-  async commit(originUid: number): Promise<BlobHeader> {
+  /**
+   * Write the header (and, for byte sources, the message) into the temp file. Resolves
+   * once every byte is written (under the temp name: nobody reads it), with the header and
+   * `makeDurable()`, which renames the file to its final name and then issues the fdatasync
+   * of the file and the fsync of the shard folder (whose handle was opened while the bytes
+   * were written) in parallel; it resolves once bytes and name are on disk (closing the
+   * handles is left off that path). `originUid` is the UID hint for rebuild.
+   *
+   * Nothing may refer to the blob durably before `makeDurable()` resolves unless recovery
+   * can undo it: the append path commits its index entry concurrently and acknowledges
+   * only when both are durable; after a crash, open checks the blobs of the index's log
+   * tail (see UserStore.recoverUnsettledAppends).
+   */
+  async write(
+    originUid: number,
+  ): Promise<{ header: BlobHeader; makeDurable: () => Promise<void>; discard: () => Promise<void> }> {
     if (this.done) throw new StoreInputError("blob already committed or aborted");
     this.done = true;
     const header = encodeBlobHeader({
@@ -65,15 +80,23 @@ export class PendingBlob {
       originUid,
       originName: this.origin.mailboxName,
     });
-    const dir = await this.store.ensureShard(this.guidHex);
+    const store = this.store;
+    const finalPath = store.pathOf(this.guidHex);
+    const shardDir = dirname(finalPath);
     let handle = this.handle;
+    let dirHandle: Promise<FileHandle | undefined> = Promise.resolve(undefined);
     try {
+      await store.ensureShard(this.guidHex);
+      // The shard folder's handle opens while the bytes are written (one step less later).
+      if (store.fsync) {
+        dirHandle = open(shardDir, "r").catch(() => undefined);
+      }
       if (handle) {
         await writeAll(handle, header, 0);
       } else {
-        await this.store.ensureTempDir();
+        await store.ensureTempDir();
         handle = await open(this.tempPath, "wx", 0o600);
-        this.store.activeTemps.add(this.tempPath);
+        store.activeTemps.add(this.tempPath);
         const total = header.byteLength + this.bytes!.byteLength;
         const { bytesWritten } = await handle.writev([header, this.bytes!], 0);
         // writev may write less than asked: finish with plain writes.
@@ -82,25 +105,65 @@ export class PendingBlob {
           await writeAll(handle, rest, bytesWritten);
         }
       }
-      // Rename first, then make the bytes and the name durable together (two syncs in
-      // parallel, not one after the other). Nothing reads a blob before an index entry
-      // points to it, and that entry is committed only after both syncs: a crash before
-      // then leaves at worst an unreferenced (possibly torn) blob that reclaim removes.
-      try {
-        await rename(this.tempPath, join(dir, this.guidHex));
-      } finally {
-        this.store.activeTemps.delete(this.tempPath);
-      }
-      if (this.store.fsync) await Promise.all([handle.datasync(), fsyncDirectory(dir)]);
     } catch (error) {
+      store.activeTemps.delete(this.tempPath);
       await rm(this.tempPath, { force: true }).catch(() => undefined);
+      await handle?.close().catch(() => undefined);
+      void dirHandle.then((d) => d?.close().catch(() => undefined));
       throw error;
-    } finally {
-      await handle?.close();
     }
+    const file = handle;
+    const tempPath = this.tempPath;
+    let started: Promise<void> | undefined;
+    const makeDurable = (): Promise<void> => {
+      started ??= (async () => {
+        try {
+          await rename(tempPath, finalPath);
+        } catch (error) {
+          await rm(tempPath, { force: true }).catch(() => undefined);
+          void dirHandle.then((d) => d?.close().catch(() => undefined));
+          throw error;
+        } finally {
+          store.activeTemps.delete(tempPath);
+        }
+        if (!store.fsync) return;
+        // Both syncs are issued only after the rename, so that the rename, the file's new
+        // size and blocks (and a log append issued meanwhile) are in the same journal
+        // transaction and one commit makes them all durable.
+        const d = await dirHandle;
+        try {
+          await Promise.all([store.fs.datasync(file, finalPath), store.fs.fsyncDir(shardDir, d)]);
+        } finally {
+          void d?.close().catch(() => undefined);
+        }
+      })();
+      // The descriptor is closed once the syncs are done, off the acknowledgement path.
+      void started.then(
+        () => file.close().catch(() => undefined),
+        () => file.close().catch(() => undefined),
+      );
+      return started;
+    };
+    /** Drop the written temp file instead (the append failed before its index commit). */
+    const discard = async (): Promise<void> => {
+      if (started) return;
+      started = Promise.reject(new StoreInputError("blob discarded"));
+      started.catch(() => undefined);
+      store.activeTemps.delete(tempPath);
+      await file.close().catch(() => undefined);
+      await rm(tempPath, { force: true }).catch(() => undefined);
+      void dirHandle.then((d) => d?.close().catch(() => undefined));
+    };
     const decoded = decodeBlobHeader(header);
     if (decoded.kind !== "ok") throw new Error("blob header does not decode right after encoding");
-    return decoded.header;
+    return { header: decoded.header, makeDurable, discard };
+  }
+
+  /** Write the blob and wait until it is durable (bytes and name). */
+  async commit(originUid: number): Promise<BlobHeader> {
+    const { header, makeDurable } = await this.write(originUid);
+    await makeDurable();
+    return header;
   }
 
   async abort(): Promise<void> {
@@ -129,7 +192,8 @@ export type BlobCheck =
  * Temp files are <user>/blobs/tmp/<GUID hex>.tmp (same file system, so rename is atomic).
  */
 export class BlobStore {
-  private readonly shards = new Set<string>();
+  private shardsReady = false;
+  private shardsMaking: Promise<void> | undefined;
   /** Temp files being written now (reclaim leaves them alone). */
   readonly activeTemps = new Set<string>();
 
@@ -137,6 +201,7 @@ export class BlobStore {
     readonly dir: string,
     readonly fsync: boolean,
     readonly maxMessageSize: number,
+    readonly fs: StoreFs = nodeStoreFs,
   ) {}
 
   pathOf(guidHex: string): string {
@@ -147,16 +212,32 @@ export class BlobStore {
     return join(this.dir, "tmp");
   }
 
-  /** The shard folder of a GUID, created (durably) the first time. */
+  /**
+   * The shard folder of a GUID. The first call in a process makes all 256 shard folders
+   * (those that exist already too) and syncs `blobs/` and the user's folder once: a shard
+   * may have been created by an earlier process that crashed before its fsync, and a
+   * folder name that is not durable can vanish in a power cut with every blob below it.
+   * Doing it for every shard at once keeps those folder syncs off the append path.
+   */
   async ensureShard(guidHex: string): Promise<string> {
-    const shard = guidHex.slice(0, 2);
-    const dir = join(this.dir, shard);
-    if (!this.shards.has(shard)) {
-      const made = await mkdir(dir, { recursive: true });
-      if (made !== undefined && this.fsync) await fsyncDirectory(this.dir);
-      this.shards.add(shard);
+    if (!this.shardsReady) {
+      this.shardsMaking ??= this.makeShards().catch((error: unknown) => {
+        this.shardsMaking = undefined;
+        throw error;
+      });
+      await this.shardsMaking;
+      this.shardsReady = true;
     }
-    return dir;
+    return join(this.dir, guidHex.slice(0, 2));
+  }
+
+  private async makeShards(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const all = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+    for (let i = 0; i < all.length; i += 32)
+      await Promise.all(all.slice(i, i + 32).map((shard) => mkdir(join(this.dir, shard), { recursive: true })));
+    await ensureDurableDir(this.fs, this.dir, this.dir, this.fsync);
+    if (this.fsync) await this.fs.fsyncDir(this.dir);
   }
 
   /**

@@ -19,6 +19,14 @@ export interface ChangeSink {
 export class MailboxHandle {
   readonly lane = new UidLane();
   private readonly sinks = new Set<ChangeSink>();
+  /**
+   * Appends whose index entry is committed (or being committed) while their blob may not be
+   * durable yet, by UID: the promise resolves when the append's outcome is final
+   * (acknowledged, or withdrawn again). Sessions do not move past a durable index change
+   * that shows one of these UIDs (see `unsettledShown`), so no session sees a message that
+   * a crash could still take away.
+   */
+  private readonly unsettled = new Map<number, Promise<void>>();
 
   constructor(
     readonly id: number,
@@ -36,6 +44,37 @@ export class MailboxHandle {
 
   get sessionCount(): number {
     return this.sinks.size;
+  }
+
+  /** An append's index entry for `uid` is being committed before its blob is durable. */
+  beginUnsettled(uid: number, settled: Promise<void>): void {
+    this.unsettled.set(uid, settled);
+  }
+
+  endUnsettled(uid: number): void {
+    this.unsettled.delete(uid);
+  }
+
+  /**
+   * The settle promises of unsettled appends that the durable changes after `cursor` (a
+   * read view's position) would show, or of those below `uidNext` when a view was just
+   * made. Empty when a view may move on.
+   */
+  unsettledShown(position: { cursor: number } | { uidNext: number }): Promise<void>[] {
+    if (this.unsettled.size === 0) return [];
+    const out: Promise<void>[] = [];
+    if ("uidNext" in position) {
+      for (const [uid, settled] of this.unsettled) if (uid < position.uidNext) out.push(settled);
+      return out;
+    }
+    const since = this.index.changesSince(position.cursor);
+    if (!since) return [];
+    for (const c of since.durable) {
+      if (c.kind !== "append") continue;
+      const settled = this.unsettled.get(c.uid);
+      if (settled) out.push(settled);
+    }
+    return out;
   }
 
   notify(): void {

@@ -152,7 +152,17 @@ export async function verifyUser(u: UserStore): Promise<UserVerifyReport> {
     m.messages = t.count;
     for (let i = 0; i < t.count; i++) {
       const guid = guidToHex(t.guids.subarray(i * 16, i * 16 + 16));
-      const c = await u.blobs.check(guid, t.recordAt(i).contentHash);
+      let c = await u.blobs.check(guid, t.recordAt(i).contentHash);
+      const settling = c.kind !== "ok" ? u.settling(guid) : undefined;
+      if (settling) {
+        // An append in flight: its entry is committed while its blob is still being put in
+        // place. Judge the blob once the append is settled (a withdrawn one is no longer here).
+        const uid = t.uids[i]!;
+        await settling;
+        const at = t.indexOf(uid);
+        if (at < 0) continue;
+        c = await u.blobs.check(guid, t.recordAt(at).contentHash);
+      }
       if (c.kind !== "ok") {
         report.damagedBlobs.push({
           user: u.name,

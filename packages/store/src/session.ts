@@ -109,10 +109,32 @@ export class MailboxSession implements ChangeSink {
     return this.handle.index.expungedSince(modseq);
   }
 
-  /** Move the view to the latest durable state: what was expunged, appended and changed since. */
+  /**
+   * Move the view to the latest durable state: what was expunged, appended and changed since.
+   * While that state shows an append whose blob is not durable yet (its index entry and its
+   * blob are made durable in parallel), the view stays where it is and the result is empty;
+   * the append's completion wakes the session again.
+   */
   sync(): SyncResult {
     this.check();
+    if (this.held()) return this.unchanged();
     return this.view.sync();
+  }
+
+  /** True while the next sync would show an append that is not acknowledged yet. */
+  private held(): boolean {
+    return this.handle.unsettledShown({ cursor: this.view.cursor }).length > 0;
+  }
+
+  private unchanged(): SyncResult {
+    return {
+      expunged: [],
+      appended: [],
+      changed: [],
+      uidNext: this.view.uidNext,
+      highestModseq: this.view.highestModseq,
+      count: this.view.count,
+    };
   }
 
   /** Wake-up callback on new changes; returns the unsubscribe function. */
@@ -140,6 +162,8 @@ export class MailboxSession implements ChangeSink {
     queueMicrotask(() => {
       this.scheduled = false;
       if (this.closeReason !== undefined) return;
+      // Held back: the append that holds it calls notify() again when it is settled.
+      if (this.held()) return;
       if (this.pushes.size > 0) {
         let changes: SyncResult;
         try {

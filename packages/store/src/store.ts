@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
 import { IndexLockedError, MailboxLock, nodeFs } from "@holdfast/index";
@@ -13,6 +13,7 @@ import {
 } from "./maintenance.js";
 import { Mutex } from "./mutex.js";
 import { DEFAULT_SCRYPT, type ScryptParams } from "./password.js";
+import { ensureDurableDir, nodeStoreFs, type StoreFs } from "./store-fs.js";
 import { removeTree, UserDatabase } from "./user-database.js";
 import { UserStore, type UserStoreSettings } from "./user-store.js";
 
@@ -26,6 +27,11 @@ export interface StoreOptions {
   maxMessageSize?: number;
   /** scrypt cost for new password hashes (default N=16384, r=8, p=1). */
   scrypt?: ScryptParams;
+  /**
+   * The sync layer for blobs and folders (default node:fs): every fdatasync of a blob and
+   * fsync of a folder goes through it. For tests that record, delay or fail syncs.
+   */
+  fs?: StoreFs;
 }
 
 export interface StoreVerifyReport {
@@ -64,7 +70,9 @@ export class Store {
 
   static async open(dataDir: string, options: StoreOptions = {}): Promise<Store> {
     await initChecksum();
-    await mkdir(join(dataDir, "users"), { recursive: true });
+    const fs = options.fs ?? nodeStoreFs;
+    const fsync = options.fsync !== false;
+    await ensureDurableDir(fs, join(dataDir, "users"), join(dataDir, "users"), fsync);
     let lock: MailboxLock;
     try {
       lock = await MailboxLock.acquire(nodeFs, dataDir);
@@ -76,8 +84,9 @@ export class Store {
     try {
       await rm(join(dataDir, "trash"), { recursive: true, force: true });
       const settings: UserStoreSettings = {
-        fsync: options.fsync !== false,
+        fsync,
         maxMessageSize: options.maxMessageSize ?? 64 * 1024 * 1024,
+        fs,
       };
       let store: Store | undefined;
       const users = await UserDatabase.open(

@@ -1,13 +1,15 @@
-import { mkdir, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { access, open as openFile, readdir, readFile, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import {
+  FileName,
   IndexNotFoundError,
   MailboxIndex,
   type MessageInfo,
   parseFlags,
   parseUidSet,
   SystemFlag,
+  scanLog,
   systemFlagNames,
 } from "@holdfast/index";
 import { guidToHex } from "./blob-format.js";
@@ -30,6 +32,7 @@ import { Mutex } from "./mutex.js";
 import { ancestorsOf, canonicalMailboxName, isSameOrBelow } from "./names.js";
 import { type SearchKey, type SearchResult, searchMessages } from "./search.js";
 import { MailboxSession } from "./session.js";
+import { ensureDurableDir, nodeStoreFs, type StoreFs } from "./store-fs.js";
 import { type MessageStructure, StructureCache } from "./structure-cache.js";
 import {
   type AppendOptions,
@@ -47,6 +50,44 @@ import {
 export interface UserStoreSettings {
   fsync: boolean;
   maxMessageSize: number;
+  /** The sync layer for blobs and folders (default node:fs). */
+  fs?: StoreFs;
+  /** Open without writing anything: no marker, no recovery check, indexes read-only. */
+  readOnly?: boolean;
+}
+
+/**
+ * Present in a user's folder while a process has the user's mail open for writing; removed
+ * by a clean close. Found at open, it means the last writer did not close cleanly (killed,
+ * crashed, power cut): appends it had not acknowledged may have left index entries whose
+ * blobs are missing or torn, and every mailbox is checked before anything is served.
+ */
+export const WRITER_MARKER = "writer.open";
+
+/** An index entry taken back at open because its blob failed (an append never acknowledged). */
+export interface WithdrawnAppend {
+  mailbox: string;
+  uid: number;
+  guid: string;
+  reason: string;
+}
+
+/** What open did about an unclean shutdown (or an index failure) of this user's mail. */
+export interface UnsettledRecoveryReport {
+  /** The last writer did not close cleanly (the marker was there). */
+  unclean: boolean;
+  /** Index entries whose blobs were checked (the log tails of the checked mailboxes). */
+  checked: number;
+  /** Entries expunged because their blob is missing, torn or fails its hash (UIDs are not reused). */
+  withdrawn: WithdrawnAppend[];
+  /**
+   * Entries of the log tail whose blob fails but names another mailbox as its origin: a
+   * copied message, whose blob was durable before the copy was committed, so this is damage,
+   * not a crash. Kept (verify reports it) rather than expunged.
+   */
+  damaged: WithdrawnAppend[];
+  /** Mailboxes that could not be checked (their index is damaged or read-only); checked at the next open. */
+  unchecked: string[];
 }
 
 /**
@@ -67,6 +108,19 @@ export class UserStore {
   private readonly sweepMutex = new Mutex();
   private readonly pins = new Map<string, number>();
   private readonly sessions = new Set<MailboxSession>();
+  /** Appends whose blob is not settled yet, by GUID: copies of that GUID wait for it. */
+  private readonly blobSyncs = new Map<string, Promise<boolean>>();
+  /** Mailbox ids whose next open must check the blobs of their log tail. */
+  private readonly suspects = new Set<number>();
+  /** What open found after an unclean shutdown (and later checks of failed mailboxes). */
+  readonly recovery: UnsettledRecoveryReport = {
+    unclean: false,
+    checked: 0,
+    withdrawn: [],
+    damaged: [],
+    unchecked: [],
+  };
+  private readonly fs: StoreFs;
   readonly blobs: BlobStore;
   readonly structures: StructureCache;
   private closed = false;
@@ -77,24 +131,32 @@ export class UserStore {
     readonly list: MailboxList,
     readonly settings: UserStoreSettings,
   ) {
-    this.blobs = new BlobStore(join(dir, "blobs"), settings.fsync, settings.maxMessageSize);
+    this.fs = settings.fs ?? nodeStoreFs;
+    this.blobs = new BlobStore(join(dir, "blobs"), settings.fsync, settings.maxMessageSize, this.fs);
     this.structures = new StructureCache(join(dir, "cache"));
   }
 
   /** Lay out a new user: folders and the default mailboxes (each with its index), then the list. */
   static async create(dir: string, settings: UserStoreSettings): Promise<void> {
     // A folder left by an earlier add that crashed before the database named the user is
-    // garbage — unless it holds mail (a database restored from an old backup): then refuse.
+    // garbage — unless it holds mail (a database restored from an old backup) or an index
+    // that cannot be read (it may hold mail): then refuse.
     const old = await MailboxList.load(dir).catch(() => undefined);
-    if (old) {
-      const probe = new UserStore("", dir, old, settings);
-      for (const m of old.doc.mailboxes)
-        if (m.id !== null && (await probe.folderHoldsMail(m.id)))
-          throw new UserExistsError(`${dir} already holds mail: recover or move it before adding the user again`);
+    const probe = new UserStore("", dir, old ?? MailboxList.fresh(dir), settings);
+    for (const folder of await readdir(join(dir, "mailboxes")).catch(() => [] as string[])) {
+      if (!/^[0-9]+$/.test(folder)) continue;
+      const held = await probe.folderHoldsMail(Number(folder));
+      if (held !== "empty")
+        throw new UserExistsError(
+          `${dir} already holds mail (mailbox folder ${folder}: ${held === "mail" ? "has messages" : "index unreadable"}): recover or move it before adding the user again`,
+        );
     }
+    const fs = settings.fs ?? nodeStoreFs;
     await rm(dir, { recursive: true, force: true });
-    await mkdir(join(dir, "mailboxes"), { recursive: true });
-    await mkdir(join(dir, "blobs"), { recursive: true });
+    // users/<user>, its mailboxes/ and blobs/ made durable in their parents before anything
+    // is written below them.
+    await ensureDurableDir(fs, join(dir, "mailboxes"), dirname(dir), settings.fsync);
+    await ensureDurableDir(fs, join(dir, "blobs"), dir, settings.fsync);
     const list = MailboxList.fresh(dir);
     for (const d of DEFAULT_MAILBOXES) {
       const entry = newEntry(list, d.name, d.specialUse);
@@ -106,6 +168,8 @@ export class UserStore {
       await index.close();
       list.doc.mailboxes.push(entry);
     }
+    // The index made each mailbox folder; its name is made durable here.
+    if (settings.fsync) await fs.fsyncDir(join(dir, "mailboxes"));
     list.doc.subscriptions = DEFAULT_MAILBOXES.map((d) => d.name);
     await list.save();
   }
@@ -113,7 +177,94 @@ export class UserStore {
   static async open(name: string, dir: string, settings: UserStoreSettings): Promise<UserStore> {
     const list = await MailboxList.load(dir);
     if (!list) throw new MailboxDamagedError(`user ${name}: no mailbox list in ${dir}`);
-    return new UserStore(name, dir, list, settings);
+    const store = new UserStore(name, dir, list, settings);
+    if (!settings.readOnly) await store.startWriting();
+    return store;
+  }
+
+  /**
+   * Before the first write of this process: if the marker of an earlier writer is still
+   * there, that writer did not close cleanly: check every mailbox now (recoverUnsettledAppends
+   * runs as each index opens). Otherwise leave the marker, durably, for the next open to find
+   * should this process not close cleanly.
+   */
+  private async startWriting(): Promise<void> {
+    const marker = join(this.dir, WRITER_MARKER);
+    const unclean = await access(marker).then(
+      () => true,
+      () => false,
+    );
+    if (!unclean) {
+      const file = await openFile(marker, "w", 0o600);
+      try {
+        await file.writeFile(`${JSON.stringify({ pid: process.pid, openedAt: new Date().toISOString() })}\n`);
+        if (this.settings.fsync) await this.fs.datasync(file, marker);
+      } finally {
+        await file.close();
+      }
+      if (this.settings.fsync) await this.fs.fsyncDir(this.dir);
+      return;
+    }
+    this.recovery.unclean = true;
+    for (const m of this.list.doc.mailboxes) if (m.id !== null) this.suspects.add(m.id);
+    // Folders the list does not name are not served; reclaim looks at them.
+    for (const id of [...this.suspects]) await this.handleById(id).catch(() => undefined);
+  }
+
+  /**
+   * The unclean-shutdown check of one mailbox, run as its index opens: every entry the
+   * index replayed from its log (everything since the backup snapshot, which covers the
+   * last checkpoint too) must have a blob that exists, decodes, has the right size and
+   * passes its hash. An append is acknowledged only after its blob is durable, so an entry
+   * that fails was never acknowledged: it is expunged (UIDNEXT stays: the UID is not reused)
+   * and reported, and its blob (if any) is left to the sweep. Returns false when the mailbox
+   * could not be checked (it stays marked).
+   */
+  private async recoverUnsettledAppends(entryName: string, index: MailboxIndex, id: number): Promise<boolean> {
+    if (index.readOnly) {
+      this.recovery.unchecked.push(entryName);
+      return false;
+    }
+    const t = index.state.messages;
+    let uids: number[];
+    const log = await readFile(join(index.folder, FileName.log)).catch(() => undefined);
+    const scan = scanLog(log);
+    if (!index.recovery.snapshot.ok || !scan.header) {
+      // The state did not come from an intact snapshot plus this log: check every entry.
+      uids = Array.from(t.uids.subarray(0, t.count));
+    } else {
+      const set = new Set<number>();
+      for (const txn of scan.txns) for (const op of txn.ops) if (op.op === "append") set.add(op.record.uid);
+      uids = [...set].filter((u) => t.indexOf(u) >= 0).sort((a, b) => a - b);
+    }
+    const withdraw: number[] = [];
+    const guids: string[] = [];
+    for (const uid of uids) {
+      const i = t.indexOf(uid);
+      if (i < 0) continue;
+      const rec = t.recordAt(i);
+      const guid = guidToHex(rec.guid);
+      this.recovery.checked++;
+      const c = await this.blobs.check(guid, rec.contentHash);
+      if (c.kind === "ok") continue;
+      const reason = c.kind === "missing" ? "blob file is missing" : c.reason;
+      const item = { mailbox: entryName, uid, guid, reason };
+      // A blob whose header survived and names another origin was copied in: its blob was
+      // durable before that copy was committed, so this is damage (verify reports it).
+      const h = c.kind === "damaged" ? c.header : undefined;
+      if (h && (h.originMailboxId !== id || h.originUidValidity !== index.state.uidValidity)) {
+        this.recovery.damaged.push(item);
+        continue;
+      }
+      this.recovery.withdrawn.push(item);
+      withdraw.push(uid);
+      guids.push(guid);
+    }
+    if (withdraw.length > 0) {
+      await index.transaction().expunge(withdraw).commit();
+      this.sweepLater(guids);
+    }
+    return true;
   }
 
   folderOf(id: number): string {
@@ -186,7 +337,7 @@ export class UserStore {
           this.list.doc.mailboxes.push({ name: parent, id: null, uidValidity: 0, createdAt: Date.now() });
       }
       const entry = newEntry(this.list, canonical, options.specialUse);
-      while (await this.folderHoldsMail(entry.id!)) entry.id = this.list.allocateId();
+      while ((await this.folderHoldsMail(entry.id!)) !== "empty") entry.id = this.list.allocateId();
       await this.createIndex(entry);
       if (existing) Object.assign(existing, entry);
       else this.list.doc.mailboxes.push(entry);
@@ -196,24 +347,32 @@ export class UserStore {
   }
 
   /**
-   * True when the folder of an id the list does not use holds messages: it must not be
-   * reused (the list may be a backup one generation old; reclaim reports such folders).
+   * What the folder of a mailbox id holds: "empty" only when it has no index at all
+   * (`IndexNotFoundError`: no snapshot, backup or log) or an index with no message; "mail"
+   * when its index lists messages; "unreadable" when reading the index failed in any other
+   * way (damage, I/O error, a lock): it may hold mail, so it must be neither reused nor
+   * removed (the list may be a backup one generation old; reclaim reports such folders).
    */
-  async folderHoldsMail(id: number): Promise<boolean> {
+  async folderHoldsMail(id: number): Promise<"empty" | "mail" | "unreadable"> {
+    let index: MailboxIndex;
     try {
-      const index = await MailboxIndex.open(this.folderOf(id), { readOnly: true });
-      const count = index.state.messages.count;
-      await index.close();
-      return count > 0;
-    } catch {
-      return false;
+      index = await MailboxIndex.open(this.folderOf(id), { readOnly: true });
+    } catch (error) {
+      if (error instanceof IndexNotFoundError) return "empty";
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return "empty";
+      return "unreadable";
     }
+    const count = index.state.messages.count;
+    const lossless = index.recovery.lossless;
+    await index.close().catch(() => undefined);
+    if (!lossless) return "unreadable";
+    return count > 0 ? "mail" : "empty";
   }
 
   private async createIndex(entry: MailboxEntry): Promise<void> {
     const folder = this.folderOf(entry.id!);
     // An id not yet in the saved list may have a folder left by a crash; it holds no mail
-    // (see folderHoldsMail), so it is garbage.
+    // and no unreadable index (see folderHoldsMail), so it is garbage.
     await rm(folder, { recursive: true, force: true });
     const index = await MailboxIndex.open(folder, {
       create: true,
@@ -221,6 +380,8 @@ export class UserStore {
       fsync: this.settings.fsync ? "always" : "never",
     });
     await index.close();
+    // The index made the folder: make its name durable before the list names it.
+    if (this.settings.fsync) await this.fs.fsyncDir(join(this.dir, "mailboxes"));
   }
 
   private info(name: string): MailboxInfo {
@@ -381,7 +542,10 @@ export class UserStore {
     if (!entry) throw new MailboxNotFoundError(`no mailbox with id ${id}`);
     let index: MailboxIndex;
     try {
-      index = await MailboxIndex.open(this.folderOf(id), { fsync: this.settings.fsync ? "always" : "never" });
+      index = await MailboxIndex.open(this.folderOf(id), {
+        fsync: this.settings.fsync ? "always" : "never",
+        readOnly: this.settings.readOnly === true,
+      });
     } catch (error) {
       if (error instanceof IndexNotFoundError)
         throw new MailboxDamagedError(
@@ -392,6 +556,16 @@ export class UserStore {
     if (this.closed) {
       await index.close();
       throw new StoreClosedError(`user ${this.name} is closed`);
+    }
+    if (this.suspects.has(id) && !this.settings.readOnly) {
+      let checked: boolean;
+      try {
+        checked = await this.recoverUnsettledAppends(entry.name, index, id);
+      } catch (error) {
+        await index.close().catch(() => undefined);
+        throw translateIndexError(error, entry.name);
+      }
+      if (checked) this.suspects.delete(id);
     }
     const handle = new MailboxHandle(id, entry.name, index);
     this.handles.set(id, handle);
@@ -411,7 +585,7 @@ export class UserStore {
   /** STATUS counters of a mailbox (of its latest durable state). */
   async status(name: string): Promise<MailboxCounters> {
     const handle = await this.handleByName(name);
-    const view = await handle.index.view().catch((e) => Promise.reject(translateIndexError(e, handle.name)));
+    const view = await this.settledView(handle);
     try {
       const s = handle.index.state;
       const t = s.messages;
@@ -447,12 +621,7 @@ export class UserStore {
    */
   async select(name: string, options: { readOnly?: boolean } = {}): Promise<MailboxSession> {
     const handle = await this.handleByName(name);
-    let view: Awaited<ReturnType<MailboxIndex["view"]>>;
-    try {
-      view = await handle.index.view();
-    } catch (error) {
-      throw translateIndexError(error, handle.name);
-    }
+    const view = await this.settledView(handle);
     // Attached at once, in the same step as the view is made: no change can fall between.
     const session = new MailboxSession(this, handle, view, options.readOnly === true || handle.index.readOnly, (s) => {
       handle.detach(s);
@@ -470,6 +639,26 @@ export class UserStore {
     return session;
   }
 
+  /**
+   * A read view of the latest durable state that shows no append whose blob is not durable
+   * yet: when a new view would, wait for those appends to settle and make it again.
+   */
+  private async settledView(handle: MailboxHandle): Promise<Awaited<ReturnType<MailboxIndex["view"]>>> {
+    for (;;) {
+      let view: Awaited<ReturnType<MailboxIndex["view"]>>;
+      try {
+        view = await handle.index.view();
+      } catch (error) {
+        throw translateIndexError(error, handle.name);
+      }
+      const waits = handle.unsettledShown({ uidNext: view.uidNext });
+      if (waits.length === 0) return view;
+      view.close();
+      await Promise.all(waits);
+      this.checkOpen();
+    }
+  }
+
   // Pins -----------------------------------------------------------------------------------
 
   private pin(guid: string): void {
@@ -480,6 +669,14 @@ export class UserStore {
     const n = (this.pins.get(guid) ?? 1) - 1;
     if (n <= 0) this.pins.delete(guid);
     else this.pins.set(guid, n);
+  }
+
+  /**
+   * The append of `guid` still settling (its blob may not be in place or durable yet), or
+   * undefined: resolves true once acknowledged, false once withdrawn or failed.
+   */
+  settling(guid: string): Promise<boolean> | undefined {
+    return this.blobSyncs.get(guid);
   }
 
   /** GUIDs currently pinned by appends and copies in flight (reclaim must not touch them). */
@@ -515,32 +712,119 @@ export class UserStore {
       mailboxName: handle.name,
       uidValidity,
     });
-    this.pin(pending.guidHex);
+    const guid = pending.guidHex;
+    this.pin(guid);
     const ticket = handle.lane.reserve(handle.index, 1);
-    let blobDurable = false;
-    let commitCalled = false;
+    // Settles (never rejects) when this append's outcome is final; copies of the GUID and
+    // sessions that would show the UID wait for it.
+    let settle!: (durable: boolean) => void;
+    const settled = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    let uid: number | undefined;
+    let blobOk = false;
+    let withdrawn = false;
     try {
-      await pending.commit(ticket.first);
-      blobDurable = true;
+      // 1. The blob's bytes in its temp file (nobody reads it under that name).
+      let written: Awaited<ReturnType<typeof pending.write>>;
+      try {
+        written = await pending.write(ticket.first);
+      } catch (error) {
+        await ticket.abandon();
+        throw error;
+      }
+      this.blobSyncs.set(guid, settled);
+      // 2. The index entry, committed first (the UID lane keeps UIDs in reservation order),
+      // then the blob's rename and syncs: the log append and the rename land in the same
+      // file-system journal transaction, so the syncs of blob, folder and log are made
+      // durable by one journal commit where the serial order needed two. Until both are
+      // done the entry may point to a name not there yet: nothing reads it (sessions and
+      // copies wait for the append to settle), and a crash leaves an entry open withdraws.
       await ticket.turn;
-      const committing = handle.index
-        .transaction()
-        .append({ guid: pending.guid, size: pending.size, internalDate: date, contentHash: pending.contentHash, flags })
-        .commit();
-      commitCalled = true;
-      ticket.release();
-      const result = await committing;
-      handle.notify();
-      return { uid: result.appended[0]!, uidValidity, guid: pending.guidHex, size: pending.size };
+      let committing: Promise<{ appended: number[] }>;
+      try {
+        committing = handle.index
+          .transaction()
+          .append({
+            guid: pending.guid,
+            size: pending.size,
+            internalDate: date,
+            contentHash: pending.contentHash,
+            flags,
+          })
+          .commit();
+      } catch (error) {
+        await written.discard();
+        throw error;
+      } finally {
+        ticket.release();
+      }
+      const blobDurable = written.makeDurable().then(() => {
+        blobOk = true;
+      });
+      // commit() applied the entry to the in-memory state synchronously: its UID is the last.
+      const t = handle.index.state.messages;
+      if (t.count > 0 && guidToHex(t.guids.subarray((t.count - 1) * 16, t.count * 16)) === guid) {
+        uid = t.uids[t.count - 1]!;
+        handle.beginUnsettled(
+          uid,
+          settled.then(() => undefined),
+        );
+      }
+      // 3. Acknowledge only when both are durable.
+      const [indexResult, blobResult] = await Promise.allSettled([committing, blobDurable]);
+      if (indexResult.status === "fulfilled" && blobResult.status === "fulfilled") {
+        settle(true);
+        return { uid: indexResult.value.appended[0]!, uidValidity, guid, size: pending.size };
+      }
+      if (indexResult.status === "fulfilled") {
+        // The entry is durable, the blob may not be: withdraw the entry before anyone sees
+        // it (sessions are held back until settle), then let the blob go.
+        withdrawn = await this.withdrawAppend(handle, indexResult.value.appended[0]!);
+      } else if (!blobOk) {
+        // The commit failed (the index is poisoned now) and may still be on disk, pointing to
+        // a blob that is not known to be durable: reopen the mailbox with a check.
+        await this.reopenChecked(handle);
+      }
+      // A commit that failed after it was queued may be on disk: its blob stays for reclaim().
+      throw indexResult.status === "rejected" ? indexResult.reason : (blobResult as PromiseRejectedResult).reason;
     } catch (error) {
-      await ticket.abandon();
-      if (!blobDurable) await pending.abort();
-      else if (!commitCalled) await this.blobs.remove(pending.guidHex).catch(() => undefined);
-      // A commit that failed after it was queued may be on disk: leave the blob to reclaim().
+      settle(false);
       throw translateIndexError(error, handle.name);
     } finally {
-      this.unpin(pending.guidHex);
+      if (this.blobSyncs.get(guid) === settled) this.blobSyncs.delete(guid);
+      if (uid !== undefined) handle.endUnsettled(uid);
+      this.unpin(guid);
+      handle.notify();
+      if (withdrawn) this.sweepLater([guid]);
     }
+  }
+
+  /**
+   * Take back an append whose index entry is durable but whose blob failed to become
+   * durable (the append was not acknowledged). If the expunge cannot be made durable either,
+   * the mailbox is checked on its next open (its index is closed after such a failure).
+   */
+  private async withdrawAppend(handle: MailboxHandle, uid: number): Promise<boolean> {
+    try {
+      await handle.index.transaction().expunge([uid]).commit();
+      return true;
+    } catch {
+      await this.reopenChecked(handle);
+      return false;
+    }
+  }
+
+  /**
+   * After an index failure that may have left an entry pointing to a blob that is not
+   * durable: close the handle (its sessions end and must select again) and mark the
+   * mailbox, so that its next open checks the blobs of its log tail (see
+   * recoverUnsettledAppends). The mark outlives the process unless that check runs.
+   */
+  private async reopenChecked(handle: MailboxHandle): Promise<void> {
+    this.suspects.add(handle.id);
+    if (this.handles.get(handle.id) === handle) this.handles.delete(handle.id);
+    await handle.close("the mailbox index failed: select it again").catch(() => undefined);
   }
 
   /** COPY by UID set: new index entries sharing the source blobs (no data copied). */
@@ -553,8 +837,22 @@ export class UserStore {
     this.checkOpen();
     if (dst.index.readOnly)
       throw new MailboxDamagedError(`mailbox ${dst.name} is read-only: ${dst.index.readOnlyReason}`);
-    // Read the source records and pin their GUIDs in one synchronous step.
-    const records = this.recordsOf(src, uids);
+    // Read the source records and pin their GUIDs in one synchronous step — once no source
+    // message is an append still settling: its blob may not be durable yet, and a copy is
+    // acknowledged only when everything it refers to is. (A failed append is withdrawn from
+    // the source before it settles, so the records are read again.)
+    let records = this.recordsOf(src, uids);
+    for (;;) {
+      const waits: Promise<boolean>[] = [];
+      for (const r of records) {
+        const w = this.blobSyncs.get(guidToHex(r.guid));
+        if (w) waits.push(w);
+      }
+      if (waits.length === 0) break;
+      await Promise.all(waits);
+      this.checkOpen();
+      records = this.recordsOf(src, uids);
+    }
     const guids = records.map((r) => guidToHex(r.guid));
     for (const g of guids) this.pin(g);
     const ticket = dst.lane.reserve(dst.index, records.length);
@@ -727,7 +1025,7 @@ export class UserStore {
   /** The latest durable view of a message, or undefined. */
   async messageInfo(name: string, uid: number): Promise<MessageInfo | undefined> {
     const handle = await this.handleByName(name);
-    const view = await handle.index.view();
+    const view = await this.settledView(handle);
     try {
       return view.get(uid);
     } finally {
@@ -736,7 +1034,7 @@ export class UserStore {
   }
 
   private async infoOf(handle: MailboxHandle, uid: number): Promise<MessageInfo> {
-    const view = await handle.index.view().catch((e) => Promise.reject(translateIndexError(e, handle.name)));
+    const view = await this.settledView(handle);
     try {
       const info = view.get(uid);
       if (!info) throw new MailboxNotFoundError(`mailbox ${handle.name} has no UID ${uid}`);
@@ -802,7 +1100,7 @@ export class UserStore {
   /** SEARCH over the latest durable state: matching UIDs (ascending) and their highest MODSEQ. */
   async search(name: string, key: SearchKey): Promise<SearchResult> {
     const handle = await this.handleByName(name);
-    const view = await handle.index.view().catch((e) => Promise.reject(translateIndexError(e, handle.name)));
+    const view = await this.settledView(handle);
     try {
       return await this.searchIn(handle, view.uids(), (uid) => view.get(uid), key);
     } finally {
@@ -901,15 +1199,9 @@ export class UserStore {
       for (const name of await readdir(join(this.dir, "mailboxes")).catch(() => [] as string[])) {
         if (!/^[0-9]+$/.test(name) || known.has(name)) continue;
         const folder = join(this.dir, "mailboxes", name);
-        let messages = 0;
-        try {
-          const index = await MailboxIndex.open(folder, { readOnly: true });
-          messages = index.state.messages.count;
-          await index.close();
-        } catch {
-          // no index at all (or unreadable): nothing the store could serve from it
-        }
-        if (messages > 0) {
+        // Only "no index at all" (or an index without messages) means the folder holds no
+        // mail; an index that cannot be read may hold some and is kept for an operator.
+        if ((await this.folderHoldsMail(Number(name))) !== "empty") {
           kept.push(name);
           continue;
         }
@@ -930,11 +1222,20 @@ export class UserStore {
     await this.sweepMutex.run(async () => undefined);
     this.closed = true;
     await Promise.allSettled([...this.opening.values()]);
+    // Appends in flight finish first: the marker may go only once no index entry can point
+    // to a blob that is not durable.
+    await Promise.allSettled([...this.blobSyncs.values()]);
     for (const s of [...this.sessions]) s.closed("store closed");
     this.sessions.clear();
     const handles = [...this.handles.values()];
     this.handles.clear();
-    await Promise.allSettled(handles.map((h) => h.close("store closed")));
+    const closing = await Promise.allSettled(handles.map((h) => h.close("store closed")));
+    if (this.settings.readOnly) return;
+    // A clean close: the next open need not check anything — unless a mailbox is still
+    // marked (a failure this process could not check) or an index did not close cleanly.
+    if (this.suspects.size > 0 || closing.some((c) => c.status === "rejected")) return;
+    await rm(join(this.dir, WRITER_MARKER), { force: true });
+    if (this.settings.fsync) await this.fs.fsyncDir(this.dir).catch(() => undefined);
   }
 }
 
