@@ -190,5 +190,11 @@ export interface BackendSession {
   readonly appendLimit: number | null;
   /** Present on passthrough sessions: the client connection is handed over after login. */
   readonly takeover?: ConnectionTakeover;
+  /**
+   * Optional (remote backends): called when the session cannot go on (failover gave up
+   * within its budget, the mailbox's UIDVALIDITY changed): the front end sends
+   * `* BYE [UNAVAILABLE] reason` and closes. Returns an unsubscribe.
+   */
+  onTerminate?(listener: (reason: string) => void): () => void;
   close(): Promise<void>;
 }

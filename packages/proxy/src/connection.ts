@@ -623,7 +623,7 @@ export class ImapConnection {
   }
 
   /** `* BYE` and close. */
-  async bye(text: string): Promise<void> {
+  async bye(text: string, code?: ResponseCode): Promise<void> {
     if (this.closed || this.byeSent) return;
     if (this.spliced) {
       // mid-stream of the backend's responses: an injected BYE could land inside a literal
@@ -632,7 +632,10 @@ export class ImapConnection {
       return;
     }
     this.state = "logout";
-    await this.send({ kind: "untagged", data: { type: "STATUS-RESPONSE", status: "BYE", text } });
+    await this.send({
+      kind: "untagged",
+      data: { type: "STATUS-RESPONSE", status: "BYE", text, ...(code ? { code } : {}) },
+    });
     this.byeSent = true;
     await this.writing;
     this.socket.end();

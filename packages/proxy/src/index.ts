@@ -38,6 +38,27 @@ export {
   TrustedNetworks,
 } from "./proxy-protocol/index.js";
 export {
+  type BackendHost,
+  type BackendLogin,
+  type CommandHandlers,
+  type ConnectionFailure,
+  createRemoteBackend,
+  ImapClient,
+  type ImapClientOptions,
+  ImapCommandError,
+  ImapConnectionError,
+  isConnectionError,
+  type LiteralEvent,
+  LoginRefusedError,
+  type MailboxEventListener,
+  MailboxNames,
+  type RemoteBackend,
+  type RemoteBackendOptions,
+  type RemoteSession,
+  saslPlain,
+  type TaggedResult,
+} from "./remote/index.js";
+export {
   type AdminOptions,
   greetingProbe,
   HealthChecker,

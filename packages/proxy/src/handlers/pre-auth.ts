@@ -62,6 +62,9 @@ async function authenticated(conn: ImapConnection, tag: string, user: string): P
     takeover.takeover(socket, buffered);
     return;
   }
+  // A remote backend that cannot continue the session (failover budget spent, UIDVALIDITY
+  // changed) ends it with BYE rather than leaving the client with a dead session.
+  conn.session.onTerminate?.((reason) => void conn.bye(reason, { name: "UNAVAILABLE" }));
   conn.applyTimeout();
   await conn.tagged(tag, "OK", "Logged in.", { name: "CAPABILITY", capabilities: conn.capabilities() });
 }
