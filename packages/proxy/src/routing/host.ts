@@ -16,6 +16,7 @@ export interface PoolHost extends BackendHost {
 
 /**
  * One entry of a route: the host to try, and, when the routing source said so (HTTP
- * lookup `destuser`), the user name to log in to it with instead of the client's.
+ * lookup `destuser`), the user name to log in to it with instead of the client's. The
+ * remote backend defines it (remote/open-connection.ts); the Router produces it.
  */
-export type RoutedHost = BackendHost & { user?: string };
+export type { RoutedHost } from "../remote/open-connection.js";
