@@ -481,10 +481,31 @@ export class ImapConnection {
     return this.writing;
   }
 
-  /** Write one chunk; wait for the socket to drain (or close) when its buffer is full. */
+  /** The socket is corked until the current run of microtasks ends (see write). */
+  private corked = false;
+
+  /**
+   * Write one chunk; wait for the socket to drain (or close) when its buffer is full.
+   *
+   * Writes are coalesced: the first write of a run of microtasks corks the socket and a
+   * process.nextTick uncorks it, which Node runs only once that run is over. A command's
+   * untagged lines, its literals and its tagged completion (and the notifications flushed
+   * before it) usually come from one such run, so they leave in one writev instead of one
+   * write system call each. A write that finds the buffer over its high-water mark still
+   * waits for "drain"; the uncork is already scheduled, so that wait always ends.
+   */
   private async write(chunk: Buffer): Promise<void> {
     if (this.closed || this.spliced || this.socket.destroyed) return;
     this.options.observer.bytesOut(chunk.length);
+    if (!this.corked) {
+      const socket = this.socket;
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
     if (!this.socket.write(chunk)) {
       await new Promise<void>((resolve) => {
         const done = () => {
