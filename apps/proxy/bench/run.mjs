@@ -4,6 +4,8 @@
 // same load in the same run; then 10,000 sessions in IDLE against holdfast.
 // Prints ops/s, p50/p99 latency and server RSS. Knobs: HOLDFAST_BENCH_SECONDS (10),
 // HOLDFAST_BENCH_SESSIONS (50), HOLDFAST_BENCH_IDLE (10000).
+// HOLDFAST_BENCH_SCENARIOS (local,remote) picks the scenarios: `local` is the above, `remote`
+// is Dovecot direct vs holdfast passthrough vs holdfast stateful (remote-scenario.mjs).
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Store } from "@holdfast/store";
 import { LoadClient } from "./imap-load-client.mjs";
+import { runRemote } from "./remote-scenario.mjs";
 
 const SECONDS = Number(process.env.HOLDFAST_BENCH_SECONDS ?? 10);
 const SESSIONS = Number(process.env.HOLDFAST_BENCH_SESSIONS ?? 50);
@@ -193,45 +196,54 @@ async function idle(target, count) {
   };
 }
 
-const dir = await mkdtemp(join(tmpdir(), "holdfast-proxy-bench-"));
-const results = [];
-const targets = [];
-try {
-  const holdfast = await startHoldfast(dir);
-  targets.push(holdfast);
-  const dovecot = await startDovecot();
-  if (dovecot) targets.push(dovecot);
-  // Idle first, while INBOX holds exactly MESSAGES messages: a selected session keeps about
-  // 25 bytes per message of its mailbox (its sequence map and the store's view), so the
-  // figure depends on mailbox size and is reported with it.
-  const idleResult = await idle(holdfast, IDLE);
-  for (const t of targets) results.push(await load(t));
-  console.log(
-    `\nholdfast-proxy — ${SESSIONS} concurrent sessions, ${SECONDS} s, 50% UID FETCH BODY.PEEK[] / 30% UID STORE / 20% APPEND 4 KB, fsync on\n`,
-  );
-  console.table(results);
-  if (!dovecot) console.log("Dovecot not measured: dovecot-imapd is not installed.");
-  console.log(`\n${IDLE.toLocaleString()} sessions logged in, INBOX (${MESSAGES} messages) selected, in IDLE\n`);
-  console.table([idleResult]);
-  console.log("A selected session also keeps about 25 bytes per message of its mailbox (sequence map + store view).");
-  const targetsTable = [
-    {
-      target: `${IDLE.toLocaleString()} idle sessions (${MESSAGES}-message INBOX) under 300 MB RSS`,
-      measured: `${idleResult["RSS in IDLE MB"]} MB`,
-      pass: Number(idleResult["RSS in IDLE MB"]) < 300,
-    },
-  ];
-  if (dovecot) {
-    const ratio = results[0]["ops/s"] / results[1]["ops/s"];
-    targetsTable.unshift({
-      target: "throughput at least Dovecot's",
-      measured: `${(100 * ratio).toFixed(0)}%`,
-      pass: ratio >= 1,
-    });
+const SCENARIOS = new Set((process.env.HOLDFAST_BENCH_SCENARIOS ?? "local,remote").split(",").map((s) => s.trim()));
+for (const s of SCENARIOS)
+  if (s !== "local" && s !== "remote") throw new Error(`unknown scenario ${s} (local, remote)`);
+
+async function runLocal() {
+  const dir = await mkdtemp(join(tmpdir(), "holdfast-proxy-bench-"));
+  const results = [];
+  const targets = [];
+  try {
+    const holdfast = await startHoldfast(dir);
+    targets.push(holdfast);
+    const dovecot = await startDovecot();
+    if (dovecot) targets.push(dovecot);
+    // Idle first, while INBOX holds exactly MESSAGES messages: a selected session keeps about
+    // 25 bytes per message of its mailbox (its sequence map and the store's view), so the
+    // figure depends on mailbox size and is reported with it.
+    const idleResult = await idle(holdfast, IDLE);
+    for (const t of targets) results.push(await load(t));
+    console.log(
+      `\nholdfast-proxy — ${SESSIONS} concurrent sessions, ${SECONDS} s, 50% UID FETCH BODY.PEEK[] / 30% UID STORE / 20% APPEND 4 KB, fsync on\n`,
+    );
+    console.table(results);
+    if (!dovecot) console.log("Dovecot not measured: dovecot-imapd is not installed.");
+    console.log(`\n${IDLE.toLocaleString()} sessions logged in, INBOX (${MESSAGES} messages) selected, in IDLE\n`);
+    console.table([idleResult]);
+    console.log("A selected session also keeps about 25 bytes per message of its mailbox (sequence map + store view).");
+    const targetsTable = [
+      {
+        target: `${IDLE.toLocaleString()} idle sessions (${MESSAGES}-message INBOX) under 300 MB RSS`,
+        measured: `${idleResult["RSS in IDLE MB"]} MB`,
+        pass: Number(idleResult["RSS in IDLE MB"]) < 300,
+      },
+    ];
+    if (dovecot) {
+      const ratio = results[0]["ops/s"] / results[1]["ops/s"];
+      targetsTable.unshift({
+        target: "throughput at least Dovecot's",
+        measured: `${(100 * ratio).toFixed(0)}%`,
+        pass: ratio >= 1,
+      });
+    }
+    console.log("\nTargets\n");
+    console.table(targetsTable.map((t) => ({ ...t, pass: t.pass ? "PASS" : "FAIL" })));
+  } finally {
+    for (const t of targets) await t.stop();
+    await rm(dir, { recursive: true, force: true });
   }
-  console.log("\nTargets\n");
-  console.table(targetsTable.map((t) => ({ ...t, pass: t.pass ? "PASS" : "FAIL" })));
-} finally {
-  for (const t of targets) await t.stop();
-  await rm(dir, { recursive: true, force: true });
 }
+
+if (SCENARIOS.has("local")) await runLocal();
+if (SCENARIOS.has("remote")) await runRemote();

@@ -1,0 +1,328 @@
+// The remote scenario of `npm run bench -w holdfast-proxy` (issue #8): the same load against
+// Dovecot directly, through holdfast in passthrough mode and through holdfast in stateful
+// mode (RemoteImapBackend), in one run, the targets taking turns. Measures ops/s under a mixed load, the latency one
+// client adds by going through the proxy (p50/p99 of sequential commands vs direct), MB/s of
+// large FETCH bodies, and the proxy's RSS per 1,000 idle sessions; prints the issue's targets
+// beside the figures. Knobs: HOLDFAST_BENCH_SECONDS, HOLDFAST_BENCH_SESSIONS (shared with the
+// local scenario), HOLDFAST_BENCH_REMOTE_IDLE (1000), HOLDFAST_BENCH_LARGE_MB (5),
+// HOLDFAST_BENCH_LATENCY_OPS (2000).
+import { spawn } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { LoadClient } from "./imap-load-client.mjs";
+
+const SECONDS = Number(process.env.HOLDFAST_BENCH_SECONDS ?? 10);
+const SESSIONS = Number(process.env.HOLDFAST_BENCH_SESSIONS ?? 50);
+const IDLE = Number(process.env.HOLDFAST_BENCH_REMOTE_IDLE ?? 1000);
+const LARGE_MB = Number(process.env.HOLDFAST_BENCH_LARGE_MB ?? 5);
+const LATENCY_OPS = Number(process.env.HOLDFAST_BENCH_LATENCY_OPS ?? 2000);
+const MESSAGES = 200;
+const LARGE_MESSAGES = 4;
+const LARGE_SESSIONS = 4;
+/** Each target's share of every measurement is split in this many turns. */
+const ROUNDS = 5;
+const SERVER = fileURLToPath(new URL("./remote-server.mjs", import.meta.url));
+
+function message(i, size = 4096) {
+  const head = `From: load@example.org\r\nTo: bench@example.org\r\nSubject: message ${i}\r\nMessage-ID: <r${i}.${Date.now()}@example.org>\r\n\r\n`;
+  const line = "The quick brown fox jumps over the lazy dog. 0123456789 abcdefghij\r\n";
+  const body = line.repeat(Math.ceil(size / line.length));
+  return Buffer.from(head + body.slice(0, size - head.length));
+}
+
+function percentile(sorted, p) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
+}
+
+async function rssMb(pids) {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const status = await readFile(`/proc/${pid}/status`, "utf8");
+      total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    } catch {}
+  }
+  return total;
+}
+
+/** Dovecot's master (its config lives in `dir`) and all its descendants. */
+async function dovecotPids(dir) {
+  const parents = new Map();
+  let master;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      const cmd = await readFile(`/proc/${entry}/cmdline`, "utf8");
+      if (cmd.includes(dir) && /dovecot/.test(cmd)) master ??= Number(entry);
+    } catch {}
+  }
+  if (master === undefined) return [];
+  const tree = new Set([master]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parents) {
+      if (!tree.has(pid) && tree.has(ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...tree];
+}
+
+async function startDovecot(testkit) {
+  const server = await testkit.startDovecot({
+    users: [{ name: "bench", password: "benchpw" }],
+    extraConfig: [
+      "protocol imap {\n  mail_max_userip_connections = 50000\n}",
+      // one imap process per session (Dovecot's default), enough of them for the idle phase;
+      // login processes in high-performance mode (many connections each)
+      `service imap {\n  process_limit = ${IDLE + SESSIONS + 200}\n}`,
+      "service imap-login {\n  service_count = 0\n  client_limit = 4000\n  process_limit = 4\n}",
+      `default_client_limit = ${IDLE + SESSIONS + 4000}`,
+    ].join("\n"),
+  });
+  const c = await LoadClient.open(server.port);
+  await c.command("LOGIN bench benchpw");
+  for (let i = 1; i <= MESSAGES; i++) await c.command("APPEND INBOX", message(i));
+  await c.command("CREATE Large");
+  for (let i = 1; i <= LARGE_MESSAGES; i++)
+    await c.command("APPEND Large", message(10_000 + i, LARGE_MB * 1024 * 1024));
+  c.close();
+  return server;
+}
+
+async function startProxy(mode, dovecotPort) {
+  const child = spawn(process.execPath, [SERVER, mode, String(dovecotPort)], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  child.stderr.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  for (let i = 0; i < 400 && !/listening \d+|unavailable/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  const port = Number(/listening (\d+)/.exec(out)?.[1]);
+  if (!port) {
+    child.kill("SIGKILL");
+    return { unavailable: out.trim() || `${mode} proxy did not start` };
+  }
+  child.stdout.removeAllListeners("data");
+  child.stderr.removeAllListeners("data");
+  child.stderr.on("data", (d) => process.stderr.write(`[${mode}] ${d}`));
+  return {
+    port,
+    pid: child.pid,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      child.kill("SIGKILL");
+    },
+  };
+}
+
+async function loggedIn(port, mailbox = "INBOX") {
+  const c = await LoadClient.open(port);
+  await c.command("LOGIN bench benchpw");
+  await c.command(`SELECT ${mailbox}`);
+  return c;
+}
+
+/**
+ * The measurements of one target, accumulated over the rounds. Targets take turns round by
+ * round, so that the load of the shared machine at any moment weighs on all of them alike.
+ */
+class Measures {
+  constructor() {
+    this.mixed = [];
+    this.mixedSeconds = 0;
+    this.sequential = [];
+    this.largeMb = 0;
+    this.largeSeconds = 0;
+    this.appended = 0;
+  }
+}
+
+/** SESSIONS clients for `ms`, each: 50% UID FETCH BODY.PEEK[] (4 KB), 30% UID STORE, 20% APPEND 4 KB. */
+async function mixedSlice(clients, m, ms, round) {
+  const started = performance.now();
+  const deadline = started + ms;
+  await Promise.all(
+    clients.map(async (c, n) => {
+      let seed = round * 7919 + n + 1;
+      const rand = () => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed / 0x7fffffff;
+      };
+      while (performance.now() < deadline) {
+        const r = rand();
+        const uid = 1 + Math.floor(rand() * MESSAGES);
+        const t = performance.now();
+        if (r < 0.5) await c.command(`UID FETCH ${uid} (FLAGS BODY.PEEK[])`);
+        else if (r < 0.8) await c.command(`UID STORE ${uid} ${rand() < 0.5 ? "+" : "-"}FLAGS.SILENT (\\Flagged)`);
+        else await c.command("APPEND INBOX", message(200_000 + m.appended++));
+        m.mixed.push(performance.now() - t);
+      }
+    }),
+  );
+  m.mixedSeconds += (performance.now() - started) / 1000;
+}
+
+/** One client, `ops` commands one after the other: the round trip a proxy adds. */
+async function sequentialSlice(client, m, ops) {
+  for (let i = 0; i < ops; i++) {
+    const t = performance.now();
+    await client.command(`UID FETCH ${1 + (i % MESSAGES)} (FLAGS)`);
+    m.sequential.push(performance.now() - t);
+  }
+}
+
+/** LARGE_SESSIONS clients fetching the LARGE_MB messages whole for `ms`. */
+async function largeSlice(clients, m, ms) {
+  const started = performance.now();
+  const deadline = started + ms;
+  let fetched = 0;
+  await Promise.all(
+    clients.map(async (c, n) => {
+      for (let i = n; performance.now() < deadline; i++) {
+        await c.command(`UID FETCH ${1 + (i % LARGE_MESSAGES)} (BODY.PEEK[])`);
+        fetched++;
+      }
+    }),
+  );
+  m.largeMb += fetched * LARGE_MB;
+  m.largeSeconds += (performance.now() - started) / 1000;
+}
+
+/** RSS growth of `pids()` with IDLE sessions open (logged in, INBOX selected, in IDLE), per 1,000. */
+async function idleRss(port, pids) {
+  const before = await rssMb(await pids());
+  const clients = [];
+  for (let i = 0; i < IDLE; i += 100) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(100, IDLE - i) }, async () => {
+        const c = await loggedIn(port);
+        await c.idle();
+        return c;
+      }),
+    );
+    clients.push(...batch);
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = await rssMb(await pids());
+  for (const c of clients) c.close();
+  await new Promise((r) => setTimeout(r, 1000)); // let both sides drop the sessions
+  return ((after - before) * 1000) / IDLE;
+}
+
+const pct = (a, b) => (b > 0 ? (100 * a) / b : 0);
+
+export async function runRemote() {
+  let testkit;
+  try {
+    testkit = await import("@holdfast/testkit");
+  } catch {}
+  if (!testkit?.findDovecot()) {
+    console.log("\nremote scenario skipped: dovecot-imapd is not installed (it is the backend).");
+    return;
+  }
+  const dovecot = await startDovecot(testkit);
+  const targets = [{ name: "Dovecot direct", port: dovecot.port, pids: () => dovecotPids(dovecot.dir) }];
+  const missing = [];
+  try {
+    for (const mode of ["passthrough", "stateful"]) {
+      const p = await startProxy(mode, dovecot.port);
+      if (p.unavailable) missing.push(`${mode}: ${p.unavailable}`);
+      else targets.push({ name: `holdfast ${mode}`, mode, port: p.port, pids: async () => [p.pid], stop: p.stop });
+    }
+    // idle first, on fresh proxy processes: RSS growth then is the sessions', not the
+    // leftovers of the load phases
+    const idle = new Map();
+    for (const t of targets) if (t.stop) idle.set(t, await idleRss(t.port, t.pids));
+    const open = new Map();
+    for (const t of targets) {
+      open.set(t, {
+        mixed: await Promise.all(Array.from({ length: SESSIONS }, () => loggedIn(t.port))),
+        sequential: await loggedIn(t.port),
+        large: await Promise.all(Array.from({ length: LARGE_SESSIONS }, () => loggedIn(t.port, "Large"))),
+        m: new Measures(),
+      });
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets) {
+        const o = open.get(t);
+        await mixedSlice(o.mixed, o.m, (SECONDS * 1000) / ROUNDS, round);
+        await sequentialSlice(o.sequential, o.m, Math.ceil(LATENCY_OPS / ROUNDS));
+        await largeSlice(o.large, o.m, (SECONDS * 500) / ROUNDS);
+      }
+    }
+    const rows = [];
+    for (const t of targets) {
+      const { m, mixed, sequential, large } = open.get(t);
+      for (const c of [...mixed, sequential, ...large]) c.close();
+      m.mixed.sort((a, b) => a - b);
+      m.sequential.sort((a, b) => a - b);
+      rows.push({
+        t,
+        load: { ops: m.mixed.length / m.mixedSeconds, p50: percentile(m.mixed, 50), p99: percentile(m.mixed, 99) },
+        lat: { p50: percentile(m.sequential, 50), p99: percentile(m.sequential, 99) },
+        mbs: m.largeMb / m.largeSeconds,
+        idle: idle.get(t) ?? null,
+      });
+    }
+    const direct = rows[0];
+    console.log(
+      `\nholdfast-proxy remote backends — Dovecot behind holdfast, ${SESSIONS} sessions, ${SECONDS} s mixed load (50% UID FETCH 4 KB / 30% UID STORE / 20% APPEND 4 KB); latency: 1 client, ${LATENCY_OPS} sequential UID FETCH (FLAGS); large bodies: ${LARGE_SESSIONS} clients fetching ${LARGE_MB} MB messages; idle: ${IDLE} sessions in IDLE\n`,
+    );
+    console.table(
+      rows.map(({ t, load, lat, mbs, idle }) => ({
+        server: t.name,
+        "ops/s": Math.round(load.ops),
+        "% of direct": `${pct(load.ops, direct.load.ops).toFixed(0)}%`,
+        "load p50 ms": load.p50.toFixed(2),
+        "load p99 ms": load.p99.toFixed(2),
+        "1-client p50 ms": lat.p50.toFixed(3),
+        "1-client p99 ms": lat.p99.toFixed(3),
+        "added p50 ms": t === direct.t ? "-" : (lat.p50 - direct.lat.p50).toFixed(3),
+        "large MB/s": mbs.toFixed(0),
+        "proxy RSS MB / 1,000 idle": idle === null ? "-" : idle.toFixed(1),
+      })),
+    );
+    for (const m of missing) console.log(`not measured: ${m}`);
+    const targetsTable = [];
+    for (const { t, load, lat, mbs } of rows.slice(1)) {
+      const want = t.mode === "passthrough" ? 95 : 80;
+      targetsTable.push(
+        {
+          target: `${t.name}: throughput >= ${want}% of direct`,
+          measured: `${pct(load.ops, direct.load.ops).toFixed(0)}%`,
+          pass: pct(load.ops, direct.load.ops) >= want,
+        },
+        {
+          target: `${t.name}: added p50 latency <= 0.3 ms`,
+          measured: `${(lat.p50 - direct.lat.p50).toFixed(3)} ms`,
+          pass: lat.p50 - direct.lat.p50 <= 0.3,
+        },
+        {
+          target: `${t.name}: large-body MB/s >= 70% of direct`,
+          measured: `${pct(mbs, direct.mbs).toFixed(0)}%`,
+          pass: pct(mbs, direct.mbs) >= 70,
+        },
+      );
+    }
+    console.log("\nTargets (issue #8)\n");
+    console.table(targetsTable.map((r) => ({ ...r, pass: r.pass ? "PASS" : "FAIL" })));
+    console.log("Figures from one run on a shared machine: compare within the run, not across runs.");
+  } catch (error) {
+    console.error(
+      `remote scenario failed; Dovecot's log ends with:\n${dovecot.log().split("\n").slice(-15).join("\n")}`,
+    );
+    throw error;
+  } finally {
+    for (const t of targets) await t.stop?.();
+    await dovecot.stop();
+  }
+}
