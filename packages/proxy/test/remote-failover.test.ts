@@ -27,8 +27,27 @@ interface Proxy {
 const proxies: Proxy[] = [];
 const clients: ImapFlow[] = [];
 
+/** What the remote backends logged (info and up), for checks of the path taken. */
+const logged: string[] = [];
+const logger = {
+  debug() {},
+  info(_o: object, msg?: string) {
+    logged.push(msg ?? "");
+  },
+  warn(_o: object, msg?: string) {
+    logged.push(msg ?? "");
+  },
+  error(_o: object, msg?: string) {
+    logged.push(msg ?? "");
+  },
+  child() {
+    return logger;
+  },
+};
+
 async function startProxy(budgetMs = 20_000): Promise<Proxy> {
   const remote = createRemoteBackend({
+    logger,
     route: async () => route,
     reconnect: { budgetMs, initialDelayMs: 20 },
     idleAfterMs: 30,
@@ -228,6 +247,67 @@ describe("failover of a remote session", () => {
     await raw.waitClosed();
     await waitFor(() => proxy.backend.sessionsOf("alice").length === 0);
     await setup.logout();
+    await cluster.servers[0]!.restart();
+  });
+
+  it("a body half streamed when the backend dies is finished from the other backend, byte for byte", async () => {
+    route = [hosts[0]!, hosts[1]!];
+    const proxy = await startProxy();
+    const body = Buffer.alloc(12 * 1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = 0x41 + (((i * 7) >> 3) % 26);
+    for (let i = 998; i < body.length; i += 1000) body.write("\r\n", i - 2, "latin1");
+    const message = Buffer.concat([MESSAGE("huge", ""), body]);
+    const setup = await direct(1);
+    await setup.command({ name: "CREATE", mailbox: "Huge" });
+    const appended = await setup.command({ name: "APPEND", mailbox: "Huge", messages: [{ flags: [], data: message }] });
+    const uid = appended.code?.name === "APPENDUID" ? (appended.code.uids as { start: number }[])[0]!.start : 1;
+    await setup.logout();
+
+    // The proxy's client: an ImapClient that stops reading after the first chunk.
+    const client = await ImapClient.connect(
+      { id: "proxy", host: "127.0.0.1", port: proxy.port },
+      { streamThreshold: 1 },
+    );
+    await client.login("alice", "alice-pw");
+    await client.command({ name: "SELECT", mailbox: "Huge", condstore: false });
+    const chunks: Buffer[] = [];
+    let announced = 0;
+    let killed: Promise<void> | null = null;
+    const done = client.command(
+      {
+        name: "FETCH",
+        uid: true,
+        set: [{ start: uid, end: uid }],
+        items: [{ type: "BODY[]", peek: true, section: { part: [] } }],
+        vanished: false,
+      },
+      {
+        onLiteral: (ev) => {
+          if (ev.type === "literal-start") announced = ev.size;
+          if (ev.type !== "literal-chunk") return;
+          chunks.push(ev.chunk);
+          if (killed === null) {
+            client.pause();
+            killed = (async () => {
+              await new Promise((r) => setTimeout(r, 300)); // the proxy fills up and pauses its backend
+              await cluster.servers[0]!.kill();
+              client.resume();
+            })();
+          }
+        },
+      },
+    );
+    await done;
+    await killed;
+    const got = Buffer.concat(chunks);
+    expect(announced).toBe(message.length);
+    expect(got.length).toBe(message.length);
+    expect(got.equals(message)).toBe(true);
+    expect(logged).toContain("finishing a body from the new backend connection");
+    const session = proxy.backend.sessionsOf("alice")[0]!;
+    expect(session.hostId).toBe("imap1");
+    await client.noop();
+    await client.logout();
     await cluster.servers[0]!.restart();
   });
 });

@@ -78,7 +78,7 @@ export class Link {
     private readonly password: string,
     private readonly auth: AuthContext,
     private readonly options: ResolvedRemoteOptions,
-    private readonly log: Logger,
+    readonly log: Logger,
   ) {
     this.client = client;
     this.host = host;

@@ -246,6 +246,7 @@ function streamBody(
       return;
     }
     const from = stream ? stream.received : 0;
+    if (stream) link.log.info({ uid, from, size: stream.size }, "finishing a body from the new backend connection");
     const item: BodyAttribute =
       stream === null
         ? request
