@@ -1,18 +1,20 @@
 import { isIP } from "node:net";
-import * as proxy from "@holdfast/proxy";
 import {
   type Authenticator,
   type Backend,
+  createPassthroughBackend,
+  createRemoteBackend,
   encodeProxyV2,
   greetingProbe,
   HealthChecker,
   type Logger,
   loginProbe,
+  type RemoteBackendOptions,
   Router,
   RoutingConfigError,
 } from "@holdfast/proxy";
 import { type Config, ConfigError, type PoolConfig } from "./config.js";
-import { type PoolLogin, resolvePool } from "./pools.js";
+import { resolvePool } from "./pools.js";
 
 /*
  * A running backend pool: Router + HealthChecker + the backend for the pool's mode
@@ -28,36 +30,12 @@ export interface PoolRuntime {
   stop(): Promise<void>;
 }
 
-/** The options both pool backends take (the remote backend's RemoteBackendOptions). */
-interface PoolBackendOptions {
-  route(user: string): Promise<proxy.RoutedHost[]>;
-  login: PoolLogin;
-  reconnect: { budgetMs: number };
-  logger: Logger;
-  proxyTtl: number;
-  proxyHeader(host: proxy.RoutedHost, client: { address: string; port: number }): Buffer;
-}
-type PoolBackendFactory = (options: PoolBackendOptions) => { authenticator: Authenticator; backend: Backend };
-
-/** The factory for a mode, if this build of @holdfast/proxy has it. */
-function factoryFor(mode: PoolConfig["mode"]): PoolBackendFactory | undefined {
-  const name = mode === "stateful" ? "createRemoteBackend" : "createPassthroughBackend";
-  const factory = (proxy as Record<string, unknown>)[name];
-  return typeof factory === "function" ? (factory as PoolBackendFactory) : undefined;
-}
-
 export async function startPool(
   config: Config,
   poolConfig: PoolConfig,
   base: string,
   log: Logger,
 ): Promise<PoolRuntime> {
-  const factory = factoryFor(poolConfig.mode);
-  if (!factory) {
-    throw new ConfigError(
-      `pools[${config.pools.indexOf(poolConfig)}].mode: "${poolConfig.mode}" is not available in this build of @holdfast/proxy`,
-    );
-  }
   const resolved = await resolvePool(config, poolConfig, base);
   const poolLog = log.child({ pool: resolved.name });
   let health: HealthChecker | undefined;
@@ -75,7 +53,7 @@ export async function startPool(
     if (error instanceof RoutingConfigError) throw new ConfigError(error.message);
     throw error;
   }
-  const { authenticator, backend } = factory({
+  const options: RemoteBackendOptions = {
     route: (user) => router.route(user),
     login: resolved.login,
     reconnect: { budgetMs: resolved.reconnectBudgetMs },
@@ -84,7 +62,10 @@ export async function startPool(
     // The client's address as seen by this proxy (after a trusted PROXY header) goes on to
     // backends configured for PROXY protocol.
     proxyHeader: (host, client) => proxyHeaderFor(host, client),
-  });
+  };
+  // stateful: sessions live here and fail over; passthrough: bytes spliced after login.
+  const { authenticator, backend } =
+    resolved.mode === "stateful" ? createRemoteBackend(options) : createPassthroughBackend(options);
   health?.start();
   return {
     name: resolved.name,

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import type { HealthOptions, PoolHost, RoutingConfig } from "@holdfast/proxy";
+import type { BackendLogin, HealthOptions, PoolHost, RoutingConfig } from "@holdfast/proxy";
 import { type Config, ConfigError, type PoolConfig, resolvePath } from "./config.js";
 
 /*
@@ -9,11 +9,8 @@ import { type Config, ConfigError, type PoolConfig, resolvePath } from "./config
  * file is a ConfigError naming the key.
  */
 
-/** The backend login (the remote backend's BackendLogin). */
-export type PoolLogin =
-  | { mode: "user" }
-  | { mode: "master"; user: string; password: string; separator?: string }
-  | { mode: "authzid"; user: string; password: string };
+/** The backend login. */
+export type PoolLogin = BackendLogin;
 
 export interface ResolvedPool {
   name: string;
