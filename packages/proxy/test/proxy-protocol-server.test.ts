@@ -129,6 +129,19 @@ describe("PROXY protocol on a listener", () => {
     expect(await other.line()).toMatch(/^\* OK/);
   });
 
+  it("the auth throttle counts failures against the announced address", async () => {
+    const { port } = await start({ trusted: ["127.0.0.1"] }, { throttle: { failureDelayMs: 1, maxFailures: 2 } });
+    const guesser = await rawWith(port, header("198.51.100.66", 1));
+    await guesser.line();
+    for (const tag of ["a1", "a2"])
+      expect((await guesser.command(tag, "LOGIN mallory x")).at(-1)).toMatch(/AUTHENTICATIONFAILED/);
+    expect((await guesser.command("a3", "LOGIN alice pw")).at(-1)).toMatch(/^a3 NO \[LIMIT\]/);
+    // another client behind the same balancer is not locked out
+    const other = await rawWith(port, header("198.51.100.67", 1));
+    await other.line();
+    expect((await other.command("b1", "LOGIN alice pw")).at(-1)).toMatch(/^b1 OK/);
+  });
+
   it("v1 text headers work too; LOCAL keeps the socket's address", async () => {
     const { port, authenticator } = await start({ trusted: ["127.0.0.1/32"] });
     const v1 = await rawWith(port, Buffer.from("PROXY TCP6 2001:db8::7 ::1 5555 143\r\na1 LOGIN alice pw\r\n"));
