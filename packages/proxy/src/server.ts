@@ -194,7 +194,9 @@ export class ImapServer {
 
   /**
    * Admin kick: end every logged-in session of `user` (compared case-insensitively) with
-   * `* BYE reason`; returns how many. Sessions still logging in are not counted.
+   * `* BYE reason`; returns how many. Sessions still logging in are not counted. A
+   * passthrough session (spliced bytes) is closed without BYE: a line injected into the
+   * backend's stream could land inside a literal.
    */
   kick(user: string, reason: string): number {
     const wanted = user.toLowerCase();
