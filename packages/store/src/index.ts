@@ -47,9 +47,27 @@ export {
   userFolderName,
 } from "./names.js";
 export { DEFAULT_SCRYPT, type PasswordHash, type ScryptParams } from "./password.js";
+export {
+  type CopyState,
+  decodeRecordFile,
+  encodeRecordFile,
+  MailboxListFile,
+  RECORD_FILE_SEED,
+  RECORD_FILE_VERSION,
+  type RecordFileKind,
+  UserDatabaseFile,
+} from "./record-file.js";
 export { compileSearch, type FlagName, type SearchKey, type SearchResult } from "./search.js";
 export { MailboxSession } from "./session.js";
 export { Store, type StoreOptions, type StoreRepairReport, type StoreVerifyReport } from "./store.js";
+export { ensureDurableDir, nodeStoreFs, type StoreFs } from "./store-fs.js";
+export {
+  checkStructureEntry,
+  decodeStructureEntry,
+  encodeStructureEntry,
+  STRUCTURE_CACHE_SEED,
+  type StructureEntryCheck,
+} from "./structure-cache.js";
 export type {
   AppendOptions,
   AppendResult,
@@ -62,4 +80,9 @@ export type {
   UidSet,
 } from "./types.js";
 export { UserDatabase, type UserInfo } from "./user-database.js";
-export { UserStore } from "./user-store.js";
+export {
+  type UnsettledRecoveryReport,
+  UserStore,
+  type WithdrawnAppend,
+  WRITER_MARKER,
+} from "./user-store.js";

@@ -27,17 +27,37 @@ export function encodeStructureEntry(s: MessageStructure): Uint8Array {
   return codec.encode(1, payload);
 }
 
-export function decodeStructureEntry(bytes: Uint8Array): MessageStructure | undefined {
+/** A structure cache entry checked: its structure, or why it is not usable. */
+export type StructureEntryCheck = { kind: "ok"; structure: MessageStructure } | { kind: "damaged"; reason: string };
+
+/**
+ * Check and decode a cache entry file (`cache/<aa>/<guid>`): frame checksum, record type,
+ * no trailing bytes, entry version, JSON with the expected fields. Exported for tools (the
+ * scrubber) that check entries without the store.
+ */
+export function checkStructureEntry(bytes: Uint8Array): StructureEntryCheck {
   const r = codec.decodeAt(bytes, 0);
-  if (r.kind !== "record" || r.type !== 1 || r.end !== bytes.byteLength) return undefined;
+  if (r.kind !== "record")
+    return { kind: "damaged", reason: r.kind === "end" ? "empty file" : `${r.kind}: ${r.reason}` };
+  if (r.type !== 1) return { kind: "damaged", reason: `record type ${r.type}, expected 1` };
+  if (r.end !== bytes.byteLength) return { kind: "damaged", reason: "trailing bytes after the record" };
   const p = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
-  if (p.byteLength < 4 || p.readUInt32LE(0) !== VERSION) return undefined;
+  if (p.byteLength < 4 || p.readUInt32LE(0) !== VERSION) return { kind: "damaged", reason: "unknown entry version" };
+  let s: MessageStructure;
   try {
-    const s = JSON.parse(p.toString("utf8", 4)) as MessageStructure;
-    return typeof s.bodystructure === "string" && typeof s.envelope === "string" ? s : undefined;
-  } catch {
-    return undefined;
+    s = JSON.parse(p.toString("utf8", 4)) as MessageStructure;
+  } catch (error) {
+    return { kind: "damaged", reason: `bad JSON: ${(error as Error).message}` };
   }
+  if (typeof s?.bodystructure !== "string" || typeof s.envelope !== "string")
+    return { kind: "damaged", reason: "entry lacks bodystructure or envelope" };
+  return { kind: "ok", structure: s };
+}
+
+/** The structure in a cache entry, or undefined when the entry is damaged (see checkStructureEntry). */
+export function decodeStructureEntry(bytes: Uint8Array): MessageStructure | undefined {
+  const c = checkStructureEntry(bytes);
+  return c.kind === "ok" ? c.structure : undefined;
 }
 
 export class StructureCache {

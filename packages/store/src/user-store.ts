@@ -28,6 +28,7 @@ import {
 import { translateIndexError } from "./errors-map.js";
 import { MailboxHandle } from "./mailbox-handle.js";
 import { DEFAULT_MAILBOXES, type MailboxEntry, MailboxList, SPECIAL_USES, type SpecialUse } from "./mailbox-list.js";
+import { reclaimUser } from "./maintenance.js";
 import { Mutex } from "./mutex.js";
 import { ancestorsOf, canonicalMailboxName, isSameOrBelow } from "./names.js";
 import { type SearchKey, type SearchResult, searchMessages } from "./search.js";
@@ -88,6 +89,8 @@ export interface UnsettledRecoveryReport {
   damaged: WithdrawnAppend[];
   /** Mailboxes that could not be checked (their index is damaged or read-only); checked at the next open. */
   unchecked: string[];
+  /** Blobs no index referred to after the check, deleted (see `Store.reclaim`). */
+  reclaimed: string[];
 }
 
 /**
@@ -119,6 +122,7 @@ export class UserStore {
     withdrawn: [],
     damaged: [],
     unchecked: [],
+    reclaimed: [],
   };
   private readonly fs: StoreFs;
   readonly blobs: BlobStore;
@@ -207,8 +211,15 @@ export class UserStore {
     }
     this.recovery.unclean = true;
     for (const m of this.list.doc.mailboxes) if (m.id !== null) this.suspects.add(m.id);
-    // Folders the list does not name are not served; reclaim looks at them.
     for (const id of [...this.suspects]) await this.handleById(id).catch(() => undefined);
+    for (const m of this.list.doc.mailboxes)
+      if (m.id !== null && this.suspects.has(m.id)) this.recovery.unchecked.push(m.name);
+    // Blobs of appends the crash cut short (torn, or whose entry was just withdrawn) are
+    // referenced by no index: reclaim them now, so verify and the scrubber see the same
+    // store. Reclaim deletes nothing while a mailbox cannot be read in full.
+    await this.sweepMutex.run(async () => undefined); // sweeps of withdrawn blobs done
+    const reclaimed = await reclaimUser(this);
+    this.recovery.reclaimed = reclaimed.removed;
   }
 
   /**
@@ -221,10 +232,7 @@ export class UserStore {
    * could not be checked (it stays marked).
    */
   private async recoverUnsettledAppends(entryName: string, index: MailboxIndex, id: number): Promise<boolean> {
-    if (index.readOnly) {
-      this.recovery.unchecked.push(entryName);
-      return false;
-    }
+    if (index.readOnly) return false;
     const t = index.state.messages;
     let uids: number[];
     const log = await readFile(join(index.folder, FileName.log)).catch(() => undefined);

@@ -1,0 +1,347 @@
+import type { FileHandle } from "node:fs/promises";
+import { access, mkdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { join, sep } from "node:path";
+import { describe, expect, it } from "vitest";
+import { nodeStoreFs, Store, type StoreFs, WRITER_MARKER } from "../src/index.js";
+import { message, TEST_SCRYPT, tempDir } from "./helpers/store.js";
+
+/*
+ * The store's durability points, observed through its sync layer (StoreFs) wrapped around
+ * the real node:fs one: every sync really happens; the wrapper records the order of events,
+ * holds a sync back, or makes it fail with EIO the way a dying disk does.
+ */
+
+type Event = { kind: "datasync-start" | "datasync-done" | "dirsync-start" | "dirsync-done"; path: string };
+
+class RecordingFs implements StoreFs {
+  readonly events: Event[] = [];
+  /** Blob datasyncs wait for this while it is set. */
+  gate: Promise<void> | undefined;
+  /** Fail blob datasyncs (EIO) while true. */
+  failData = false;
+
+  async datasync(file: FileHandle, path: string): Promise<void> {
+    this.events.push({ kind: "datasync-start", path });
+    const isBlob = path.includes(`${sep}blobs${sep}`);
+    if (this.gate && isBlob) await this.gate;
+    if (this.failData && isBlob) {
+      const error = new Error(`EIO: i/o error, fdatasync '${path}'`) as NodeJS.ErrnoException;
+      error.code = "EIO";
+      throw error;
+    }
+    await nodeStoreFs.datasync(file, path);
+    this.events.push({ kind: "datasync-done", path });
+  }
+
+  async fsyncDir(path: string, handle?: FileHandle): Promise<void> {
+    this.events.push({ kind: "dirsync-start", path });
+    await nodeStoreFs.fsyncDir(path, handle);
+    this.events.push({ kind: "dirsync-done", path });
+  }
+
+  /** Events about blob files (the writer marker is synced through the layer too). */
+  blob(kind: Event["kind"]): Event[] {
+    return this.events.filter((e) => e.kind === kind && e.path.includes(`${sep}blobs${sep}`));
+  }
+
+  dirsDone(): string[] {
+    return this.events.filter((e) => e.kind === "dirsync-done").map((e) => e.path);
+  }
+}
+
+const turns = async (n = 20) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+async function openWith(fs: StoreFs, dir?: string) {
+  const dataDir = dir ?? (await tempDir("holdfast-durable-"));
+  const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT, fs });
+  return { dataDir, store };
+}
+
+describe("durability points", () => {
+  it("makes every new folder durable in its parent: data, users/, the user's folder, mailboxes/, blobs/ and its shards", async () => {
+    const fs = new RecordingFs();
+    const { dataDir, store } = await openWith(fs);
+    try {
+      expect(fs.dirsDone()).toContain(dataDir); // users/ in the data folder
+      await store.users.add("alice", "pw");
+      const home = store.userDir(store.users.get("alice")!.folder);
+      const mb = await store.mailboxes("alice");
+      await mb.create("Work");
+      await mb.append("Work", message("first"));
+      const dirs = fs.dirsDone();
+      expect(dirs).toContain(join(dataDir, "users")); // users/<user>
+      expect(dirs).toContain(home); // mailboxes/, blobs/ and the writer marker
+      expect(dirs).toContain(join(home, "mailboxes")); // each mailbox folder, also Work's
+      expect(dirs).toContain(join(home, "blobs")); // the shard folders
+      const blob = fs.blob("datasync-done")[0]!.path;
+      expect(dirs).toContain(join(blob, "..")); // the blob's name in its shard
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("acknowledges an append, and shows it to other sessions, only after its blob's fdatasync and folder fsync", async () => {
+    const fs = new RecordingFs();
+    const { dataDir, store } = await openWith(fs);
+    try {
+      await store.users.add("alice", "pw");
+      const mb = await store.mailboxes("alice");
+      const watcher = await mb.select("INBOX");
+      const seen: number[] = [];
+      watcher.subscribe((c) => seen.push(...c.appended));
+      const handle = watcher.handle;
+      const syncsBefore = handle.index.stats().fdatasyncs;
+      let release!: () => void;
+      fs.gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let acked = false;
+      const appending = mb.append("INBOX", message("held")).then((r) => {
+        acked = true;
+        return r;
+      });
+      // The blob's fdatasync has started and is held; the index commit is not held.
+      while (fs.blob("datasync-start").length === 0) await turns(1);
+      await handle.index.flush();
+      expect(handle.index.stats().fdatasyncs).toBeGreaterThan(syncsBefore); // index entry durable
+      await turns();
+      await new Promise((r) => setTimeout(r, 30));
+      expect(acked).toBe(false);
+      // Nobody sees the message yet: not the subscribed session, not a sync, not a new view.
+      expect(seen).toEqual([]);
+      expect(watcher.sync().appended).toEqual([]);
+      expect(watcher.count).toBe(0);
+      let selected = false;
+      const selecting = mb.select("INBOX", { readOnly: true }).then((s) => {
+        selected = true;
+        return s;
+      });
+      await turns();
+      expect(selected).toBe(false);
+      fs.gate = undefined;
+      release();
+      const result = await appending;
+      const done = fs.blob("datasync-done");
+      expect(done).toHaveLength(1);
+      // The folder fsync finished too before the acknowledgement.
+      const blobDir = join(done[0]!.path, "..");
+      expect(fs.dirsDone()).toContain(blobDir);
+      const late = await selecting;
+      expect(late.uids()).toEqual([result.uid]);
+      await turns();
+      expect(seen).toEqual([result.uid]);
+      late.close();
+      watcher.close();
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a failed blob fdatasync (EIO) rejects the append, withdraws its entry unseen, and keeps UIDs unique", async () => {
+    const fs = new RecordingFs();
+    const { dataDir, store } = await openWith(fs);
+    try {
+      await store.users.add("alice", "pw");
+      const mb = await store.mailboxes("alice");
+      const watcher = await mb.select("INBOX");
+      const feed: string[] = [];
+      watcher.subscribe((c) => feed.push(JSON.stringify({ a: c.appended, e: c.expunged })));
+      fs.failData = true;
+      await expect(mb.append("INBOX", message("lost"))).rejects.toThrow(/EIO/);
+      fs.failData = false;
+      await turns();
+      expect(feed).toEqual([]);
+      const status = await mb.status("INBOX");
+      expect(status.messages).toBe(0);
+      expect(status.uidNext).toBe(2); // UID 1 was used by the withdrawn entry: never reused
+      const next = await mb.append("INBOX", message("kept"));
+      expect(next.uid).toBe(2);
+      await turns();
+      expect(watcher.uids()).toEqual([2]);
+      // The failed blob is referenced by nothing and goes with a reclaim; verify is clean.
+      await store.reclaim("alice");
+      const v = await store.verify("alice");
+      expect(v.ok).toBe(true);
+      expect(v.users[0]!.leakedBlobs).toEqual([]);
+      watcher.close();
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a copy of a message whose append is still settling waits for its blob to be durable", async () => {
+    const fs = new RecordingFs();
+    const { dataDir, store } = await openWith(fs);
+    try {
+      await store.users.add("alice", "pw");
+      const mb = await store.mailboxes("alice");
+      let release!: () => void;
+      fs.gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const appending = mb.append("INBOX", message("copied early"));
+      while (fs.blob("datasync-start").length === 0) await turns(1);
+      let copied = false;
+      // The entry is in the index's memory (UID 1), its blob not durable: the copy waits.
+      const copying = mb.copy("INBOX", "1:*", "Archive").then((r) => {
+        copied = true;
+        return r;
+      });
+      await turns();
+      expect(copied).toBe(false);
+      fs.gate = undefined;
+      release();
+      const { uid } = await appending;
+      const c = await copying;
+      expect(c.pairs).toEqual([[uid, 1]]);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("open after an unclean shutdown", () => {
+  async function setup() {
+    const dataDir = await tempDir("holdfast-unclean-");
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    await store.users.add("alice", "pw");
+    const mb = await store.mailboxes("alice");
+    const a = await mb.append("INBOX", message("a"), { flags: ["\\Seen"] });
+    const b = await mb.append("INBOX", message("b"));
+    const c = await mb.append("INBOX", message("c"));
+    const home = store.userDir(store.users.get("alice")!.folder);
+    const blobPath = (guid: string) => mb.blobs.pathOf(guid);
+    await store.close();
+    expect(await exists(join(home, WRITER_MARKER))).toBe(false); // a clean close removes it
+    return { dataDir, home, a, b, c, blobPath };
+  }
+
+  it("withdraws entries of the log tail whose blob is missing or torn, keeps UIDNEXT, and verify agrees", async () => {
+    const { dataDir, home, a, b, c, blobPath } = await setup();
+    // What a power cut can leave of two appends that were in flight: one blob's name never
+    // reached the disk, the other's bytes only partly. The writer never closed: its marker stays.
+    await writeFile(join(home, WRITER_MARKER), "{}\n");
+    await rm(blobPath(b.guid));
+    await truncate(blobPath(c.guid), 100);
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    try {
+      const mb = await store.mailboxes("alice");
+      expect(mb.recovery.unclean).toBe(true);
+      expect(mb.recovery.checked).toBeGreaterThanOrEqual(3);
+      expect(mb.recovery.withdrawn.map((w) => [w.uid, w.guid])).toEqual([
+        [b.uid, b.guid],
+        [c.uid, c.guid],
+      ]);
+      expect(mb.recovery.withdrawn[0]!.reason).toMatch(/missing/);
+      expect(await exists(blobPath(c.guid))).toBe(false); // the torn file is gone
+      const s = await mb.status("INBOX");
+      expect(s.messages).toBe(1);
+      expect(s.uidNext).toBe(c.uid + 1); // UIDs of withdrawn entries are not reused
+      expect((await mb.readMessage("INBOX", a.uid)).toString()).toContain("test a");
+      expect((await mb.messageInfo("INBOX", a.uid))!.flags).toEqual(["\\Seen"]);
+      const v = await store.verify("alice");
+      expect(v.ok).toBe(true);
+      expect(v.users[0]!.damagedBlobs).toEqual([]);
+      expect(v.users[0]!.leakedBlobs).toEqual([]);
+      expect((await mb.append("INBOX", message("d"))).uid).toBe(c.uid + 1);
+    } finally {
+      await store.close();
+    }
+    // Checked once: the next open after this clean close finds nothing to do.
+    const again = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    try {
+      const mb = await again.mailboxes("alice");
+      expect(mb.recovery.unclean).toBe(false);
+      expect((await mb.status("INBOX")).messages).toBe(2);
+    } finally {
+      await again.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("after a clean close nothing is withdrawn: a missing blob is damage that verify reports", async () => {
+    const { dataDir, b, blobPath } = await setup();
+    await rm(blobPath(b.guid));
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    try {
+      const mb = await store.mailboxes("alice");
+      expect(mb.recovery.unclean).toBe(false);
+      expect((await mb.status("INBOX")).messages).toBe(3);
+      const v = await store.verify("alice");
+      expect(v.users[0]!.damagedBlobs.map((d) => [d.uid, d.reason])).toEqual([[b.uid, "blob file is missing"]]);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps (and reports as damage) a copied message whose blob names another origin", async () => {
+    const { dataDir, home, b, blobPath } = await setup();
+    const first = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    let copiedUid: number;
+    try {
+      const mb = await first.mailboxes("alice");
+      copiedUid = (await mb.copy("INBOX", b.uid, "Archive")).pairs[0]![1];
+    } finally {
+      await first.close();
+    }
+    await writeFile(join(home, WRITER_MARKER), "{}\n");
+    // Bit rot in the body of b's blob (header intact): b's own entry in INBOX is withdrawn
+    // as an append cut short... but its copy in Archive is an acknowledged copy: kept.
+    const bytes = await readFile(blobPath(b.guid));
+    bytes[bytes.byteLength - 3] ^= 0x20;
+    await writeFile(blobPath(b.guid), bytes);
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    try {
+      const mb = await store.mailboxes("alice");
+      expect(mb.recovery.withdrawn.map((w) => [w.mailbox, w.uid])).toEqual([["INBOX", b.uid]]);
+      expect(mb.recovery.damaged.map((w) => [w.mailbox, w.uid])).toEqual([["Archive", copiedUid]]);
+      expect((await mb.status("Archive")).messages).toBe(1);
+      const v = await store.verify("alice");
+      expect(v.users[0]!.damagedBlobs.map((d) => [d.mailbox, d.uid])).toEqual([["Archive", copiedUid]]);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("folders that may hold mail", () => {
+  it("reclaim removes a folder with no index at all but keeps one whose index cannot be read", async () => {
+    const dataDir = await tempDir("holdfast-orphans-");
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    try {
+      await store.users.add("alice", "pw");
+      const home = store.userDir(store.users.get("alice")!.folder);
+      const empty = join(home, "mailboxes", "900");
+      const unreadable = join(home, "mailboxes", "901");
+      await mkdir(empty, { recursive: true });
+      await mkdir(unreadable, { recursive: true });
+      // An index whose every copy is garbage: it may have held mail, nobody can tell.
+      for (const f of ["index", "index.backup", "log"]) await writeFile(join(unreadable, f), "not an index at all");
+      const r = await store.reclaim("alice");
+      expect(r.orphanFolders).toEqual(["900"]);
+      expect(r.orphanFoldersKept).toEqual(["901"]);
+      expect(await exists(empty)).toBe(false);
+      expect(await exists(join(unreadable, "log"))).toBe(true);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
