@@ -310,4 +310,20 @@ describe("failover of a remote session", () => {
     await client.logout();
     await cluster.servers[0]!.restart();
   });
+
+  it("reconnectUser (admin move) switches a session to route(user)'s new first host without the client noticing", async () => {
+    route = [hosts[0]!, hosts[1]!];
+    const proxy = await startProxy();
+    const client = await connect(proxy.port);
+    await client.mailboxOpen("INBOX");
+    const session = proxy.backend.sessionsOf("alice")[0]!;
+    expect(session.hostId).toBe("imap0");
+    route = [hosts[1]!, hosts[0]!];
+    expect(proxy.backend.reconnectUser("alice")).toBe(1);
+    expect(proxy.backend.reconnectUser("nobody")).toBe(0);
+    await waitFor(() => session.hostId === "imap1");
+    const appended = ok(await client.append("INBOX", MESSAGE("after the move")));
+    const m = ok(await client.fetchOne(String(appended.uid), { envelope: true }, { uid: true }));
+    expect(m.envelope?.subject).toBe("after the move");
+  });
 });

@@ -67,6 +67,7 @@ export class Link {
   private idleTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private forceSwitch = false;
+  private recoveryScheduled = false;
   private readonly terminateListeners = new Set<(reason: string) => void>();
   /** How many times this session reconnected (tests, logs, metrics). */
   reconnects = 0;
@@ -108,10 +109,23 @@ export class Link {
     });
   }
 
+  /**
+   * Nobody waits for this connection (the client is idle or idling): reconnect, but start
+   * at a random moment within `spreadMs`, so that the thousands of sessions of a backend
+   * that died do not all knock on the next one in the same millisecond.
+   */
   private recoverInBackground(): void {
-    void this.exclusive(async () => {
-      await this.ensure();
-    }).catch(() => {});
+    if (this.recoveryScheduled) return;
+    this.recoveryScheduled = true;
+    // The wait is outside the lock: a command arriving meanwhile reconnects at once.
+    const timer = setTimeout(() => {
+      this.recoveryScheduled = false;
+      void this.exclusive(async () => {
+        if (this.dead !== null || this.closing || (this.client && !this.client.closed)) return;
+        await this.ensure();
+      }).catch(() => {});
+    }, Math.random() * this.options.reconnect.spreadMs);
+    timer.unref();
   }
 
   /** Take exclusive use of the backend connection. Ends IDLE first. */
@@ -271,7 +285,7 @@ export class Link {
         }
       }
     }
-    this.die(`No mail server reachable (${lastError}).`);
+    if (!this.closing) this.die(`No mail server reachable (${lastError}).`);
     throw new BackendError("UNAVAILABLE", "No mail server is reachable right now.");
   }
 

@@ -10,7 +10,7 @@ export type RoutedHost = BackendHost & { user?: string };
 export interface ResolvedRemoteOptions {
   route(user: string): Promise<RoutedHost[]>;
   login: BackendLogin;
-  reconnect: { budgetMs: number; initialDelayMs: number; sameHostAttempts: number };
+  reconnect: { budgetMs: number; initialDelayMs: number; sameHostAttempts: number; spreadMs: number };
   logger: Logger;
   proxyTtl: number;
   client: ImapClientOptions;
@@ -78,6 +78,7 @@ export function resolveOptions(options: RemoteBackendOptions): ResolvedRemoteOpt
       budgetMs: options.reconnect?.budgetMs ?? 30_000,
       initialDelayMs: options.reconnect?.initialDelayMs ?? 50,
       sameHostAttempts: options.reconnect?.sameHostAttempts ?? 2,
+      spreadMs: options.reconnect?.spreadMs ?? 1000,
     },
     logger: options.logger ?? silent,
     proxyTtl: options.proxyTtl ?? 5,

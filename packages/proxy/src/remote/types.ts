@@ -52,6 +52,11 @@ export interface RemoteBackendOptions {
     initialDelayMs?: number;
     /** Attempts on the same host before moving to the next one. Default 2. */
     sameHostAttempts?: number;
+    /**
+     * A session nobody is waiting on (client idle or in IDLE) starts reconnecting at a random
+     * moment within this many ms, spreading the reconnects of many sessions. Default 1000.
+     */
+    spreadMs?: number;
   };
   logger?: Logger;
   /** Sent in ID to the backend as x-proxy-ttl (loop protection). Default 5. */
