@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Router } from "@holdfast/proxy";
 import { type DovecotCluster, findDovecot, freePort, startDovecotCluster } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -113,6 +114,11 @@ async function startDaemon(dir: string, name: string, poolToml: string): Promise
   };
 }
 
+/** Successful IMAP logins of `user` in a Dovecot log. */
+function logins(log: string, user: string): number {
+  return log.split("\n").filter((l) => l.includes(`imap-login: Info: Login: user=<${user}>`)).length;
+}
+
 function cli(config: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [MAIN, ...args, "--config", config], (error, stdout, stderr) => {
@@ -178,11 +184,24 @@ describe.skipIf(!dovecotAvailable)("holdfast-proxy in front of a Dovecot pool", 
     expect(await metric(daemon.metricsPort, /holdfast_backend_up\{pool="dovecot",host="d1"\} (\d)/)).toBe("1");
     expect(await metric(daemon.metricsPort, /holdfast_backend_up\{pool="dovecot",host="d2"\} (\d)/)).toBe("1");
 
-    const moved = await cli(daemon.config, "move", user, "d2");
+    // Move the user to the host it is not on now (the same hashing as the daemon's).
+    const router = new Router({
+      strategy: "hash",
+      hosts: [
+        { id: "d1", host: "127.0.0.1", port: cluster.servers[0]!.port },
+        { id: "d2", host: "127.0.0.1", port: cluster.servers[1]!.port },
+      ],
+    });
+    const current = (await router.route(user))[0]!.id;
+    const target = current === "d1" ? "d2" : "d1";
+    const targetServer = cluster.servers[target === "d1" ? 0 : 1]!;
+    const loginsBefore = logins(targetServer.log(), user);
+    const moved = await cli(daemon.config, "move", user, target);
     expect(moved).toMatchObject({ code: 0 });
-    expect(moved.stdout).toBe(`moved ${user} to d2: 1 session(s) reconnected, 0 kicked\n`);
+    expect(moved.stdout).toBe(`moved ${user} to ${target}: 1 session(s) reconnected, 0 kicked\n`);
     // The client carries on, on the other host.
     expect((await s.command("c", "NOOP")).at(-1)).toMatch(/^c OK/);
+    await waitFor(() => logins(targetServer.log(), user) > loginsBefore, 5000, "for a login on the new host");
     expect((await s.command("d", "UID SEARCH ALL")).at(-1)).toMatch(/^d OK/);
     expect(s.closed()).toBe(false);
     expect((await cli(daemon.config, "move", user, "d9")).stderr).toMatch(/has no host "d9"/);
