@@ -199,13 +199,19 @@ export class ImapServer {
    * backend's stream could land inside a literal.
    */
   kick(user: string, reason: string): number {
+    // The reason becomes response text: no line breaks or other controls, bounded length.
+    const text =
+      reason
+        .replace(/[\u0000-\u001f\u007f]+/g, " ")
+        .trim()
+        .slice(0, 200) || "Disconnected.";
     const wanted = user.toLowerCase();
     let kicked = 0;
     for (const c of this.connections) {
       if (c.session && c.session.user.toLowerCase() === wanted) {
         kicked++;
-        c.log.info({ user: c.session.user, reason }, "kicked");
-        void c.bye(reason);
+        c.log.info({ user: c.session.user, reason: text }, "kicked");
+        void c.bye(text).catch((error: Error) => c.log.warn({ err: error.message }, "kick failed"));
       }
     }
     return kicked;

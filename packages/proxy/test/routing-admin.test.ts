@@ -58,6 +58,12 @@ describe("ImapServer.kick", () => {
     expect((await b.command("n", "NOOP")).at(-1)).toMatch(/^n OK/);
     expect((await anonymous.command("c", "CAPABILITY")).at(-1)).toMatch(/^c OK/);
     expect(local.server.kick("alice", "again")).toBe(0);
+    // A reason cannot inject lines into the response stream.
+    const c = await loggedIn("alice", "pw-alice");
+    expect(local.server.kick("alice", "bye\r\na1 OK injected\r\n")).toBe(1);
+    const lines = await rest(c);
+    expect(lines).toContain("* BYE bye a1 OK injected");
+    expect(lines.some((l) => l.startsWith("a1 OK injected"))).toBe(false);
     expect(local.server.kick("nobody", "x")).toBe(0);
   });
 });

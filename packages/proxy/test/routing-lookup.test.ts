@@ -205,11 +205,12 @@ describe("Router with strategy lookup", () => {
     await failure(router.route("carol"));
   });
 
-  it("move() beats the lookup", async () => {
+  it("move() beats the lookup's host but keeps its destuser", async () => {
     const router = new Router({ strategy: "lookup", hosts: pool, lookup: { url: `${base}/route?user={user}` } });
     router.move("alice", "imap2");
-    expect((await router.route("alice")).map((h) => h.id)).toEqual(["imap2", "imap1"]);
-    expect(seen).toEqual([]);
+    const route = await router.route("alice");
+    expect(route.map((h) => h.id)).toEqual(["imap2", "imap1"]);
+    expect(route[0]!.user).toBe("alice@store7");
   });
 
   it("names the pool in configuration errors", () => {

@@ -97,16 +97,17 @@ export class Router {
     let first: BackendHost | undefined;
     let destuser: string | undefined;
     const override = this.overrides.get(key);
-    if (override !== undefined) first = this.byId.get(override);
+    if (this.lookup) {
+      // Asked even for a moved user: the lookup's destuser is still the backend login name.
+      const answer = await this.lookup.resolve(key);
+      if (!answer) throw new RoutingError(`no backend is known for ${user}`);
+      first = override !== undefined ? this.byId.get(override) : this.hostFor(answer);
+      destuser = answer.destuser;
+    } else if (override !== undefined) first = this.byId.get(override);
     else if (this.config.strategy === "static") {
       const id = this.map.get(key);
       if (id !== undefined) first = this.byId.get(id);
       else if (this.config.unmapped === "reject") throw new RoutingError(`no backend is configured for ${user}`);
-    } else if (this.lookup) {
-      const answer = await this.lookup.resolve(key);
-      if (!answer) throw new RoutingError(`no backend is known for ${user}`);
-      first = this.hostFor(answer);
-      destuser = answer.destuser;
     }
     const order: BackendHost[] = first ? [first, ...ordered.filter((h) => h.id !== first.id)] : ordered;
     const up = this.health ? order.filter((h) => this.health!.isUp(h.id)) : order;
