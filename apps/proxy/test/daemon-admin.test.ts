@@ -21,6 +21,8 @@ let stderr = "";
 let imapPort = 0;
 let metricsPort = 0;
 let password = "";
+let ppPort = 0;
+let stdout = "";
 
 function waitFor(predicate: () => boolean, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -84,23 +86,34 @@ beforeAll(async () => {
       "[[listen]]",
       'host = "127.0.0.1"',
       "port = 0",
+      "[[listen]]",
+      'host = "127.0.0.1"',
+      "port = 0",
+      'proxy_protocol_trusted = ["127.0.0.0/8"]',
       "[tls]",
       `cert = "${join(dir, "tls", "cert.pem")}"`,
       `key = "${join(dir, "tls", "key.pem")}"`,
       "[log]",
-      'level = "warn"',
+      'level = "info"',
       "[metrics]",
       `port = ${metricsPort}`,
       "",
     ].join("\n"),
   );
-  child = spawn(process.execPath, [MAIN, "--config", configFile], { stdio: ["ignore", "ignore", "pipe"] });
+  child = spawn(process.execPath, [MAIN, "--config", configFile], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (d: string) => {
+    stdout += d;
+  });
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (d: string) => {
     stderr += d;
   });
   await waitFor(() => /listening on/.test(stderr), 20_000);
-  imapPort = Number(/127\.0\.0\.1:(\d+) \(STARTTLS\)/.exec(stderr)?.[1]);
+  [imapPort, ppPort] = [...stderr.matchAll(/127\.0\.0\.1:(\d+) \(STARTTLS\)/g)].map((m) => Number(m[1])) as [
+    number,
+    number,
+  ];
   password = /password: (\S+)/.exec(stderr)?.[1] ?? "";
 });
 
@@ -146,6 +159,28 @@ describe("admin commands", () => {
     expect(move.stderr).toMatch(/the backend is the local store/);
     expect((await cli("kick")).code).toBe(2);
     expect((await cli("move", "demo")).code).toBe(2);
+  });
+});
+
+describe("listen.proxy_protocol_trusted", () => {
+  it("a trusted peer's PROXY header sets the client address the daemon logs; no header from it closes", async () => {
+    const s = session(ppPort);
+    s.send("PROXY TCP4 192.0.2.77 127.0.0.1 40000 143\r\n");
+    await waitFor(() => s.lines.length >= 1, 5000);
+    expect(s.lines[0]).toMatch(/^\* OK /);
+    s.send("a LOGIN demo wrong-password\r\n");
+    await waitFor(() => s.lines.some((l) => l.startsWith("a ")), 10_000);
+    await waitFor(() => /"remote":"192\.0\.2\.77"/.test(stdout), 5000);
+    s.send("b LOGOUT\r\n");
+    await waitFor(() => s.closed(), 5000);
+    const bare = session(ppPort);
+    bare.send("a CAPABILITY\r\n");
+    await waitFor(() => bare.closed(), 10_000);
+    expect(bare.lines.some((l) => l.startsWith("a OK"))).toBe(false);
+    // The other listener has no trusted networks: no header expected there.
+    const plain = session(imapPort);
+    await waitFor(() => plain.lines.length >= 1, 5000);
+    expect(plain.lines[0]).toMatch(/^\* OK /);
   });
 });
 
