@@ -8,6 +8,11 @@ export class StoreInputError extends StoreError {
   override name = "StoreInputError";
 }
 
+/** The store was opened read-only (`Store.open(dir, { readOnly: true })`): nothing may be changed. */
+export class StoreReadOnlyError extends StoreError {
+  override name = "StoreReadOnlyError";
+}
+
 /** The named user does not exist. */
 export class UserNotFoundError extends StoreError {
   override name = "UserNotFoundError";

@@ -22,6 +22,7 @@ export {
   StoreFileDamagedError,
   StoreInputError,
   StoreLockedError,
+  StoreReadOnlyError,
   UserExistsError,
   UserNotFoundError,
 } from "./errors.js";

@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
 import { IndexLockedError, MailboxLock, nodeFs } from "@holdfast/index";
-import { StoreClosedError, StoreLockedError, UserNotFoundError } from "./errors.js";
+import { StoreClosedError, StoreLockedError, StoreReadOnlyError, UserNotFoundError } from "./errors.js";
 import {
   type ReclaimReport,
   reclaimUser,
@@ -32,6 +32,13 @@ export interface StoreOptions {
    * fsync of a folder goes through it. For tests that record, delay or fail syncs.
    */
   fs?: StoreFs;
+  /**
+   * Open for reading only (admin tools, the scrubber while the daemon runs): no writer lock,
+   * nothing created or written — no unclean-shutdown check, indexes opened read-only,
+   * structures computed but not cached on disk. Every change throws StoreReadOnlyError;
+   * `verify` works (without the leaked-blob scan, which needs writable indexes).
+   */
+  readOnly?: boolean;
 }
 
 export interface StoreVerifyReport {
@@ -64,7 +71,7 @@ export class Store {
   private constructor(
     readonly dataDir: string,
     readonly users: UserDatabase,
-    private readonly lock: MailboxLock,
+    private readonly lock: MailboxLock | undefined,
     private readonly settings: UserStoreSettings,
   ) {}
 
@@ -72,21 +79,25 @@ export class Store {
     await initChecksum();
     const fs = options.fs ?? nodeStoreFs;
     const fsync = options.fsync !== false;
-    await ensureDurableDir(fs, join(dataDir, "users"), join(dataDir, "users"), fsync);
-    let lock: MailboxLock;
-    try {
-      lock = await MailboxLock.acquire(nodeFs, dataDir);
-    } catch (error) {
-      if (error instanceof IndexLockedError)
-        throw new StoreLockedError(`data folder ${dataDir} is in use: ${error.message}`, { cause: error });
-      throw error;
+    const readOnly = options.readOnly === true;
+    let lock: MailboxLock | undefined;
+    if (!readOnly) {
+      await ensureDurableDir(fs, join(dataDir, "users"), join(dataDir, "users"), fsync);
+      try {
+        lock = await MailboxLock.acquire(nodeFs, dataDir);
+      } catch (error) {
+        if (error instanceof IndexLockedError)
+          throw new StoreLockedError(`data folder ${dataDir} is in use: ${error.message}`, { cause: error });
+        throw error;
+      }
     }
     try {
-      await rm(join(dataDir, "trash"), { recursive: true, force: true });
+      if (!readOnly) await rm(join(dataDir, "trash"), { recursive: true, force: true });
       const settings: UserStoreSettings = {
         fsync,
         maxMessageSize: options.maxMessageSize ?? 64 * 1024 * 1024,
         fs,
+        readOnly,
       };
       let store: Store | undefined;
       const users = await UserDatabase.open(
@@ -101,17 +112,27 @@ export class Store {
           },
         },
         options.scrypt ?? DEFAULT_SCRYPT,
+        readOnly,
       );
       store = new Store(dataDir, users, lock, settings);
       return store;
     } catch (error) {
-      await lock.release().catch(() => lock.abandon());
+      await lock?.release().catch(() => lock?.abandon());
       throw error;
     }
   }
 
   private checkOpen(): void {
     if (this.closed) throw new StoreClosedError("store is closed");
+  }
+
+  /** Opened with `readOnly: true`. */
+  get readOnly(): boolean {
+    return this.settings.readOnly === true;
+  }
+
+  private checkWritable(): void {
+    if (this.readOnly) throw new StoreReadOnlyError(`data folder ${this.dataDir} was opened read-only`);
   }
 
   userDir(folder: string): string {
@@ -165,6 +186,7 @@ export class Store {
   repair(user?: string): Promise<StoreRepairReport> {
     return this.maintenance.run(async () => {
       this.checkOpen();
+      this.checkWritable();
       const actions: string[] = [];
       const db = await this.users.inspect();
       if (db.primary.kind !== "ok" || db.backup.kind !== "ok" || db.primary.generation !== db.backup.generation) {
@@ -179,7 +201,10 @@ export class Store {
 
   /** Remove a user's leaked blobs (those no mailbox refers to) and stale temp files. */
   reclaim(user: string): Promise<ReclaimReport> {
-    return this.maintenance.run(async () => reclaimUser(await this.mailboxes(user)));
+    return this.maintenance.run(async () => {
+      this.checkWritable();
+      return reclaimUser(await this.mailboxes(user));
+    });
   }
 
   async close(): Promise<void> {
@@ -189,7 +214,7 @@ export class Store {
     const users = await Promise.allSettled([...this.open.values()]);
     this.open.clear();
     for (const u of users) if (u.status === "fulfilled") await u.value.close();
-    await this.lock.release().catch(() => this.lock.abandon());
+    await this.lock?.release().catch(() => this.lock?.abandon());
   }
 }
 

@@ -65,7 +65,11 @@ export class StructureCache {
   /** Counters (tests and the bench read them). */
   readonly stats = { memoryHits: 0, fileHits: 0, computed: 0, damaged: 0 };
 
-  constructor(readonly dir: string) {}
+  /** `persist: false` (a read-only store) keeps computed entries in memory only. */
+  constructor(
+    readonly dir: string,
+    private readonly persist = true,
+  ) {}
 
   pathOf(guidHex: string): string {
     return join(this.dir, guidHex.slice(0, 2), guidHex);
@@ -88,7 +92,7 @@ export class StructureCache {
     }
     const computed = computeStructure(await load());
     this.stats.computed++;
-    await this.writeEntry(guidHex, computed).catch(() => undefined);
+    if (this.persist) await this.writeEntry(guidHex, computed).catch(() => undefined);
     this.remember(guidHex, computed);
     return computed;
   }

@@ -1,7 +1,7 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fsyncDirectory } from "@holdfast/checksum";
-import { StoreInputError, UserExistsError, UserNotFoundError } from "./errors.js";
+import { StoreInputError, StoreReadOnlyError, UserExistsError, UserNotFoundError } from "./errors.js";
 import { Mutex } from "./mutex.js";
 import { canonicalUsername, userFolderName } from "./names.js";
 import { DEFAULT_SCRYPT, hashPassword, type PasswordHash, type ScryptParams, verifyPassword } from "./password.js";
@@ -55,8 +55,14 @@ export class UserDatabase {
     this.file = new RecordFile(join(dataDir, "users.db"), UserDatabaseFile);
   }
 
-  static async open(dataDir: string, hooks: UserFolderHooks, scryptParams = DEFAULT_SCRYPT): Promise<UserDatabase> {
+  static async open(
+    dataDir: string,
+    hooks: UserFolderHooks,
+    scryptParams = DEFAULT_SCRYPT,
+    readOnly = false,
+  ): Promise<UserDatabase> {
     const db = new UserDatabase(dataDir, hooks, scryptParams);
+    db.readOnly = readOnly;
     const read = await db.file.read();
     if (read) {
       db.generation = read.generation;
@@ -67,6 +73,12 @@ export class UserDatabase {
 
   get path(): string {
     return this.file.path;
+  }
+
+  private readOnly = false;
+
+  private checkWritable(): void {
+    if (this.readOnly) throw new StoreReadOnlyError("the store was opened read-only: users cannot be changed");
   }
 
   private async save(): Promise<void> {
@@ -92,6 +104,7 @@ export class UserDatabase {
   /** Add a user: lays out its folder (default mailboxes) first, then records it durably. */
   add(name: string, password: string): Promise<UserInfo> {
     return this.mutex.run(async () => {
+      this.checkWritable();
       const canonical = canonicalUsername(name);
       if (this.users.has(canonical)) throw new UserExistsError(`user ${JSON.stringify(canonical)} exists already`);
       const record: UserRecord = {
@@ -115,6 +128,7 @@ export class UserDatabase {
   /** Remove a user and (after the database no longer names it) its folder. */
   remove(name: string): Promise<void> {
     return this.mutex.run(async () => {
+      this.checkWritable();
       const canonical = canonicalUsername(name);
       const record = this.users.get(canonical);
       if (!record) throw new UserNotFoundError(`no user ${JSON.stringify(canonical)}`);
@@ -131,6 +145,7 @@ export class UserDatabase {
 
   passwd(name: string, password: string): Promise<void> {
     return this.mutex.run(async () => {
+      this.checkWritable();
       const canonical = canonicalUsername(name);
       const record = this.users.get(canonical);
       if (!record) throw new UserNotFoundError(`no user ${JSON.stringify(canonical)}`);
@@ -171,7 +186,10 @@ export class UserDatabase {
 
   /** Rewrite both copies from the newest intact one (repair). */
   rewrite(): Promise<void> {
-    return this.mutex.run(() => this.save());
+    return this.mutex.run(async () => {
+      this.checkWritable();
+      await this.save();
+    });
   }
 }
 

@@ -23,6 +23,7 @@ import {
   MessageExpungedError,
   StoreClosedError,
   StoreInputError,
+  StoreReadOnlyError,
   UserExistsError,
 } from "./errors.js";
 import { translateIndexError } from "./errors-map.js";
@@ -137,7 +138,7 @@ export class UserStore {
   ) {
     this.fs = settings.fs ?? nodeStoreFs;
     this.blobs = new BlobStore(join(dir, "blobs"), settings.fsync, settings.maxMessageSize, this.fs);
-    this.structures = new StructureCache(join(dir, "cache"));
+    this.structures = new StructureCache(join(dir, "cache"), settings.readOnly !== true);
   }
 
   /** Lay out a new user: folders and the default mailboxes (each with its index), then the list. */
@@ -283,6 +284,12 @@ export class UserStore {
     if (this.closed) throw new StoreClosedError(`user ${this.name} is closed`);
   }
 
+  /** Refuse changes in a store opened read-only. */
+  checkWritable(): void {
+    if (this.settings.readOnly)
+      throw new StoreReadOnlyError(`the store was opened read-only: user ${this.name} cannot be changed`);
+  }
+
   // Mailbox list -------------------------------------------------------------------------
 
   /** Every name in the list with its LIST attributes, sorted by name. */
@@ -318,6 +325,7 @@ export class UserStore {
   private async changeList<T>(change: () => Promise<T>): Promise<T> {
     return this.listMutex.run(async () => {
       this.checkOpen();
+      this.checkWritable();
       const before = this.list.snapshot();
       try {
         return await change();
@@ -702,6 +710,7 @@ export class UserStore {
 
   async appendTo(handle: MailboxHandle, message: MessageSource, options: AppendOptions = {}): Promise<AppendResult> {
     this.checkOpen();
+    this.checkWritable();
     const flags = [...(options.flags ?? [])];
     try {
       parseFlags(flags);
@@ -843,6 +852,7 @@ export class UserStore {
 
   async copyBetween(src: MailboxHandle, uids: UidSet, dst: MailboxHandle): Promise<CopyResult> {
     this.checkOpen();
+    this.checkWritable();
     if (dst.index.readOnly)
       throw new MailboxDamagedError(`mailbox ${dst.name} is read-only: ${dst.index.readOnlyReason}`);
     // Read the source records and pin their GUIDs in one synchronous step — once no source
@@ -926,6 +936,7 @@ export class UserStore {
 
   async expungeUids(handle: MailboxHandle, uids: UidSet | undefined, deletedOnly: boolean): Promise<number[]> {
     this.checkOpen();
+    this.checkWritable();
     // Choose the messages and commit in one synchronous step: no flag change can slip in.
     let committing: Promise<{ expunged: number[] }>;
     const guids: string[] = [];
@@ -977,6 +988,7 @@ export class UserStore {
     options: { unchangedSince?: number } = {},
   ): Promise<FlagStoreResult> {
     this.checkOpen();
+    this.checkWritable();
     try {
       const result = await handle.index.transaction().store(toUidSetInput(uids), mode, flags, options).commit();
       if (result.modified.length > 0) handle.notify();
