@@ -103,8 +103,10 @@ export class SoakClient {
    * Returns what the client now sees.
    */
   async fetchView(): Promise<Array<{ seq: number; uid: number; flags: string[] }>> {
-    const out: Array<{ seq: number; uid: number; flags: string[] }> = [];
-    if (this.view.length === 0 && this.client.mailbox && this.client.mailbox.exists === 0) return out;
+    // By sequence number: a message may come twice (its FETCH data, then an unsolicited
+    // FETCH with new flags in the same response); the last word counts.
+    const bySeq = new Map<number, { seq: number; uid: number; flags: string[] }>();
+    if (this.view.length === 0 && this.client.mailbox && this.client.mailbox.exists === 0) return [];
     for await (const m of this.client.fetch("1:*", { uid: true, flags: true })) {
       const known = this.view[m.seq - 1];
       if (!this.viewLost && known !== undefined && known !== m.uid)
@@ -112,9 +114,9 @@ export class SoakClient {
           `client ${this.options.index}: sequence number ${m.seq} is UID ${m.uid}, its notifications said UID ${known}`,
         );
       this.view[m.seq - 1] = m.uid;
-      out.push({ seq: m.seq, uid: m.uid, flags: [...(m.flags ?? [])].filter((f) => f !== "\\Recent").sort() });
+      bySeq.set(m.seq, { seq: m.seq, uid: m.uid, flags: [...(m.flags ?? [])].filter((f) => f !== "\\Recent").sort() });
     }
-    return out;
+    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
   /** After a resync: the view is exactly what FETCH 1:* says. */

@@ -86,6 +86,8 @@ class LineReader {
 
 /** One relayed connection's protocol state. */
 class WireConnection {
+  /** The last lines both ways ("C: " from the client, "S: " from the server), for reports. */
+  readonly transcript: string[] = [];
   private readonly pending: Pending[] = [];
   /** Messages in the selected mailbox as the responses so far say; null when unknown. */
   private count: number | null = null;
@@ -104,7 +106,13 @@ class WireConnection {
   /** `partial`: the start of a command with literals; its completion comes again with false. */
   private continued = false;
 
+  note(line: string): void {
+    this.transcript.push(line.length > 200 ? `${line.slice(0, 200)}...` : line);
+    if (this.transcript.length > 400) this.transcript.splice(0, 100);
+  }
+
   fromClient(line: string, partial: boolean): void {
+    this.note(`C: ${line}`);
     if (this.continued) {
       // the completion of a command already counted at its first literal
       this.continued = false;
@@ -122,6 +130,7 @@ class WireConnection {
   }
 
   fromServer(line: string): void {
+    this.note(`S: ${line}`);
     if (line.startsWith("* ")) {
       this.untagged(line.slice(2));
       return;
@@ -195,6 +204,7 @@ export class WireRecorder {
   readonly stats: WireStats = { connections: 0, commands: 0, expunges: 0, exists: 0, byes: [], completions: new Map() };
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly connections: WireConnection[] = [];
   port = 0;
 
   private constructor(private readonly target: { host: string; port: number }) {
@@ -213,6 +223,7 @@ export class WireRecorder {
   private relay(client: Socket): void {
     const id = ++this.stats.connections;
     const state = new WireConnection(id, this.stats, (text) => this.violations.push(text));
+    this.connections.push(state);
     const upstream = tcpConnect(this.target.port, this.target.host);
     this.sockets.add(client);
     this.sockets.add(upstream);
@@ -239,6 +250,16 @@ export class WireRecorder {
     upstream.on("close", closeBoth);
     client.on("error", closeBoth);
     upstream.on("error", closeBoth);
+  }
+
+  /** Put a line (e.g. "-- killed dovecot 1") into every connection's transcript. */
+  mark(text: string): void {
+    for (const c of this.connections) c.note(`-- ${text}`);
+  }
+
+  /** The last `lines` lines of connection `id` (1 = the first accepted). */
+  transcript(id: number, lines = 60): string[] {
+    return this.connections[id - 1]?.transcript.slice(-lines) ?? [];
   }
 
   async close(): Promise<void> {
