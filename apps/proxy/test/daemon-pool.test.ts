@@ -132,6 +132,17 @@ async function metric(port: number, pattern: RegExp): Promise<string | undefined
   return pattern.exec(text)?.[1];
 }
 
+async function waitForMetric(port: number, pattern: RegExp, value: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let seen: string | undefined;
+  while (Date.now() < deadline) {
+    seen = await metric(port, pattern);
+    if (seen === value) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${pattern} stayed ${seen}, expected ${value}`);
+}
+
 function poolToml(cluster: DovecotCluster, mode: "stateful" | "passthrough"): string {
   const [a, b] = cluster.servers;
   return [
@@ -226,18 +237,12 @@ describe.skipIf(!dovecotAvailable)("holdfast-proxy in front of a Dovecot pool", 
     await daemon.stop();
   });
 
-  it("a stopped host is marked down and logins go to the other one", async () => {
+  it("a killed host is marked down, logins go to the other one, and it comes back after a restart", async () => {
     const daemon = await startDaemon(dir, "health", poolToml(cluster, "stateful"));
     daemons.push(daemon);
     const { user, password } = cluster.servers[0]!;
-    await cluster.servers[0]!.stop();
-    const deadline = Date.now() + 10_000;
-    let up: string | undefined = "1";
-    while (up !== "0" && Date.now() < deadline) {
-      up = await metric(daemon.metricsPort, /holdfast_backend_up\{pool="dovecot",host="d1"\} (\d)/);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(up).toBe("0");
+    await cluster.servers[0]!.kill();
+    await waitForMetric(daemon.metricsPort, /holdfast_backend_up\{pool="dovecot",host="d1"\} (\d)/, "0");
     expect(
       await metric(
         daemon.metricsPort,
@@ -251,6 +256,14 @@ describe.skipIf(!dovecotAvailable)("holdfast-proxy in front of a Dovecot pool", 
       expect((await s.command("b", "SELECT INBOX")).at(-1)).toMatch(/^b OK/);
       s.end();
     }
+    await cluster.servers[0]!.restart();
+    await waitForMetric(daemon.metricsPort, /holdfast_backend_up\{pool="dovecot",host="d1"\} (\d)/, "1");
+    expect(
+      await metric(
+        daemon.metricsPort,
+        /holdfast_backend_transitions_total\{pool="dovecot",host="d1",state="up"\} (\d)/,
+      ),
+    ).toBe("1");
     await daemon.stop();
   });
 });
