@@ -153,11 +153,16 @@ describe.skipIf(!haproxyBinary)("PROXY protocol from a real HAProxy", () => {
   });
 
   it("HAProxy's health checks (LOCAL) are accepted; connections from untrusted peers are served without a header", async () => {
-    await new Promise((r) => setTimeout(r, 700)); // a couple of check intervals
-    const local = headerLog.filter((e) => e.msg === "PROXY header" && e.obj.remote === undefined);
+    const isLocal = (e: (typeof headerLog)[number]) => e.msg === "PROXY header" && e.obj.remote === undefined;
+    // checks run every 300 ms; on a loaded machine the first one may take a while
+    for (let i = 0; i < 100 && !headerLog.some(isLocal); i++) await new Promise((r) => setTimeout(r, 100));
+    const local = headerLog.filter(isLocal);
     expect(local.length).toBeGreaterThan(0); // LOCAL: no client address, the socket's stands
     expect(local[0]!.obj).toMatchObject({ via: "127.0.0.2", version: 2 });
-    expect(headerLog.filter((e) => e.msg === "PROXY header refused; closing")).toEqual([]);
+    // a check HAProxy abandoned before writing (CLOSED) can happen on a loaded machine; a
+    // header holdfast could not parse must not
+    const refused = headerLog.filter((e) => e.msg === "PROXY header refused; closing" && e.obj.code !== "CLOSED");
+    expect(refused).toEqual([]);
     const direct = await RawClient.open(holdfastPort);
     try {
       expect(await direct.line()).toMatch(/^\* OK/);
