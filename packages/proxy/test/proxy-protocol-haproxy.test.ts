@@ -17,7 +17,7 @@ import { RawClient } from "./helpers/raw-client.js";
 
 /*
  * A real HAProxy in front of holdfast on loopback: HAProxy connects from 127.0.0.2 (the
- * trusted balancer) with send-proxy-v2 (and a second server line with v1), clients connect
+ * trusted balancer) with send-proxy-v2 (and a second backend with v1), clients connect
  * to HAProxy from 127.0.0.1. Runs only where haproxy is installed (Debian: apt-get install
  * haproxy).
  */
@@ -104,8 +104,9 @@ describe.skipIf(!haproxyBinary)("PROXY protocol from a real HAProxy", () => {
         `  bind 127.0.0.1:${v1Port}`,
         "  default_backend holdfast_v1",
         "backend holdfast_v2",
-        // health checks with the header too: a PROXY v2 LOCAL command
-        `  server h 127.0.0.1:${holdfastPort} source 127.0.0.2 send-proxy-v2 check inter 300 check-send-proxy`,
+        // (no health checks: HAProxy 2.6 does not always make them from `source`, and from
+        // 127.0.0.1 they would be untrusted; LOCAL is covered by proxy-protocol-server tests)
+        `  server h 127.0.0.1:${holdfastPort} source 127.0.0.2 send-proxy-v2`,
         "backend holdfast_v1",
         `  server h 127.0.0.1:${holdfastPort} source 127.0.0.2 send-proxy`,
         "",
@@ -152,17 +153,9 @@ describe.skipIf(!haproxyBinary)("PROXY protocol from a real HAProxy", () => {
     expect(context).toMatchObject({ remoteAddress: "127.0.0.1", remotePort: localPort });
   });
 
-  it("HAProxy's health checks (LOCAL) are accepted; connections from untrusted peers are served without a header", async () => {
-    const isLocal = (e: (typeof headerLog)[number]) => e.msg === "PROXY header" && e.obj.remote === undefined;
-    // checks run every 300 ms; on a loaded machine the first one may take a while
-    for (let i = 0; i < 100 && !headerLog.some(isLocal); i++) await new Promise((r) => setTimeout(r, 100));
-    const local = headerLog.filter(isLocal);
-    expect(local.length).toBeGreaterThan(0); // LOCAL: no client address, the socket's stands
-    expect(local[0]!.obj).toMatchObject({ via: "127.0.0.2", version: 2 });
-    // a check HAProxy abandoned before writing (CLOSED) can happen on a loaded machine; a
-    // header holdfast could not parse must not
-    const refused = headerLog.filter((e) => e.msg === "PROXY header refused; closing" && e.obj.code !== "CLOSED");
-    expect(refused).toEqual([]);
+  it("connections from untrusted peers are served without a header beside HAProxy's", async () => {
+    // every header HAProxy sent was accepted
+    expect(headerLog.filter((e) => e.msg === "PROXY header refused; closing")).toEqual([]);
     const direct = await RawClient.open(holdfastPort);
     try {
       expect(await direct.line()).toMatch(/^\* OK/);
