@@ -1,5 +1,5 @@
 import { constants as fsConstants } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 
 /*
  * The file layer. Every byte the index reads or writes goes through this interface, so a
@@ -38,10 +38,17 @@ export interface IndexFs {
   /** Whole file, or undefined when it does not exist. */
   readFile(path: string): Promise<Uint8Array | undefined>;
   rename(from: string, to: string): Promise<void>;
+  /** A second name for an existing file; fails with code EEXIST when `to` exists. */
+  link(from: string, to: string): Promise<void>;
   /** Remove a name; no error when it does not exist. */
   unlink(path: string): Promise<void>;
+  /** fsync of the folder `path`: makes the names created, renamed or removed in it durable. */
   fsyncDir(path: string): Promise<void>;
-  mkdir(path: string): Promise<void>;
+  /**
+   * Create a folder and its missing parents; returns the first folder created (the caller
+   * fsyncs the parents to make them durable), undefined when it existed.
+   */
+  mkdir(path: string): Promise<string | undefined>;
   /** Names in a folder, or undefined when the folder does not exist. */
   readdir(path: string): Promise<string[] | undefined>;
 }
@@ -114,6 +121,9 @@ export const nodeFs: IndexFs = {
   rename(from, to) {
     return rename(from, to);
   },
+  link(from, to) {
+    return link(from, to);
+  },
   async unlink(path) {
     try {
       await unlink(path);
@@ -130,7 +140,7 @@ export const nodeFs: IndexFs = {
     }
   },
   async mkdir(path) {
-    await mkdir(path, { recursive: true });
+    return await mkdir(path, { recursive: true });
   },
   async readdir(path) {
     try {

@@ -35,7 +35,9 @@ export {
 } from "./mailbox-index.js";
 export type { MessageRecord } from "./message-table.js";
 export type { Operation, Transaction } from "./operations.js";
+export { type RebuildInput, type RebuildOptions, rebuildIndex } from "./rebuild.js";
 export {
+  counterBound,
   type LogCheck,
   type RecoveryReport,
   recover,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IndexLockedError } from "./errors.js";
@@ -6,18 +7,45 @@ import { errorCode, type IndexFs } from "./fs.js";
 
 /*
  * One writer per mailbox. Inside a process: a registry of folders open for writing (per
- * file layer). Across processes: a lock file created with O_EXCL holding the owner's pid
- * and the owner's start time. A lock is stale when that process no longer exists, or a
+ * file layer). Across processes: a lock file holding the owner's pid, the owner's start
+ * time and a random nonce. A lock is stale when that process no longer exists, or a
  * process with that pid exists but started at another time (the pid was reused), or the
- * pid is this process's own but no writer here holds it (left by an earlier instance that
- * crashed inside this process, as the power-cut tests do).
+ * pid is this process's own but no lock of this process (on the same file layer) has that
+ * nonce (left by an earlier instance that crashed inside this process, as the power-cut
+ * tests do).
+ *
+ * Invariants:
+ * - The lock file appears whole: it is written under a private name and hard-linked to
+ *   `lock` (link fails when `lock` exists), so no reader ever sees it empty or half written.
+ * - A stale lock is removed only by the holder of the takeover guard (`lock.takeover`,
+ *   created O_EXCL), and only after re-reading `lock` under the guard and finding the very
+ *   bytes it judged stale. Nobody else removes a lock (creating one needs `lock` absent),
+ *   so two processes can never both remove a lock and both link their own: the second
+ *   re-reads, finds the first one's live lock, and gets IndexLockedError.
+ * - `release` removes `lock` only when it still holds this lock's own bytes.
+ * A guard left by a process that died while holding it (a few system calls long) is
+ * itself judged by pid and start time and removed.
  */
 
 const registry = new WeakMap<IndexFs, Set<string>>();
+/** Nonces of the locks this process holds now, per file layer (a test's fault-injecting layer is a machine of its own). */
+const nonceRegistry = new WeakMap<IndexFs, Set<string>>();
+
+function noncesOf(fs: IndexFs): Set<string> {
+  let set = nonceRegistry.get(fs);
+  if (!set) {
+    set = new Set();
+    nonceRegistry.set(fs, set);
+  }
+  return set;
+}
+
+const TAKEOVER = `${FileName.lock}.takeover`;
 
 interface LockContent {
   pid: number;
   start: string | undefined;
+  nonce: string | undefined;
 }
 
 /** Start time of a process (clock ticks since boot, Linux), or undefined where unknown. */
@@ -46,9 +74,45 @@ function parse(data: Uint8Array | undefined): LockContent | undefined {
   try {
     const value = JSON.parse(new TextDecoder().decode(data)) as Partial<LockContent>;
     if (typeof value.pid !== "number" || !Number.isInteger(value.pid) || value.pid <= 0) return undefined;
-    return { pid: value.pid, start: typeof value.start === "string" ? value.start : undefined };
+    return {
+      pid: value.pid,
+      start: typeof value.start === "string" ? value.start : undefined,
+      nonce: typeof value.nonce === "string" ? value.nonce : undefined,
+    };
   } catch {
     return undefined;
+  }
+}
+
+/** The holder of a lock (or guard) when it is alive; undefined when the file is stale. */
+function liveHolder(owner: LockContent | undefined, ownFolderHeld: boolean, nonces: Set<string>): number | undefined {
+  if (!owner) return undefined; // unreadable: never written whole by this code, a leftover
+  if (owner.pid === process.pid) {
+    if (owner.nonce !== undefined) return nonces.has(owner.nonce) ? owner.pid : undefined;
+    return ownFolderHeld ? owner.pid : undefined;
+  }
+  if (!processAlive(owner.pid)) return undefined;
+  const start = processStartTime(owner.pid);
+  if (owner.start === undefined || start === undefined || start === owner.start) return owner.pid;
+  return undefined;
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Write `content` under a private name (O_EXCL) and return that name. */
+async function writePrivate(fs: IndexFs, path: string, content: Uint8Array): Promise<void> {
+  const file = await fs.open(path, "create");
+  try {
+    await file.write(content, 0);
+  } finally {
+    await file.close();
   }
 }
 
@@ -58,6 +122,10 @@ export class MailboxLock {
   private constructor(
     private readonly fs: IndexFs,
     readonly folder: string,
+    private readonly content: Uint8Array,
+    private readonly nonce: string,
+    /** A stale lock was taken over: the previous writer did not close cleanly. */
+    readonly tookOver: boolean,
   ) {}
 
   /** Take the lock of `folder` or throw IndexLockedError naming the holder. */
@@ -69,49 +137,93 @@ export class MailboxLock {
     }
     if (held.has(folder)) throw new IndexLockedError(folder, process.pid, "already open for writing in this process");
     const path = join(folder, FileName.lock);
-    const content = JSON.stringify({ pid: process.pid, start: processStartTime(process.pid) });
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const file = await fs.open(path, "create");
+    const nonce = randomBytes(8).toString("hex");
+    const content = new TextEncoder().encode(
+      JSON.stringify({ pid: process.pid, start: processStartTime(process.pid), nonce }),
+    );
+    const mine = join(folder, `${FileName.lock}.${nonce}`);
+    await writePrivate(fs, mine, content);
+    let tookOver = false;
+    try {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        // Registered before the link, so that another writer of this process never sees
+        // this lock as a crashed one's.
+        noncesOf(fs).add(nonce);
         try {
-          await file.write(new TextEncoder().encode(content), 0);
-        } finally {
-          await file.close();
+          await fs.link(mine, path);
+          held.add(folder);
+          return new MailboxLock(fs, folder, content, nonce, tookOver);
+        } catch (error) {
+          noncesOf(fs).delete(nonce);
+          if (errorCode(error) !== "EEXIST") throw error;
         }
-        held.add(folder);
-        return new MailboxLock(fs, folder);
-      } catch (error) {
-        if (errorCode(error) !== "EEXIST") throw error;
+        const seen = await fs.readFile(path);
+        if (seen === undefined) continue; // removed meanwhile: try again
+        const owner = parse(seen);
+        const holder = liveHolder(owner, held.has(folder), noncesOf(fs));
+        if (holder !== undefined)
+          throw new IndexLockedError(folder, holder, `held by process ${holder} (lock file ${path})`);
+        if (await MailboxLock.removeStale(fs, folder, path, seen)) tookOver = true;
       }
-      let owner = parse(await fs.readFile(path));
-      if (!owner) {
-        // Unreadable: a crash between creating and writing it, or another process right
-        // between those two steps. Give the latter a moment before calling it stale.
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        owner = parse(await fs.readFile(path));
-      }
-      if (owner && owner.pid !== process.pid && processAlive(owner.pid)) {
-        const start = processStartTime(owner.pid);
-        if (owner.start === undefined || start === undefined || start === owner.start) {
-          throw new IndexLockedError(folder, owner.pid, `held by process ${owner.pid} (lock file ${path})`);
-        }
-      }
-      // Stale: the owner is gone (or it is an unreadable leftover of a crash): remove it.
-      await fs.unlink(path);
+      throw new IndexLockedError(folder, undefined, "the lock file keeps changing");
+    } finally {
+      await fs.unlink(mine);
     }
-    throw new IndexLockedError(folder, undefined, "the lock file keeps reappearing");
   }
 
+  /**
+   * Remove `path` if it still holds exactly `seen`, under the takeover guard. False when
+   * another process is taking over (or took over) meanwhile.
+   */
+  private static async removeStale(fs: IndexFs, folder: string, path: string, seen: Uint8Array): Promise<boolean> {
+    const guard = join(folder, TAKEOVER);
+    const nonce = randomBytes(8).toString("hex");
+    const guardContent = new TextEncoder().encode(
+      JSON.stringify({ pid: process.pid, start: processStartTime(process.pid), nonce }),
+    );
+    noncesOf(fs).add(nonce);
+    try {
+      await writePrivate(fs, guard, guardContent);
+    } catch (error) {
+      noncesOf(fs).delete(nonce);
+      if (errorCode(error) !== "EEXIST") throw error;
+      // A guard is held for a few system calls: one whose owner is dead (or that is still
+      // unreadable after a moment: a crash between creating and writing it) is stale.
+      const other = await fs.readFile(guard);
+      if (other === undefined) return false;
+      const owner = parse(other);
+      if (owner !== undefined && liveHolder(owner, false, noncesOf(fs)) !== undefined) {
+        await pause(10);
+        return false;
+      }
+      if (owner === undefined) await pause(20);
+      if (sameBytes(await fs.readFile(guard), other)) await fs.unlink(guard);
+      return false;
+    }
+    try {
+      if (!sameBytes(await fs.readFile(path), seen)) return false;
+      await fs.unlink(path);
+      return true;
+    } finally {
+      await fs.unlink(guard);
+      noncesOf(fs).delete(nonce);
+    }
+  }
+
+  /** Remove the lock file if it is still this lock's own (never another writer's). */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     registry.get(this.fs)?.delete(this.folder);
-    await this.fs.unlink(join(this.folder, FileName.lock));
+    noncesOf(this.fs).delete(this.nonce);
+    const path = join(this.folder, FileName.lock);
+    if (sameBytes(await this.fs.readFile(path), this.content)) await this.fs.unlink(path);
   }
 
   /** Forget the in-process registration without touching the file (after a fatal I/O error). */
   abandon(): void {
     this.released = true;
     registry.get(this.fs)?.delete(this.folder);
+    noncesOf(this.fs).delete(this.nonce);
   }
 }

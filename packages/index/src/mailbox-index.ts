@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
+import { makeFolder, writeAtomic } from "./atomic-write.js";
 import { IndexClosedError, IndexError, IndexInputError, IndexNotFoundError, IndexReadOnlyError } from "./errors.js";
 import { FileName, LogRecordType } from "./format.js";
 import { type IndexFile, type IndexFs, nodeFs } from "./fs.js";
@@ -148,7 +149,7 @@ export class MailboxIndex implements ViewHost {
       throw new IndexInputError(`bad fsync mode ${String(settings.fsync)}`);
     if (!LITTLE_ENDIAN_HOST) throw new IndexError("@holdfast/index needs a little-endian host");
     const readOnly = options.readOnly === true;
-    if (!readOnly && options.create) await fs.mkdir(folder);
+    if (!readOnly && options.create) await makeFolder(fs, folder);
     const lock = readOnly ? undefined : await MailboxLock.acquire(fs, folder);
     try {
       if (!readOnly)
@@ -156,13 +157,17 @@ export class MailboxIndex implements ViewHost {
           await fs.unlink(join(folder, temp));
       const log = await fs.readFile(join(folder, FileName.log));
       const logScan = scanLog(log);
+      const names = (await fs.readdir(folder)) ?? [];
       // Fast path: an intact snapshot streamed from its file (no whole-file buffer) when the
       // log is undamaged. Anything else takes the full path, which reads every copy whole.
+      // The backup must exist when the log starts after it (checked by name: cheap).
+      const backupAsNeeded = (logScan.header?.baseSeq ?? 0) === 0 || names.includes(FileName.backup);
       const logSound =
         log !== undefined &&
         logScan.header !== undefined &&
         logScan.damage.length === 0 &&
-        logScan.tail.kind !== "corrupt-tail";
+        logScan.tail.kind !== "corrupt-tail" &&
+        backupAsNeeded;
       const streamed =
         logSound && !options.checkBackup ? await loadSnapshotFile(fs, join(folder, FileName.snapshot)) : undefined;
       const snapshot = streamed ? undefined : await fs.readFile(join(folder, FileName.snapshot));
@@ -172,7 +177,7 @@ export class MailboxIndex implements ViewHost {
           ? readSnapshot(snapshot)
           : undefined;
       // The backup is read only when the snapshot cannot be used on its own.
-      const backupNeeded = snapshotRead?.kind !== "ok" || options.checkBackup === true;
+      const backupNeeded = snapshotRead?.kind !== "ok" || options.checkBackup === true || !backupAsNeeded;
       const backup = backupNeeded ? await fs.readFile(join(folder, FileName.backup)) : undefined;
       const logHasContent = logScan.txns.length > 0;
       if (!snapshotRead && !backup && !logHasContent) {
@@ -194,6 +199,15 @@ export class MailboxIndex implements ViewHost {
           await writeAtomic(fs, folder, FileName.log, plan.rewrite.log);
           snapshotSeq = state.seq;
           backupSeq = scanLog(plan.rewrite.log).header?.baseSeq;
+        } else if (lock?.tookOver && log !== undefined) {
+          // The previous writer did not close cleanly. If it stopped after a failed fsync,
+          // the page cache may hold bytes of the log that never reached the disk yet read
+          // back as clean, and a later fsync of that file would not write them again:
+          // never append to that inode. Its readable content goes into a new file.
+          const end = plan.truncateLogTo ?? log.byteLength;
+          await writeAtomic(fs, folder, FileName.log, log.subarray(0, end));
+          report.actions.push("rewrote the log into a new file (the previous writer did not close cleanly)");
+          plan.truncateLogTo = undefined;
         }
         logFile = await fs.open(join(folder, FileName.log), "readwrite");
         logEnd = plan.rewrite ? plan.rewrite.log.byteLength : (log?.byteLength ?? 0);
@@ -201,6 +215,8 @@ export class MailboxIndex implements ViewHost {
           await logFile.truncate(plan.truncateLogTo);
           await logFile.sync();
           logEnd = plan.truncateLogTo;
+        } else if (!plan.rewrite && lock?.tookOver && log !== undefined) {
+          logEnd = await logFile.size();
         }
       } else if (lock) {
         await lock.release();
@@ -218,7 +234,10 @@ export class MailboxIndex implements ViewHost {
         { snapshot: snapshotSeq, backup: backupSeq },
       );
     } catch (error) {
-      if (lock) await lock.release().catch(() => lock.abandon());
+      // After an I/O failure the files may hold bytes the disk does not: leave the lock
+      // file, so that the next writer sees an unclean stop and rewrites into new files.
+      if (lock && error instanceof IndexError) await lock.release().catch(() => lock.abandon());
+      else lock?.abandon();
       throw error;
     }
   }
@@ -458,6 +477,11 @@ export class MailboxIndex implements ViewHost {
       this.counters.commits += batch.txns.length;
     } catch (error) {
       this.fail(error);
+      // The batch is not durable and its commits are refused. After a failed fdatasync the
+      // page cache may still show its bytes (marked clean, never to be written): cut them
+      // off so that no reader — a reopen in this process or another — takes the refused
+      // commits for acknowledged ones. The next writer rewrites the log into a new file.
+      await this.logFile!.truncate(this.logEnd).catch(() => undefined);
       for (const w of batch.waiters) w.reject(error);
       for (const w of this.pending.waiters) w.reject(error);
       this.pending = { txns: [], waiters: [], changes: [] };
@@ -569,18 +593,4 @@ export class MailboxIndex implements ViewHost {
       }
     }
   }
-}
-
-/** Replace `name` in `dir` atomically: temp file, fsync, rename, fsync the folder. */
-async function writeAtomic(fs: IndexFs, dir: string, name: string, data: Uint8Array): Promise<void> {
-  const temp = join(dir, `${name}.tmp`);
-  const file = await fs.open(temp, "replace");
-  try {
-    await file.write(data, 0);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await fs.rename(temp, join(dir, name));
-  await fs.fsyncDir(dir);
 }

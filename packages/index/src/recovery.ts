@@ -148,6 +148,15 @@ export function buildLog(
   return out;
 }
 
+/**
+ * How far `bytes` bytes of log records could have moved the counters: every transaction
+ * takes at least 28 bytes (its length and header) and adds at most 1 to HIGHESTMODSEQ;
+ * every append takes 96 bytes and adds 1 to UIDNEXT.
+ */
+export function counterBound(bytes: number): { uids: number; modseqs: number } {
+  return { uids: Math.ceil(bytes / 96) + 1, modseqs: Math.ceil(bytes / 28) + 1 };
+}
+
 function mergeRanges(ranges: [number, number][]): [number, number][] {
   ranges.sort((a, b) => a[0] - b[0]);
   const out: [number, number][] = [];
@@ -196,7 +205,22 @@ export function recover(input: RecoveryInput): RecoveryResult {
   const lastSeq = logCheck.lastSeq ?? 0;
   const logFromStart = scan.header?.baseSeq === 0 || seqs[0] === 1;
   const headerP = P?.header;
-  const mustReach = Math.max(headerP?.seq ?? 0, B?.header?.seq ?? 0, lastSeq);
+  /** Last transaction the readable log proves (damage or an unreadable tail come after it). */
+  const logProves = Math.max(lastSeq, scan.header?.baseSeq ?? 0);
+  // Damage at the very end (a whole record that fails, nothing valid after it) held
+  // acknowledged transactions after `logProves`: a base must include at least the first
+  // of them. Batches end where checkpoints snapshot (a snapshot is taken only with no
+  // commit in flight, and the rotated log ends at it), so a base that includes the first
+  // transaction of that record includes the whole record.
+  const endDamage = scan.damage.some((d) => d.resumesAt >= scan.size);
+  const mustReach = Math.max(headerP?.seq ?? 0, B?.header?.seq ?? 0, lastSeq, endDamage ? logProves + 1 : 0);
+  // Without a log nothing proves what was committed after the snapshot: never treat a
+  // snapshot alone as the whole mailbox (its UIDNEXT could be behind acknowledged appends).
+  // A mailbox deliberately recreated from known messages uses `rebuildIndex`, which writes
+  // all three files.
+  const logMissing = input.log === undefined && (P !== undefined || B !== undefined);
+  // The log relies on the backup (it starts after the backup's sequence) but there is none.
+  const backupMissing = !input.backupUnchecked && input.backup === undefined && (scan.header?.baseSeq ?? 0) > 0;
 
   // 1. A complete route: base + gap-free replay to the end of the log.
   type Candidate = { source: RecoveryReport["source"]; make: () => MailboxState };
@@ -205,10 +229,14 @@ export function recover(input: RecoveryInput): RecoveryResult {
   if (B?.kind === "ok") candidates.push({ source: "backup", make: () => B.state });
   if (logFromStart) candidates.push({ source: "log", make: () => new MailboxState() });
   const attempts: (Replayed & { source: RecoveryReport["source"] })[] = [];
+  if (logMissing)
+    report.problems.push(
+      "the log is missing: transactions committed after the snapshot (and UIDNEXT/HIGHESTMODSEQ) cannot be proven",
+    );
   for (const c of candidates) {
     const r = replay(c.make(), txns);
     attempts.push({ ...r, source: c.source });
-    if (!r.failed && r.stoppedAt === undefined && r.state.seq >= mustReach) {
+    if (!logMissing && !r.failed && r.stoppedAt === undefined && r.state.seq >= mustReach) {
       return finishComplete(r, c.source);
     }
   }
@@ -218,7 +246,28 @@ export function recover(input: RecoveryInput): RecoveryResult {
     report.replayed = r.replayed;
     const state = r.state;
     const snapshotBad = P !== undefined ? P.kind !== "ok" : B !== undefined || (scan.header?.baseSeq ?? 0) > 0;
-    const backupBad = B !== undefined && B.kind !== "ok";
+    const backupBad = (B !== undefined && B.kind !== "ok") || backupMissing;
+    // Counters never go backwards: an intact header proves its UIDNEXT and HIGHESTMODSEQ
+    // (a previous recovery may have moved them forward without a transaction).
+    let raised = false;
+    for (const h of [headerP, B?.header]) {
+      if (!h || h.uidValidity !== state.uidValidity) continue;
+      if (h.uidNext > state.uidNext || h.highestModseq > state.highestModseq) raised = true;
+      state.uidNext = Math.max(state.uidNext, h.uidNext);
+      state.highestModseq = Math.max(state.highestModseq, h.highestModseq);
+    }
+    // An unreadable last record that no base covers may have been an acknowledged batch
+    // with a bit flip: its UIDs and MODSEQs must never be handed out again.
+    let bumped = false;
+    if (scan.tail.kind === "corrupt-tail" && state.seq <= logProves) {
+      const bound = counterBound(scan.tail.bytes);
+      state.uidNext = Math.min(0xffff_ffff, state.uidNext + bound.uids);
+      state.highestModseq += bound.modseqs;
+      bumped = true;
+      report.problems.push(
+        `the unreadable last log record (${scan.tail.bytes} bytes) may have been acknowledged: UIDNEXT moved forward by ${bound.uids} and HIGHESTMODSEQ by ${bound.modseqs} so that none of its UIDs or MODSEQs is reused`,
+      );
+    }
     // An unreadable last record may be a bit flip in a record the snapshot includes: the
     // log is rewritten (not just truncated) so that backup + log reproduce the snapshot.
     const logBad =
@@ -228,7 +277,9 @@ export function recover(input: RecoveryInput): RecoveryResult {
       input.log === undefined;
     if (snapshotBad)
       report.actions.push(P ? "rewrite the damaged snapshot from the rebuilt state" : "write the missing snapshot");
-    if (backupBad) report.actions.push("replace the damaged backup");
+    if (backupBad) report.actions.push(backupMissing && !B ? "write the missing backup" : "replace the damaged backup");
+    if (backupMissing && !B) report.problems.push("index.backup is missing although the log starts after it");
+    if (bumped || raised) report.actions.push("write UIDNEXT/HIGHESTMODSEQ moved forward into every copy");
     if (logBad) report.actions.push(input.log ? "rewrite the damaged log" : "write the missing log");
     if (input.log === undefined) {
       report.problems.push(
@@ -240,7 +291,13 @@ export function recover(input: RecoveryInput): RecoveryResult {
         `log tail at ${scan.tail.offset} fails its checksum with nothing valid after it: treated as an unacknowledged torn write`,
       );
     }
-    if (snapshotBad || backupBad || logBad) {
+    if (bumped || raised) {
+      // Counters moved without a transaction: backup and snapshot both become this state
+      // and the log starts after it, so that every copy proves the new counters.
+      report.clean = false;
+      const snapshot = encodeSnapshot(state);
+      plan.rewrite = { backup: snapshot, snapshot, log: buildLog(state.uidValidity, state.seq, []) };
+    } else if (snapshotBad || backupBad || logBad) {
       report.clean = false;
       // New backup: the intact snapshot if any (the log must then start at its sequence),
       // else the intact backup, else the rebuilt state itself.
@@ -356,7 +413,8 @@ export function recover(input: RecoveryInput): RecoveryResult {
       for (const op of t.ops) if (op.op === "append" && inHuge(op.record.uid)) affected.add(op.record.uid);
   }
   // Counters never go backwards: take the largest value any copy proves.
-  let provable = headerP !== undefined || (P === undefined && (B?.header !== undefined || logFromStart));
+  let provable =
+    !logMissing && (headerP !== undefined || (P === undefined && (B?.header !== undefined || logFromStart)));
   for (const h of [headerP, B?.header]) {
     if (!h) continue;
     state.uidNext = Math.max(state.uidNext, h.uidNext);
@@ -369,6 +427,20 @@ export function recover(input: RecoveryInput): RecoveryResult {
     for (const op of t.ops) if (op.op === "setUidValidity" && !state.uidValidity) state.uidValidity = op.uidValidity;
   }
   if (state.messages.count > 0) state.uidNext = Math.max(state.uidNext, state.messages.lastUid() + 1);
+  // Bytes that held acknowledged transactions nobody can read: move past what they could hold.
+  const unreadable =
+    scan.damage.filter((d) => d.resumesAt >= scan.size).reduce((n, d) => n + (d.resumesAt - d.offset), 0) +
+    (scan.tail.kind === "corrupt-tail" ? scan.tail.bytes : 0);
+  if (unreadable > 0 && state.seq <= logProves) {
+    const bound = counterBound(unreadable);
+    const from = state.uidNext;
+    state.uidNext = Math.min(0xffff_ffff, state.uidNext + bound.uids);
+    state.highestModseq += bound.modseqs;
+    lostRanges.push([from, state.uidNext - 1]);
+    report.problems.push(
+      `unreadable log records after transaction ${logProves}: UIDNEXT moved forward by ${bound.uids} and HIGHESTMODSEQ by ${bound.modseqs}`,
+    );
+  }
   if (!state.uidValidity) provable = false;
   if (!provable) {
     const fresh = input.freshUidValidity?.() ?? Math.max(1, Math.floor(Date.now() / 1000) >>> 0);

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
 import { compareStates } from "./compare.js";
 import { FileName } from "./format.js";
-import { type IndexFs, nodeFs } from "./fs.js";
+import { errorCode, type IndexFile, type IndexFs, nodeFs } from "./fs.js";
 import { MailboxLock } from "./lock.js";
 import { scanLog } from "./log-scan.js";
 import { MailboxIndex } from "./mailbox-index.js";
@@ -30,11 +30,61 @@ export interface VerifyOptions {
 export async function verify(folder: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   await initChecksum();
   const fs = options.fs ?? nodeFs;
-  const [snapshot, backup, log] = await Promise.all([
-    fs.readFile(join(folder, FileName.snapshot)),
-    fs.readFile(join(folder, FileName.backup)),
-    fs.readFile(join(folder, FileName.log)),
-  ]);
+  // verify takes no lock (it must work beside a live writer), so a checkpoint can rotate
+  // the files between its reads. Every file's identity (the first bytes of its header, which
+  // hold its sequence and creation time) is read before and after: if any changed, the
+  // files were read across a rotation and are read again. A problem that a rotation's
+  // window could explain (a snapshot or backup missing, backup + log not reproducing the
+  // snapshot) is confirmed by a second stable read before it is reported.
+  let report: VerifyReport | undefined;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const before = await identity(fs, folder);
+    const current = await verifyOnce(fs, folder);
+    const after = await identity(fs, folder);
+    if (before !== after) continue;
+    const transientLooking =
+      !current.snapshot.present || !current.backup.present || current.backupReproducesSnapshot === false;
+    if (current.ok || !transientLooking || report !== undefined) return current;
+    report = current;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  if (report) return report;
+  const last = await verifyOnce(fs, folder);
+  last.problems.push("the files kept changing while verify read them (checkpoints running): result may be transient");
+  return last;
+}
+
+/** The first bytes of each file (or "-" when missing): changes whenever a checkpoint replaces one. */
+async function identity(fs: IndexFs, folder: string): Promise<string> {
+  const parts: string[] = [];
+  for (const name of [FileName.snapshot, FileName.backup, FileName.log]) {
+    let file: IndexFile;
+    try {
+      file = await fs.open(join(folder, name), "read");
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") {
+        parts.push("-");
+        continue;
+      }
+      throw error;
+    }
+    try {
+      const head = new Uint8Array(128);
+      const n = await file.read(head, head.byteLength, 0);
+      parts.push(Buffer.from(head.subarray(0, n)).toString("hex"));
+    } finally {
+      await file.close();
+    }
+  }
+  return parts.join("/");
+}
+
+async function verifyOnce(fs: IndexFs, folder: string): Promise<VerifyReport> {
+  const [log, snapshot, backup] = [
+    await fs.readFile(join(folder, FileName.log)),
+    await fs.readFile(join(folder, FileName.snapshot)),
+    await fs.readFile(join(folder, FileName.backup)),
+  ];
   const { state, report } = recover({ snapshot, backup, log });
   const differences: string[] = [];
   const digestOk = state.computeDigest() === state.digest;

@@ -30,6 +30,7 @@ class CountingFs implements IndexFs {
   }
   readFile = nodeFs.readFile;
   rename = nodeFs.rename;
+  link = nodeFs.link;
   unlink = nodeFs.unlink;
   fsyncDir = nodeFs.fsyncDir;
   mkdir = nodeFs.mkdir;

@@ -1,6 +1,6 @@
 import { initChecksum } from "@holdfast/checksum";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MailboxIndex, verify } from "../src/index.js";
+import { IndexClosedError, MailboxIndex, verify } from "../src/index.js";
 import { FaultFs, type FaultFsImage, PowerCut } from "./helpers/fault-fs.js";
 import { prng } from "./helpers/mailbox.js";
 import { indexKey, Model, randomTransaction } from "./helpers/model.js";
@@ -12,7 +12,10 @@ import { indexKey, Model, randomTransaction } from "./helpers/model.js";
  * operation. The disk image that survives keeps a random part of everything not synced.
  * Every few cycles the power is cut again during the recovery itself. After each cut the
  * mailbox must open writable, hold every acknowledged transaction, and equal the model
- * state of exactly one transaction prefix.
+ * state of exactly one transaction prefix. Some cycles also get an fsync failing with EIO;
+ * after one, the mailbox is reopened on the same machine (page cache intact) and must hold
+ * exactly the acknowledged transactions. The fault layer makes a folder's names durable
+ * only by an fsync of that folder, so the mailbox folder itself must be made durable too.
  */
 
 const DIR = "/mbox";
@@ -34,54 +37,88 @@ interface Ledger {
   uidNextAt: Map<number, number>;
 }
 
+/** Stats of the whole run, checked at the end. */
+const counts = { syncFailures: 0 };
+
+function isSyncFailure(error: unknown): boolean {
+  return error instanceof IndexClosedError || (error as { code?: string } | undefined)?.code === "EIO";
+}
+
 async function runUntilCut(fs: FaultFs, ledger: Ledger, model: Model, random: () => number): Promise<boolean> {
-  let index: MailboxIndex;
-  try {
-    index = await MailboxIndex.open(DIR, {
-      fs,
-      create: true,
-      uidValidity: 7,
-      autoCheckpointBytes: 1500 + Math.floor(random() * 3000),
-    });
-  } catch (error) {
-    if (error instanceof PowerCut) return true;
-    throw error;
-  }
-  try {
-    for (let round = 0; round < 40; round++) {
-      const concurrent = random() < 0.3 ? 2 + Math.floor(random() * 5) : 1;
-      const commits: Promise<unknown>[] = [];
-      for (let c = 0; c < concurrent; c++) {
-        const tx = randomTransaction(index, model, random);
-        const before = index.status().seq;
-        const promise = tx.commit();
-        const seq = index.status().seq;
-        // A new sequence number means the transaction was applied; a refused commit (power
-        // already off) or a no-op leaves the number, and the ledger, as they were.
-        if (seq !== before) {
-          ledger.models.set(seq, model.clone());
-          ledger.uidNextAt.set(seq, index.status().uidNext);
-        }
-        commits.push(
-          promise.then(() => {
-            note(`ack ${seq} (before ${before})`);
-            ledger.acked = Math.max(ledger.acked, seq);
-          }),
-        );
-      }
-      const results = await Promise.allSettled(commits);
-      const failed = results.find((r) => r.status === "rejected");
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-      if (random() < 0.05) {
-        note("checkpoint");
-        await index.checkpoint();
-      }
+  // Some cycles also get an fsync that fails with EIO (as a disk reports a writeback
+  // error): the commits it covers must be refused, and a reopen on the same "boot" (the
+  // page cache still holding whatever the failed writes left) must show exactly the
+  // acknowledged ones — nothing lost, nothing refused brought back.
+  if (random() < 0.3) fs.failSyncAfter(1 + Math.floor(random() * 6));
+  let afterFailure = false;
+  for (;;) {
+    let index: MailboxIndex;
+    try {
+      index = await MailboxIndex.open(DIR, {
+        fs,
+        create: true,
+        uidValidity: 7,
+        autoCheckpointBytes: 1500 + Math.floor(random() * 3000),
+      });
+    } catch (error) {
+      if (error instanceof PowerCut || fs.isCut) return true;
+      if (isSyncFailure(error)) continue; // the reopen's own rewrite failed: open again
+      throw error;
     }
-    await index.close();
-    return false;
-  } catch (error) {
-    if (error instanceof PowerCut || fs.isCut) return true;
-    throw error;
+    if (afterFailure) {
+      // After a sync failure: the state is exactly the last acknowledged transaction.
+      const seq = index.status().seq;
+      if (seq !== ledger.acked) expect.fail(`reopen after EIO: seq ${seq}, acknowledged ${ledger.acked}`);
+      const key = await indexKey(index);
+      expect(key, "reopen after EIO").toBe(ledger.models.get(seq)!.key());
+      model.uidNext = index.status().uidNext;
+    }
+    try {
+      for (let round = 0; round < 40; round++) {
+        const concurrent = random() < 0.3 ? 2 + Math.floor(random() * 5) : 1;
+        const commits: Promise<unknown>[] = [];
+        for (let c = 0; c < concurrent; c++) {
+          const tx = randomTransaction(index, model, random);
+          const before = index.status().seq;
+          const promise = tx.commit();
+          const seq = index.status().seq;
+          // A new sequence number means the transaction was applied; a refused commit (power
+          // already off) or a no-op leaves the number, and the ledger, as they were.
+          if (seq !== before) {
+            ledger.models.set(seq, model.clone());
+            ledger.uidNextAt.set(seq, index.status().uidNext);
+          }
+          commits.push(
+            promise.then(() => {
+              note(`ack ${seq} (before ${before})`);
+              ledger.acked = Math.max(ledger.acked, seq);
+            }),
+          );
+        }
+        const results = await Promise.allSettled(commits);
+        const failed = results.find((r) => r.status === "rejected");
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        if (random() < 0.05) {
+          note("checkpoint");
+          await index.checkpoint();
+        }
+      }
+      await index.close();
+      return false;
+    } catch (error) {
+      if (error instanceof PowerCut || fs.isCut) return true;
+      if (!isSyncFailure(error)) throw error;
+      // EIO: no commit after the last acknowledged one may count. Close (the index is
+      // poisoned and keeps its files as they are) and open again on the same machine.
+      counts.syncFailures++;
+      afterFailure = true;
+      note(`EIO after ack ${ledger.acked}`);
+      await index.close().catch(() => undefined);
+      for (const k of [...ledger.models.keys()]) if (k > ledger.acked) ledger.models.delete(k);
+      const base = ledger.models.get(ledger.acked)!;
+      model.messages = base.clone().messages;
+      model.uidNext = base.uidNext;
+    }
   }
 }
 
@@ -120,6 +157,9 @@ describe("power cut (fault-injecting file layer)", () => {
       }
       let model: Model;
       if (image.files.size === 0) {
+        // Nothing survived: only allowed while nothing was acknowledged (the folder itself
+        // is made durable before the first commit).
+        expect(ledger.acked, "the mailbox folder vanished with acknowledged commits").toBe(0);
         model = new Model();
       } else {
         const index = await MailboxIndex.open(DIR, { fs });
@@ -153,6 +193,8 @@ describe("power cut (fault-injecting file layer)", () => {
           expect(report.ok, JSON.stringify(report)).toBe(true);
         }
         model = expected!.clone();
+        // Recovery may move UIDNEXT past a batch it could not read: the model follows.
+        model.uidNext = uidNext;
         // Transactions after `seq` did not survive: forget them (their numbers get reused).
         for (const k of [...ledger.models.keys()]) if (k > seq) ledger.models.delete(k);
         ledger.acked = seq;
@@ -167,6 +209,7 @@ describe("power cut (fault-injecting file layer)", () => {
       if (cut) cuts++;
     }
     expect(recoveryCuts).toBeGreaterThan(100);
+    expect(counts.syncFailures).toBeGreaterThan(50);
     // The cuts produced every kind of leftover the recovery has to handle.
     expect([...seen].sort()).toEqual(["clean", "corrupt-tail", "repair", "torn"]);
   }, 170_000);

@@ -1,11 +1,9 @@
 import { access, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "@holdfast/checksum";
 import {
-  encodeSnapshot,
   FileName,
-  MailboxState,
   type MessageRecord,
+  rebuildIndex,
   repair as repairIndex,
   verify as verifyIndex,
 } from "@holdfast/index";
@@ -283,23 +281,12 @@ export async function rebuildMailbox(u: UserStore, id: number): Promise<RebuildR
   const newUidValidity = u.list.allocateUidValidity();
   entry.uidValidity = newUidValidity;
   await u.list.save();
-  const state = new MailboxState();
-  state.apply({
-    seq: 1,
-    uidNext: last + 1,
-    highestModseq: 1,
-    ops: [
-      { op: "setUidValidity", uidValidity: newUidValidity },
-      ...records.map((record) => ({ op: "append" as const, record })),
-    ],
-  });
-  const snapshot = encodeSnapshot(state);
   const folder = u.folderOf(id);
   await rm(join(folder, FileName.lock), { force: true });
   for (const f of await readdir(folder).catch(() => [] as string[])) if (f.endsWith(".tmp")) await rm(join(folder, f));
-  await writeFileAtomic(join(folder, FileName.backup), snapshot);
-  await writeFileAtomic(join(folder, FileName.snapshot), snapshot);
-  // Opening the index writes the missing log (from the snapshot).
+  // The index's explicit rebuild entry point: snapshot, backup and log from these messages
+  // and this UIDNEXT (open no longer accepts a snapshot without its log).
+  await rebuildIndex(folder, { uidValidity: newUidValidity, uidNext: last + 1, highestModseq: 1, messages: records });
   const handle = await u.handleById(id);
   void handle;
   return {
