@@ -43,6 +43,9 @@ import { fetchNew, reselect, SessionEnded } from "./selection.js";
  *   SUBSCRIBE, STORE with UNCHANGEDSINCE whose retry would report MODIFIED for our own
  *   change): BackendError UNAVAILABLE (tagged NO [UNAVAILABLE]); the outcome is unknown to
  *   the client, which may retry. The session itself recovers in the background.
+ *   Exception: APPEND checks its outcome after the reconnect (remote-append.ts: every
+ *   message found by Message-ID + size → OK [APPENDUID]). COPY is not checked: COPYUID
+ *   only exists in the answer that was lost.
  */
 
 export interface SelectionSpec {
@@ -206,6 +209,21 @@ export class Link {
     if (this.closing) throw new BackendError("UNAVAILABLE", "The session is closing.");
     if (this.client && !this.client.closed) return this.client;
     return this.recover();
+  }
+
+  /**
+   * A second, short-lived connection to the session's current host (after making sure the
+   * session itself is connected): for checks that need another mailbox selected without
+   * disturbing the session's own selection (the APPEND outcome check).
+   */
+  async withSideConnection<T>(fn: (c: ImapClient) => Promise<T>): Promise<T> {
+    await this.exclusive(() => this.ensure());
+    const c = await openConnection(this.host, this.user, this.password, this.auth, this.options);
+    try {
+      return await fn(c);
+    } finally {
+      await c.logout();
+    }
   }
 
   /** Admin move: leave the current host at the next opportunity (now, when idle). */

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatDateTime, type LiteralSource } from "@holdfast/imap-codec";
@@ -15,10 +15,15 @@ import { expand } from "./mailbox-tracker.js";
  * visible unless the whole client command was valid. Without MULTIAPPEND several messages
  * go as separate APPENDs (not atomic; the backend's own limit).
  *
- * Failover: APPEND is not re-issued when the connection breaks during it (a second copy
- * could result); the client gets NO [UNAVAILABLE] and may retry. Whether the first
- * attempt landed is not checked (a Message-ID + size search would need the target
- * mailbox selected on another connection): a client retrying may create a duplicate.
+ * Failover: APPEND is never re-issued blindly (a second copy could result). When the
+ * connection breaks during the command, the outcome is checked once the session has
+ * reconnected: on a side connection the target mailbox is EXAMINEd and each message is
+ * searched by its Message-ID and exact size (`UID SEARCH HEADER Message-ID <id> LARGER n-1
+ * SMALLER n+1`). Every message found → the APPEND is reported done (OK [APPENDUID] with the
+ * UIDs found). Otherwise (a message without Message-ID, one not found, no connection) →
+ * NO [UNAVAILABLE]: the outcome is unknown to the client, which may retry. The check
+ * proves presence, not that this very command put it there: an identical message (same
+ * Message-ID and size) that was already in the mailbox also counts.
  */
 
 const IN_MEMORY = 1024 * 1024;
@@ -71,33 +76,97 @@ export class RemoteAppend implements AppendTransaction {
 
   async commit(): Promise<{ uidValidity: number; uids: number[] }> {
     try {
-      const result = await this.link.run(async (c) => {
-        const batches = c.capabilities.has("MULTIAPPEND") ? [this.staged] : this.staged.map((s) => [s]);
-        let uidValidity = 0;
-        const uids: number[] = [];
-        for (const batch of batches) {
-          const r = await c.command({
-            name: "APPEND",
-            mailbox: this.wire,
-            messages: batch.map((s) => ({
-              flags: s.flags,
-              ...(s.date ? { date: formatDateTime(s.date) } : {}),
-              data: this.data(s),
-            })),
-          });
-          if (r.code?.name === "APPENDUID") {
-            uidValidity = r.code.uidValidity;
-            uids.push(...expand(r.code.uids));
+      let sent = false;
+      const result = await this.link
+        .run(async (c) => {
+          sent = true;
+          const batches = c.capabilities.has("MULTIAPPEND") ? [this.staged] : this.staged.map((s) => [s]);
+          let uidValidity = 0;
+          const uids: number[] = [];
+          for (const batch of batches) {
+            const r = await c.command({
+              name: "APPEND",
+              mailbox: this.wire,
+              messages: batch.map((s) => ({
+                flags: s.flags,
+                ...(s.date ? { date: formatDateTime(s.date) } : {}),
+                data: this.data(s),
+              })),
+            });
+            if (r.code?.name === "APPENDUID") {
+              uidValidity = r.code.uidValidity;
+              uids.push(...expand(r.code.uids));
+            }
           }
-        }
-        return { uidValidity, uids };
-      }, false);
+          return { uidValidity, uids };
+        }, false)
+        .catch(async (error: unknown) => {
+          if (!sent || !(error instanceof BackendError) || error.code !== "UNAVAILABLE") throw error;
+          const proven = await this.verify().catch(() => null);
+          if (!proven) throw error;
+          this.link.log.info({ uids: proven.uids }, "APPEND outcome proven after a broken connection");
+          return proven;
+        });
       // Appended to the selected mailbox: its EXISTS goes out before the tagged OK.
       await this.link.settle();
       return result;
     } finally {
       await this.abort();
     }
+  }
+
+  /** The Message-ID of a staged message (from its header), or null. */
+  private async messageId(entry: Staged): Promise<string | null> {
+    let head: Buffer;
+    if (entry.chunks) head = Buffer.concat(entry.chunks).subarray(0, 65536);
+    else {
+      const fd = await open(entry.file!, "r");
+      try {
+        const { buffer, bytesRead } = await fd.read(Buffer.alloc(65536), 0, 65536, 0);
+        head = buffer.subarray(0, bytesRead);
+      } finally {
+        await fd.close();
+      }
+    }
+    const text = head.toString("latin1");
+    const end = text.search(/\r?\n\r?\n/);
+    const header = (end >= 0 ? text.slice(0, end) : text).replace(/\r?\n[ \t]+/g, " ");
+    const m = /^message-id:[ \t]*(<[^>\r\n]{1,500}>)/im.exec(header);
+    return m ? m[1]! : null;
+  }
+
+  /** Is every staged message in the target mailbox? Their UIDs, or null. */
+  private async verify(): Promise<{ uidValidity: number; uids: number[] } | null> {
+    const ids: string[] = [];
+    for (const entry of this.staged) {
+      const id = await this.messageId(entry);
+      if (id === null) return null;
+      ids.push(id);
+    }
+    return this.link.withSideConnection(async (c) => {
+      const opened = await c.command({ name: "EXAMINE", mailbox: this.wire, condstore: false });
+      let uidValidity = 0;
+      for (const u of opened.untagged) {
+        if (u.type === "STATUS-RESPONSE" && u.code?.name === "UIDVALIDITY") uidValidity = u.code.value;
+      }
+      const uids: number[] = [];
+      for (let i = 0; i < this.staged.length; i++) {
+        const size = this.staged[i]!.size;
+        const r = await c.command({
+          name: "SEARCH",
+          uid: true,
+          criteria: [
+            { type: "HEADER", field: "Message-ID", value: ids[i]! },
+            { type: "LARGER", size: Math.max(0, size - 1) },
+            { type: "SMALLER", size: size + 1 },
+          ],
+        });
+        const found = r.untagged.flatMap((u) => (u.type === "SEARCH" ? u.numbers : []));
+        if (found.length === 0) return null;
+        uids.push(Math.max(...found));
+      }
+      return { uidValidity, uids };
+    });
   }
 
   async abort(): Promise<void> {
