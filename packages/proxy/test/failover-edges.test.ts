@@ -238,6 +238,47 @@ describe("failover, case by case", () => {
     expect(noop.at(-1)).toMatch(/^n OK/);
   });
 
+  it("small FETCH bodies in flight when the backend dies arrive with exactly the message's bytes (or NO)", async () => {
+    await ensureRunning();
+    const d = await direct();
+    const texts = new Map<number, string>();
+    for (let i = 0; i < 5; i++) {
+      const text = message(`small-${i}-${Date.now()}`, 1500 + i * 700);
+      const appended = await d.command("a", `APPEND INBOX {${text.length}+}\r\n${text}`);
+      texts.set(Number(/APPENDUID \d+ (\d+)/.exec(appended.join("\n"))?.[1]), text);
+    }
+    d.close();
+    const p = await proxy();
+    const { raw } = await session(p.port, "INBOX");
+    const uids = [...texts.keys()];
+    const outcomes = { exact: 0, no: 0 };
+    for (let k = 0; k < 12; k++) {
+      const uid = uids[k % uids.length]!;
+      const text = texts.get(uid)!;
+      const victim = active();
+      raw.write(`f${k} UID FETCH ${uid} (UID BODY.PEEK[])\r\n`);
+      await sleep(k % 3);
+      await victim.kill();
+      await sleep(20 + (k % 4) * 30);
+      await victim.restart();
+      const lines = await raw.untilTagged(`f${k}`, 60_000);
+      const whole = `${lines.join("\r\n")}\r\n`;
+      const last = lines.at(-1)!;
+      const at = whole.search(/BODY\[\] /);
+      expect(at, `f${k}: no BODY[] in\n${whole.slice(0, 300)}`).toBeGreaterThanOrEqual(0);
+      const after = whole.slice(at + "BODY[] ".length);
+      if (/^f\d+ NO/.test(last)) outcomes.no++;
+      else {
+        expect(after.startsWith(`{${text.length}}\r\n`), `f${k}: BODY[] is ${after.slice(0, 40)}...`).toBe(true);
+        const literal = after.slice(after.indexOf("\r\n") + 2, after.indexOf("\r\n") + 2 + text.length);
+        expect(literal === text, `f${k}: body of UID ${uid} differs`).toBe(true);
+        expect(last).toMatch(new RegExp(`^f${k} OK`));
+        outcomes.exact++;
+      }
+    }
+    console.log(`small FETCH bodies across a kill: ${JSON.stringify(outcomes)}`);
+  });
+
   it("a large FETCH body in flight when the backend dies arrives with exactly the message's bytes", async () => {
     await ensureRunning();
     const id = `bigbody-${Date.now()}`;
