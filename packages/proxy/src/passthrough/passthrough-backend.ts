@@ -114,7 +114,9 @@ async function notInPassthrough(): Promise<never> {
   throw new BackendError("CANNOT", "Not available on a passthrough session.");
 }
 
-function passthroughSession(user: string, client: ImapClient, log: typeof silentLogger): BackendSession {
+function passthroughSession(user: string, loggedIn: ImapClient, log: typeof silentLogger): BackendSession {
+  // after the splice only the socket is kept: the client object (parser, buffers) is let go
+  let client: ImapClient | null = loggedIn;
   let backendSocket: Socket | null = null;
   return {
     user,
@@ -129,11 +131,13 @@ function passthroughSession(user: string, client: ImapClient, log: typeof silent
     select: notInPassthrough,
     beginAppend: notInPassthrough,
     takeover: {
-      capabilities: [...client.capabilities],
+      capabilities: [...loggedIn.capabilities],
       takeover(clientSocket, buffered) {
         let detached: { socket: Socket; buffered: Buffer };
         try {
+          if (!client) throw new Error("session already closed");
           detached = client.detach();
+          client = null;
         } catch (error) {
           log.warn({ err: (error as Error).message }, "backend connection lost before the splice");
           clientSocket.destroy();
@@ -144,8 +148,9 @@ function passthroughSession(user: string, client: ImapClient, log: typeof silent
       },
     },
     async close() {
-      if (backendSocket) backendSocket.destroy();
-      else client.destroy();
+      backendSocket?.destroy();
+      client?.destroy();
+      client = null;
     },
   };
 }
