@@ -302,4 +302,21 @@ describe("passthrough to Dovecot", () => {
     expect(fetched?.source?.toString()).toBe(body);
     await reader.logout();
   });
+
+  it("the backend dying mid-session closes the client's connection (no failover in this mode)", async () => {
+    const doomed = await startDovecot({ users: [{ name: USER, password: PASSWORD }] });
+    try {
+      const { port, server } = await startProxy(() => [{ id: "doomed", host: "127.0.0.1", port: doomed.port }]);
+      const c = await raw(port);
+      expect((await c.command("k1", `LOGIN ${USER} ${PASSWORD}`)).at(-1)).toMatch(/^k1 OK/);
+      expect((await c.command("k2", "SELECT INBOX")).at(-1)).toMatch(/^k2 OK/);
+      await doomed.kill();
+      await c.waitClosed(10_000);
+      expect(c.closed).toBe(true);
+      for (let i = 0; i < 100 && server.connections.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(server.connections.size).toBe(0);
+    } finally {
+      await doomed.stop();
+    }
+  });
 });
