@@ -43,8 +43,14 @@ export const MESSAGE = [
   "",
 ].join("\r\n");
 
-export function e2eScenarios(target: () => E2eTarget): void {
+/**
+ * `knownDefects`: scenario name → the open defect that makes it fail on this server. Those
+ * run as `it.fails` (the suite stays green while the defect is open, and turns red when it is
+ * fixed, so the entry gets removed).
+ */
+export function e2eScenarios(target: () => E2eTarget, knownDefects: Record<string, string> = {}): void {
   const clients: ImapFlow[] = [];
+  const scenario = (name: string, fn: () => Promise<void>) => (knownDefects[name] ? it.fails : it)(name, fn);
 
   async function connect(): Promise<ImapFlow> {
     const { port, user, password } = target();
@@ -65,7 +71,7 @@ export function e2eScenarios(target: () => E2eTarget): void {
     for (const c of clients) await c.logout().catch(() => c.close());
   });
 
-  it("lists the default mailboxes with their special uses, creates and renames", async () => {
+  scenario("lists the default mailboxes with their special uses, creates and renames", async () => {
     const c = await connect();
     const boxes = await c.list();
     const byPath = new Map(boxes.map((b) => [b.path, b]));
@@ -79,7 +85,7 @@ export function e2eScenarios(target: () => E2eTarget): void {
     expect(names).not.toContain("Tmp");
   });
 
-  it("appends, then fetches the message, its structure and sections back exactly", async () => {
+  scenario("appends, then fetches the message, its structure and sections back exactly", async () => {
     const c = await connect();
     const appended = await c.append("INBOX", MESSAGE, ["\\Flagged"]);
     expect(appended).toMatchObject({ destination: "INBOX" });
@@ -109,7 +115,7 @@ export function e2eScenarios(target: () => E2eTarget): void {
     }
   });
 
-  it("searches, stores flags, copies, moves and expunges", async () => {
+  scenario("searches, stores flags, copies, moves and expunges", async () => {
     const c = await connect();
     await c.append("INBOX", MESSAGE.replace("platypus", "wombat").replace("t1@", "t2@"), []);
     const lock = await c.getMailboxLock("INBOX");
@@ -138,7 +144,7 @@ export function e2eScenarios(target: () => E2eTarget): void {
     expect(ok(archive).messages).toBe(1);
   });
 
-  it("pushes a new message to another connection in IDLE", async () => {
+  scenario("pushes a new message to another connection in IDLE", async () => {
     const watcher = await connect();
     const writer = await connect();
     await watcher.mailboxOpen("INBOX");
@@ -152,7 +158,7 @@ export function e2eScenarios(target: () => E2eTarget): void {
     await idling;
   });
 
-  it("tells an IDLE connection about an expunge by another", async () => {
+  scenario("tells an IDLE connection about an expunge by another", async () => {
     const watcher = await connect();
     const writer = await connect();
     await writer.append("INBOX", MESSAGE.replace("t1@", "t4@"), ["\\Deleted"]);
@@ -167,7 +173,7 @@ export function e2eScenarios(target: () => E2eTarget): void {
     await idling;
   });
 
-  it("CONDSTORE: MODSEQ grows with each change and CHANGEDSINCE returns only what changed", async () => {
+  scenario("CONDSTORE: MODSEQ grows with each change and CHANGEDSINCE returns only what changed", async () => {
     const { port, user, password } = target();
     const raw = await RawClient.open(port);
     await raw.line();
