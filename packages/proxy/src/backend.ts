@@ -51,6 +51,8 @@ export interface AuthContext {
   /** The connection is TLS (implicit or after STARTTLS). */
   secure: boolean;
   sessionId: string;
+  /** The client's ID parameters (RFC 2971), when it sent ID before authenticating. */
+  clientId?: Readonly<Record<string, string | null>>;
 }
 
 /** Checks credentials. Implementations must compare in constant time. */

@@ -110,6 +110,8 @@ export class ImapConnection {
   append: AppendInProgress | null = null;
   /** ENABLEd extensions (RFC 5161): CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4rev2. */
   readonly enabled = new Set<string>();
+  /** The client's last ID parameters (passed to the authenticator: loop protection). */
+  clientId: Record<string, string | null> | null = null;
   /** Tag of the IDLE in progress. */
   idling: string | null = null;
   /** The SASL exchange in progress. */

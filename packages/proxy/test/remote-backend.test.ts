@@ -63,7 +63,7 @@ async function connect(target = port, user = "alice", pass = "alice-pw"): Promis
   return client;
 }
 
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+async function waitFor(check: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error("condition not reached in time");
@@ -82,6 +82,18 @@ describe("RemoteImapBackend through the front end", () => {
       logger: false,
     });
     await expect(client.connect()).rejects.toThrow();
+  });
+
+  it("refuses a login whose ID says x-proxy-ttl 0 (a proxy loop), accepts one with a TTL left", async () => {
+    const raw = await RawClient.open(port);
+    await raw.line();
+    await raw.command("i", 'ID ("name" "upstream-proxy" "x-proxy-ttl" "0")');
+    const refused = await raw.command("a", "LOGIN alice alice-pw");
+    expect(refused[refused.length - 1]).toMatch(/^a NO \[UNAVAILABLE\] Proxy loop/);
+    await raw.command("j", 'ID ("x-proxy-ttl" "2")');
+    const accepted = await raw.command("b", "LOGIN alice alice-pw");
+    expect(accepted[accepted.length - 1]).toMatch(/^b OK/);
+    raw.close();
   });
 
   it("LIST, CREATE, APPEND, SELECT, FETCH (small and streamed large bodies), STORE, SEARCH", async () => {
@@ -174,13 +186,19 @@ describe("RemoteImapBackend through the front end", () => {
     // Another session straight on Dovecot: only the backend feed can tell the watcher.
     const direct = await connect(dovecot.port);
     const appended = ok(await direct.append("INBOX", MESSAGE("from elsewhere")));
-    await waitFor(() => events.includes("exists"));
+    await waitFor(() => events.includes("exists")).catch((e) => {
+      throw new Error(`${e.message}: ${events.join(",")}`);
+    });
     const lock = await direct.getMailboxLock("INBOX");
     try {
       ok(await direct.messageFlagsAdd(String(appended.uid), ["\\Answered"], { uid: true }));
-      await waitFor(() => events.includes("flags"));
+      await waitFor(() => events.includes("flags")).catch((e) => {
+        throw new Error(`${e.message}: ${events.join(",")}`);
+      });
       ok(await direct.messageDelete(String(appended.uid), { uid: true }));
-      await waitFor(() => events.includes("expunge"));
+      await waitFor(() => events.includes("expunge")).catch((e) => {
+        throw new Error(`${e.message}: ${events.join(",")}`);
+      });
     } finally {
       lock.release();
     }

@@ -13,7 +13,10 @@ export async function capability(conn: ImapConnection, tag: string): Promise<voi
 }
 
 export async function id(conn: ImapConnection, command: Extract<Command, { name: "ID" }>): Promise<void> {
-  if (command.params) conn.log.info({ clientId: Object.fromEntries(command.params) }, "client ID");
+  if (command.params) {
+    conn.clientId = Object.fromEntries(command.params);
+    conn.log.info({ clientId: conn.clientId }, "client ID");
+  }
   await conn.send({ kind: "untagged", data: { type: "ID", params: [["name", "Holdfast"]] } });
   await conn.tagged(command.tag, "OK", "ID completed.");
 }
@@ -50,6 +53,7 @@ async function authenticated(conn: ImapConnection, tag: string, user: string): P
     remotePort: conn.remotePort,
     secure: conn.secure,
     sessionId: conn.id,
+    ...(conn.clientId ? { clientId: conn.clientId } : {}),
   };
   conn.session = await conn.options.backend.open(user, context);
   conn.state = "authenticated";
@@ -82,6 +86,7 @@ async function check(conn: ImapConnection, tag: string, user: string, password: 
     remotePort: conn.remotePort,
     secure: conn.secure,
     sessionId: conn.id,
+    ...(conn.clientId ? { clientId: conn.clientId } : {}),
   };
   const canonical = await authenticator.authenticate(user, password, context);
   if (canonical === null) {

@@ -1,6 +1,7 @@
 import type { AuthContext } from "../backend.js";
 import type { Logger } from "../logger.js";
 import { ImapClient } from "./imap-client.js";
+import { outgoingTtl } from "./proxy-ttl.js";
 import type { BackendHost, BackendLogin, ImapClientOptions, RemoteBackendOptions } from "./types.js";
 
 /** A host as a route gives it; `user` (an HTTP lookup's destuser) replaces the login name. */
@@ -47,7 +48,7 @@ export async function openConnection(
       "x-originating-ip": auth.remoteAddress,
       "x-originating-port": String(auth.remotePort),
       "x-session-id": auth.sessionId,
-      "x-proxy-ttl": String(options.proxyTtl),
+      "x-proxy-ttl": String(outgoingTtl(auth.clientId, options.proxyTtl)),
     });
     // The ID answer does not matter; a server refusing it must not stop the login.
     id.catch(() => {});

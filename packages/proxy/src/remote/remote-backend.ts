@@ -5,6 +5,7 @@ import type { ImapClient } from "./imap-client.js";
 import { Link } from "./link.js";
 import { MailboxNames } from "./mailbox-names.js";
 import { openConnection, type ResolvedRemoteOptions, type RoutedHost, resolveOptions } from "./open-connection.js";
+import { incomingTtl } from "./proxy-ttl.js";
 import { RemoteSession } from "./remote-session.js";
 import type { RemoteBackendOptions } from "./types.js";
 
@@ -60,6 +61,11 @@ export function createRemoteBackend(options: RemoteBackendOptions): {
 
   const authenticator: Authenticator = {
     async authenticate(user: string, password: string, context: AuthContext): Promise<string | null> {
+      const ttl = incomingTtl(context.clientId);
+      if (ttl !== null && ttl <= 0) {
+        log.warn({ user, remote: context.remoteAddress }, "proxy loop: x-proxy-ttl exhausted");
+        throw new BackendError("UNAVAILABLE", "Proxy loop detected (x-proxy-ttl exhausted).");
+      }
       let hosts: RoutedHost[];
       try {
         hosts = await resolved.route(user);
