@@ -270,5 +270,5 @@ describe("crash safety", () => {
     console.log(
       `crash test: ${KILLS} kills, ${acked} acknowledged operations, ${lanes.map((l) => l.messages).join("+")} messages at the end, ${sum((l) => l.torn)} unsynced blobs torn, ${sum((l) => l.withdrawn)} unacknowledged entries withdrawn at open, ${sum((l) => l.reclaimed)} leaked blobs reclaimed by the checks`,
     );
-  }, 170_000);
+  }, 300_000);
 });
