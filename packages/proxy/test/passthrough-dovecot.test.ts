@@ -60,6 +60,12 @@ function capturingLogger(entries: Entry[], bindings: Record<string, unknown> = {
   return { debug: at, info: at, warn: at, error: at, child: (b) => capturingLogger(entries, { ...bindings, ...b }) };
 }
 
+/** imapflow answers `false` when a command failed; a test step must not go on then. */
+function ok<T>(value: T | false | undefined): T {
+  if (value === false || value === undefined) throw new Error("imapflow reported a failed command");
+  return value;
+}
+
 function dovecotHost(): BackendHost {
   return { id: "dovecot", host: "127.0.0.1", port: dovecot.port };
 }
@@ -125,15 +131,14 @@ describe("passthrough to Dovecot", () => {
     const mailbox = await client.mailboxOpen("INBOX");
     const before = mailbox.exists;
     const big = message("big one", 2 * 1024 * 1024);
-    const appended = await client.append("INBOX", big, ["\\Seen"]);
-    expect(appended?.uid).toBeGreaterThan(0);
-    const uid = (appended as { uid: number }).uid;
-    const fetched = await client.fetchOne(String(uid), { source: true, flags: true }, { uid: true });
-    expect(fetched?.source?.equals(Buffer.from(big))).toBe(true);
-    expect(fetched && [...(fetched.flags ?? [])]).toContain("\\Seen");
+    const uid = ok(await client.append("INBOX", big, ["\\Seen"])).uid!;
+    expect(uid).toBeGreaterThan(0);
+    const fetched = ok(await client.fetchOne(String(uid), { source: true, flags: true }, { uid: true }));
+    expect(fetched.source?.equals(Buffer.from(big))).toBe(true);
+    expect([...(fetched.flags ?? [])]).toContain("\\Seen");
     await client.messageFlagsAdd(String(uid), ["\\Flagged"], { uid: true });
-    const flags = await client.fetchOne(String(uid), { flags: true }, { uid: true });
-    expect(flags && [...(flags.flags ?? [])]).toContain("\\Flagged");
+    const flags = ok(await client.fetchOne(String(uid), { flags: true }, { uid: true }));
+    expect([...(flags.flags ?? [])]).toContain("\\Flagged");
 
     const writer = await flow(port);
     const arrived = new Promise<number>((resolve) => client.on("exists", (e: { count: number }) => resolve(e.count)));
@@ -298,8 +303,8 @@ describe("passthrough to Dovecot", () => {
     const uid = /APPENDUID \d+ (\d+)/.exec(appendOk!)![1];
     const reader = await flow(port);
     await reader.mailboxOpen("INBOX");
-    const fetched = await reader.fetchOne(uid!, { source: true }, { uid: true });
-    expect(fetched?.source?.toString()).toBe(body);
+    const fetched = ok(await reader.fetchOne(uid!, { source: true }, { uid: true }));
+    expect(fetched.source?.toString()).toBe(body);
     await reader.logout();
   });
 
