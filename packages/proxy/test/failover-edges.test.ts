@@ -147,6 +147,7 @@ describe("failover, case by case", () => {
     raw.write("n NOOP\r\n");
     const lines = await until(raw, /^\* BYE/, 30_000);
     expect(lines.at(-1)).toMatch(/^\* BYE/);
+    console.log(`UIDVALIDITY changed: ${lines.at(-1)}`);
     expect(lines.some((l) => /^n OK/.test(l))).toBe(false);
     await raw.waitClosed(5000);
     expect(raw.closed).toBe(true);
@@ -169,6 +170,9 @@ describe("failover, case by case", () => {
     const busyAfter = Date.now() - started;
     const idleLines = await until(idler, /^\* BYE/, budgetMs + 15_000);
     expect(busyLines.at(-1)).toMatch(/^\* BYE \[UNAVAILABLE\]/);
+    console.log(
+      `budget ${budgetMs} ms spent after ${busyAfter} ms: ${busyLines.at(-1)} / in IDLE: ${idleLines.at(-1)}`,
+    );
     expect(idleLines.at(-1)).toMatch(/^\* BYE \[UNAVAILABLE\]/);
     expect(busyLines.some((l) => /^n OK/.test(l))).toBe(false);
     await busy.waitClosed(5000);
