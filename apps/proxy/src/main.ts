@@ -20,6 +20,14 @@ import { loadTls } from "./tls-material.js";
  * listener) to end a user's sessions or to send the user to another host of the pool.
  *
  * Exit codes: 0 clean stop, 1 configuration or start-up error, 2 bad usage.
+ *
+ * File-system thread pool: every fs call of the local store (blob reads, fsyncs of blobs and
+ * indexes) runs on libuv's pool, 4 threads unless UV_THREADPOOL_SIZE says otherwise. Under
+ * concurrent APPEND and STORE the fsyncs hold those threads and reads queue behind them, so
+ * a larger pool (16) is recommended. It must come from the environment the daemon is started
+ * with: this file cannot set it for itself, because it is an ES module and Node's ESM loader
+ * reads it with fs.promises — which starts the pool at its fixed size — before its first line
+ * runs (measured: the 4 pool threads exist before any code here). The size in effect is logged.
  */
 
 const USAGE = [
@@ -62,6 +70,12 @@ function parseArgs(argv: string[]): Args {
   }
   console.error(USAGE);
   process.exit(2);
+}
+
+/** libuv's file-system thread pool size as the process started (UV_THREADPOOL_SIZE, 1..1024; default 4). */
+function threadPoolSize(): number {
+  const n = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? "", 10);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
 }
 
 async function readStdin(): Promise<string> {
@@ -154,7 +168,13 @@ async function serve(configFile: string | undefined): Promise<void> {
     bound.push(`metrics http://${config.metrics.host}:${m.port}/metrics`);
   }
   log.info(
-    { listen: bound, backend: config.backend, config: source, plaintextAuth: plaintextAllowed(config) },
+    {
+      listen: bound,
+      backend: config.backend,
+      config: source,
+      plaintextAuth: plaintextAllowed(config),
+      threadPoolSize: threadPoolSize(),
+    },
     "holdfast-proxy ready",
   );
   console.error(`holdfast-proxy listening on ${bound.join(", ")}; ${where}`);
