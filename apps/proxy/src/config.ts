@@ -53,7 +53,8 @@ const poolHost = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: "letters, digits, '.', '_', '-' (at most 63)" }),
     host: z.string().min(1),
-    port: z.number().int().min(1).max(65535).default(143),
+    /** Default 143, or 993 with tls = "implicit". */
+    port: z.number().int().min(1).max(65535).optional(),
     /** Share of users under consistent hashing. */
     weight: z.number().positive().max(1_000_000).default(1),
     tls: tlsMode.default("none"),

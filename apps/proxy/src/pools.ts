@@ -53,7 +53,8 @@ export async function resolvePool(config: Config, pool: PoolConfig, base: string
   const at = `pools[${index}]`;
   const hosts: PoolHost[] = [];
   for (const [j, h] of pool.hosts.entries()) {
-    const host: PoolHost = { id: h.id, host: h.host, port: h.port, weight: h.weight, tls: h.tls };
+    const port = h.port ?? (h.tls === "implicit" ? 993 : 143);
+    const host: PoolHost = { id: h.id, host: h.host, port, weight: h.weight, tls: h.tls };
     if (h.ca_file) host.ca = await readText(base, h.ca_file, `${at}.hosts[${j}].ca_file`);
     if (h.fingerprint) host.fingerprint = h.fingerprint.replaceAll(":", "").toLowerCase();
     if (h.insecure) host.insecure = true;

@@ -100,7 +100,6 @@ describe("pool configuration", () => {
     expect(dovecot!.hosts[0]).toEqual({
       id: "imap1",
       host: "10.0.0.1",
-      port: 143,
       weight: 2,
       tls: "starttls",
       ca_file: "ca.pem",
@@ -157,6 +156,8 @@ describe("pool configuration", () => {
     ]);
     expect(resolved.login).toEqual({ mode: "master", user: "proxy", password: "s3cret", separator: "*" });
     expect(resolved.health).toEqual({ intervalMs: 2000, timeoutMs: 3000, fall: 4, rise: 2, checkUser: "healthcheck" });
+    const implicit = validateConfig({ pools: [{ name: "t", hosts: [{ id: "h", host: "x", tls: "implicit" }] }] });
+    expect((await resolvePool(implicit, implicit.pools[0]!, dir)).routing.hosts[0]!.port).toBe(993);
     const lookup = await resolvePool(config, config.pools[1]!, dir);
     expect(lookup.routing.lookup).toMatchObject({
       url: "http://127.0.0.1:8080/route?user={user}",
