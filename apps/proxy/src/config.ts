@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
+import { TrustedNetworks } from "@holdfast/proxy";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 
@@ -28,15 +28,14 @@ const listener = z
   })
   .strict();
 
-/** `10.0.0.0/8`, `fd00::/8`, or a single address. */
+/** `10.0.0.0/8`, `fd00::/8`, or a single address: exactly what the listener will accept. */
 function isCidr(text: string): boolean {
-  const slash = text.indexOf("/");
-  const address = slash < 0 ? text : text.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (slash < 0) return true;
-  const bits = text.slice(slash + 1);
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  try {
+    new TrustedNetworks([text]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /*
