@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { Duplex } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -218,6 +219,40 @@ describe("PROXY protocol on a listener", () => {
     expect(received).toMatch(/a1 OK/);
     expect(authenticator.contexts[0]?.remoteAddress).toBe("192.0.2.77");
     expect(authenticator.contexts[0]?.secure).toBe(true);
+  });
+
+  it("implicit TLS: a ClientHello in the same segment as the header is not lost", async () => {
+    const { port, authenticator } = await start({ trusted: ["127.0.0.1"] }, {}, true);
+    const tcp = connect(port, "127.0.0.1");
+    sockets.push(tcp);
+    await new Promise<void>((resolve) => tcp.once("connect", () => resolve()));
+    tcp.setNoDelay(true);
+    // the TLS client writes through this stream; its first write (the ClientHello) goes out
+    // glued to the header, the way a balancer may forward a fast client's first bytes
+    let first = true;
+    const wire = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        tcp.write(first ? Buffer.concat([header("192.0.2.78", 994), chunk]) : chunk);
+        first = false;
+        callback();
+      },
+    });
+    tcp.on("data", (d: Buffer) => wire.push(d));
+    tcp.on("end", () => wire.push(null));
+    const secure = tlsConnect({ socket: wire, rejectUnauthorized: false });
+    sockets.push(tcp);
+    let received = "";
+    secure.setEncoding("latin1");
+    secure.on("error", () => {});
+    secure.on("data", (d: string) => {
+      received += d;
+      if (received.startsWith("* OK") && !received.includes("a1 ")) secure.write("a1 LOGIN alice pw\r\n");
+    });
+    for (let i = 0; i < 100 && !/a1 OK/.test(received); i++) await new Promise((r) => setTimeout(r, 30));
+    secure.destroy();
+    expect(received).toMatch(/a1 OK/);
+    expect(authenticator.contexts[0]?.remoteAddress).toBe("192.0.2.78");
   });
 
   it("a bad trusted-network list is refused when the listener starts", async () => {
