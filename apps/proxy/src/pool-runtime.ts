@@ -46,6 +46,7 @@ export async function startPool(
       : greetingProbe;
     health = new HealthChecker(resolved.routing.hosts, { ...timing, probe, logger: poolLog });
   }
+  if (resolved.routing.lookup) resolved.routing.lookup.logger = poolLog;
   let router: Router;
   try {
     router = new Router(resolved.routing, health);

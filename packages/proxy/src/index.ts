@@ -69,6 +69,7 @@ export {
   HttpLookup,
   KICK_REASON,
   type KickTarget,
+  LOOKUP_FAILED,
   type LoginProbeOptions,
   type LookupAnswer,
   type LookupOptions,

@@ -7,7 +7,14 @@ import { BackendError } from "../backend.js";
  */
 export class RoutingError extends BackendError {
   override name = "RoutingError";
-  constructor(message: string) {
+  /**
+   * @param message what the client (or admin) is told
+   * @param detail for logs only (addresses of internal services stay out of client replies)
+   */
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
     super("UNAVAILABLE", message);
   }
 }

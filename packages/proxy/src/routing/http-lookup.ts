@@ -1,5 +1,6 @@
 import { get as httpGetPlain } from "node:http";
 import { get as httpsGet } from "node:https";
+import { type Logger, silentLogger } from "../logger.js";
 import { RoutingError } from "./errors.js";
 import { TtlCache } from "./ttl-cache.js";
 
@@ -14,7 +15,8 @@ import { TtlCache } from "./ttl-cache.js";
  * Found answers are cached for `ttlMs`, "no such user" for `negativeTtlMs`; errors are not
  * cached (the next login asks again), but concurrent lookups of one user share one request
  * so a slow lookup service is not stampeded. The cache holds at most `maxEntries` users.
- * Nothing here throws anything but RoutingError (→ NO [UNAVAILABLE] at login).
+ * Nothing here throws anything but RoutingError (→ NO [UNAVAILABLE] at login, with a
+ * generic text; the reason is logged and kept in `detail`).
  */
 
 export interface LookupOptions {
@@ -32,6 +34,8 @@ export interface LookupOptions {
   headers?: Record<string, string>;
   /** Clock (tests). */
   now?: () => number;
+  /** Lookup failures are logged here (warn). */
+  logger?: Logger;
 }
 
 export interface LookupAnswer {
@@ -40,6 +44,9 @@ export interface LookupAnswer {
   /** The user name to log in to the backend with. */
   destuser?: string;
 }
+
+/** What a client is told when the lookup fails (details are logged). */
+export const LOOKUP_FAILED = "Cannot find the mail server of this account right now; try again later.";
 
 /** Largest lookup response body accepted. */
 const MAX_BODY = 16 * 1024;
@@ -50,6 +57,7 @@ export class HttpLookup {
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
   private readonly timeoutMs: number;
+  private readonly log: Logger;
   /** Requests actually sent (for tests and metrics). */
   requests = 0;
 
@@ -67,6 +75,7 @@ export class HttpLookup {
     this.ttlMs = options.ttlMs ?? 60_000;
     this.negativeTtlMs = options.negativeTtlMs ?? 10_000;
     this.timeoutMs = options.timeoutMs ?? 2_000;
+    this.log = options.logger ?? silentLogger;
     this.cache = new TtlCache(options.maxEntries ?? 10_000, options.now);
   }
 
@@ -76,7 +85,15 @@ export class HttpLookup {
     if (cached) return cached.value;
     const running = this.inFlight.get(user);
     if (running) return running;
-    const request = this.fetchAnswer(user).finally(() => this.inFlight.delete(user));
+    const request = this.fetchAnswer(user)
+      .catch((error: Error) => {
+        // The client is told only that the lookup failed; the why (service address,
+        // status, bad JSON) goes to the log.
+        const detail = error.message;
+        this.log.warn({ user, err: detail }, "backend lookup failed");
+        throw new RoutingError(LOOKUP_FAILED, detail);
+      })
+      .finally(() => this.inFlight.delete(user));
     this.inFlight.set(user, request);
     const answer = await request;
     this.cache.set(user, answer, answer ? this.ttlMs : this.negativeTtlMs);
@@ -96,11 +113,11 @@ export class HttpLookup {
     try {
       ({ status, text } = await httpGet(url, this.options.headers ?? {}, this.timeoutMs));
     } catch (error) {
-      throw new RoutingError(`backend lookup failed: ${(error as Error).message}`);
+      throw new RoutingError((error as Error).message);
     }
     if (status === 404) return null;
     // A redirect is not followed (it would send user names elsewhere): it is an error.
-    if (status < 200 || status > 299) throw new RoutingError(`backend lookup failed: HTTP ${status}`);
+    if (status < 200 || status > 299) throw new RoutingError(`HTTP ${status}`);
     return parseAnswer(text);
   }
 }

@@ -11,6 +11,6 @@ export { RoutingConfigError, RoutingError } from "./errors.js";
 export { HealthChecker, type HealthEvent, type HealthOptions, type HostHealth } from "./health-checker.js";
 export { greetingProbe, type HealthProbe } from "./health-probe.js";
 export type { PoolHost, RoutedHost } from "./host.js";
-export { HttpLookup, type LookupAnswer, type LookupOptions } from "./http-lookup.js";
+export { HttpLookup, LOOKUP_FAILED, type LookupAnswer, type LookupOptions } from "./http-lookup.js";
 export { type LoginProbeOptions, loginProbe } from "./login-probe.js";
 export { Router, type RoutingConfig } from "./router.js";
