@@ -45,7 +45,7 @@ export class PendingBlob {
     /** The temp file holding the message (streamed), or undefined (in `bytes`). */
     private readonly handle: FileHandle | undefined,
     private readonly bytes: Uint8Array | undefined,
-    readonly tempPath: string,
+    private tempPath: string,
     readonly size: number,
     readonly contentHash: bigint,
     readonly internalDate: number,
@@ -94,9 +94,9 @@ export class PendingBlob {
       if (handle) {
         await writeAll(handle, header, 0);
       } else {
-        await store.ensureTempDir();
-        handle = await open(this.tempPath, "wx", 0o600);
-        store.activeTemps.add(this.tempPath);
+        const temp = await store.takeTemp();
+        handle = temp.handle;
+        this.tempPath = temp.path;
         const total = header.byteLength + this.bytes!.byteLength;
         const { bytesWritten } = await handle.writev([header, this.bytes!], 0);
         // writev may write less than asked: finish with plain writes.
@@ -196,6 +196,13 @@ export class BlobStore {
   private shardsMaking: Promise<void> | undefined;
   /** Temp files being written now (reclaim leaves them alone). */
   readonly activeTemps = new Set<string>();
+  /**
+   * A temp file opened ahead of need, in the background after each take, so an append of
+   * bytes in hand does not wait for an open (one thread-pool round trip fewer).
+   */
+  private spare: Promise<{ handle: FileHandle; path: string } | undefined> | undefined;
+  private spareTemps = new Set<string>();
+  private closed = false;
 
   constructor(
     readonly dir: string,
@@ -320,6 +327,55 @@ export class BlobStore {
       internalDate,
       origin,
     );
+  }
+
+  /** Whether reclaim must leave a temp file alone (being written, or the spare). */
+  isActiveTemp(path: string): boolean {
+    return this.activeTemps.has(path) || this.spareTemps.has(path);
+  }
+
+  /**
+   * A new temp file open for writing, registered in `activeTemps`: the spare one when it
+   * is ready, else opened now. Either way a new spare is prepared in the background.
+   */
+  async takeTemp(): Promise<{ handle: FileHandle; path: string }> {
+    const waiting = this.spare;
+    this.spare = undefined;
+    const got = waiting ? await waiting : undefined;
+    if (!this.closed && !this.spare) this.spare = this.openTemp().catch(() => undefined);
+    if (got) {
+      this.spareTemps.delete(got.path);
+      this.activeTemps.add(got.path);
+      return got;
+    }
+    const fresh = await this.openTemp();
+    this.spareTemps.delete(fresh.path);
+    this.activeTemps.add(fresh.path);
+    return fresh;
+  }
+
+  private async openTemp(): Promise<{ handle: FileHandle; path: string }> {
+    await this.ensureTempDir();
+    const path = join(this.tempDir, `${randomBytes(16).toString("hex")}${TEMP_SUFFIX}`);
+    this.spareTemps.add(path);
+    try {
+      return { handle: await open(path, "wx", 0o600), path };
+    } catch (error) {
+      this.spareTemps.delete(path);
+      throw error;
+    }
+  }
+
+  /** Drop the spare temp file (the user's store is closing). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const waiting = this.spare;
+    this.spare = undefined;
+    const s = waiting ? await waiting : undefined;
+    if (!s) return;
+    await s.handle.close().catch(() => undefined);
+    await rm(s.path, { force: true }).catch(() => undefined);
+    this.spareTemps.delete(s.path);
   }
 
   private tempDirReady = false;

@@ -340,7 +340,7 @@ export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
   }
   let tempCount = 0;
   for (const t of temps) {
-    if (u.blobs.activeTemps.has(t)) continue;
+    if (u.blobs.isActiveTemp(t)) continue;
     await rm(t, { force: true });
     tempCount++;
   }

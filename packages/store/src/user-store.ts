@@ -1250,6 +1250,7 @@ export class UserStore {
     const handles = [...this.handles.values()];
     this.handles.clear();
     const closing = await Promise.allSettled(handles.map((h) => h.close("store closed")));
+    await this.blobs.close();
     if (this.settings.readOnly) return;
     // A clean close: the next open need not check anything — unless a mailbox is still
     // marked (a failure this process could not check) or an index did not close cleanly.
