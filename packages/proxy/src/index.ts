@@ -19,7 +19,12 @@ export { matchesListPattern } from "./list-pattern.js";
 export { LocalBackend } from "./local/local-backend.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { nullObserver, type ServerObserver } from "./observer.js";
-export { createPassthroughBackend, splice } from "./passthrough/index.js";
+export {
+  createPassthroughBackend,
+  type PassthroughBackendOptions,
+  PassthroughConfigError,
+  splice,
+} from "./passthrough/index.js";
 export {
   DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_MAX_HEADER_BYTES,

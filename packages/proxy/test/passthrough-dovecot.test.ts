@@ -1,12 +1,16 @@
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { SecureContext } from "node:tls";
 import { type DovecotServer, freePort, startDovecot } from "@holdfast/testkit";
 import { ImapFlow } from "imapflow";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeProxyV2, ImapServer, type Logger } from "../src/index.js";
-import { createPassthroughBackend } from "../src/passthrough/index.js";
+import { createPassthroughBackend, PassthroughConfigError } from "../src/passthrough/index.js";
 import type { BackendHost } from "../src/remote/index.js";
 import { RawClient } from "./helpers/raw-client.js";
 import { testTlsContext } from "./helpers/tls.js";
+import { masterConfig } from "./remote-fixtures.js";
 
 /*
  * Passthrough against a real Dovecot: holdfast authenticates by logging in to Dovecot, then
@@ -21,8 +25,11 @@ let dovecot: DovecotServer;
 /** A second listener of the same Dovecot that requires a PROXY v2 header (haproxy = yes). */
 let haproxyPort: number;
 let tls: SecureContext;
+let masterDir: string;
 beforeAll(async () => {
   tls = testTlsContext();
+  masterDir = mkdtempSync(join(tmpdir(), "holdfast-passthrough-master-"));
+  chmodSync(masterDir, 0o755);
   haproxyPort = await freePort();
   dovecot = await startDovecot({
     users: [
@@ -32,6 +39,7 @@ beforeAll(async () => {
     // failed logins are answered at once (the proxy's own throttle delay is tested elsewhere)
     extraConfig: [
       "auth_failure_delay = 0",
+      masterConfig(masterDir, "proxymaster", "master-secret"),
       "haproxy_trusted_networks = 127.0.0.0/8",
       "service imap-login {",
       `  inet_listener imap_haproxy {\n    address = 127.0.0.1\n    port = ${haproxyPort}\n    haproxy = yes\n  }`,
@@ -41,6 +49,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await dovecot?.stop();
+  if (masterDir) rmSync(masterDir, { recursive: true, force: true });
 });
 
 const servers: ImapServer[] = [];
@@ -323,5 +332,34 @@ describe("passthrough to Dovecot", () => {
     } finally {
       await doomed.stop();
     }
+  });
+
+  it("master-user backend login: the client's password is checked by `verify` (required), the backend gets user*master", async () => {
+    const login = { mode: "master" as const, user: "proxymaster", password: "master-secret" };
+    // without a verifier any password would get in: refused at construction
+    expect(() => createPassthroughBackend({ route: async () => [dovecotHost()], login })).toThrow(
+      PassthroughConfigError,
+    );
+    const checked: string[] = [];
+    const { authenticator, backend } = createPassthroughBackend({
+      route: async () => [dovecotHost()],
+      login,
+      verify: {
+        // the site's own password for the user, unknown to Dovecot (which has test-password)
+        async authenticate(user, password) {
+          checked.push(user);
+          return user === USER && password === "site-password" ? USER : null;
+        },
+      },
+    });
+    const server = new ImapServer({ backend, authenticator, plaintextAuth: true, throttle: { failureDelayMs: 10 } });
+    servers.push(server);
+    const port = await server.listen({ host: "127.0.0.1", port: 0 });
+    const c = await raw(port);
+    expect((await c.command("m1", `LOGIN ${USER} ${PASSWORD}`)).at(-1)).toMatch(/^m1 NO \[AUTHENTICATIONFAILED\]/);
+    // Dovecot knows only test-password for the user: this login went in as user*master
+    expect((await c.command("m2", `LOGIN ${USER} site-password`)).at(-1)).toMatch(/^m2 OK \[CAPABILITY /);
+    expect((await c.command("m3", "SELECT INBOX")).at(-1)).toMatch(/^m3 OK \[READ-WRITE\]/);
+    expect(checked).toEqual([USER, USER]);
   });
 });

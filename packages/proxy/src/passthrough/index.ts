@@ -1,2 +1,6 @@
-export { createPassthroughBackend } from "./passthrough-backend.js";
+export {
+  createPassthroughBackend,
+  type PassthroughBackendOptions,
+  PassthroughConfigError,
+} from "./passthrough-backend.js";
 export { splice } from "./splice.js";

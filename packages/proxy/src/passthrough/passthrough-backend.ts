@@ -28,21 +28,47 @@ import { splice } from "./splice.js";
  * - ID to the backend before login (when it offers ID): x-originating-ip/-port (the client
  *   address, after PROXY protocol), x-session-id, x-proxy-ttl; Dovecot honours them from
  *   its login_trusted_networks. Hosts with `sendProxyProtocol` get a PROXY v2 header first.
+ * - With a master-user or authzid backend login the backend never sees the client's
+ *   password, so it cannot check it: `verify` (an Authenticator, e.g. the site's user
+ *   database) must then be given, and is asked first. Without it the function refuses to
+ *   build a backend that would let any password in.
  */
+
+export interface PassthroughBackendOptions extends RemoteBackendOptions {
+  /** Checks the client's credentials when the backend login does not (login mode master or authzid). */
+  verify?: Authenticator;
+}
+
+/** The configuration cannot give a safe passthrough backend. */
+export class PassthroughConfigError extends Error {
+  override name = "PassthroughConfigError";
+}
 
 const DEFAULT_PARK_MS = 30_000;
 const DEFAULT_PROXY_TTL = 5;
 
 /** A Backend + Authenticator pair whose sessions take the client connection over. */
-export function createPassthroughBackend(options: RemoteBackendOptions): {
+export function createPassthroughBackend(options: PassthroughBackendOptions): {
   authenticator: Authenticator;
   backend: Backend;
 } {
   const log = options.logger ?? silentLogger;
+  const backendChecksPassword = (options.login?.mode ?? "user") === "user";
+  if (!backendChecksPassword && !options.verify) {
+    throw new PassthroughConfigError(
+      `passthrough with a ${options.login?.mode} backend login needs \`verify\` to check client passwords (the backend does not see them)`,
+    );
+  }
   const parked = new ParkedLogins(options.parkMs ?? DEFAULT_PARK_MS);
 
   const authenticator: Authenticator = {
-    async authenticate(user, password, context) {
+    async authenticate(given, password, context) {
+      let user = given;
+      if (!backendChecksPassword) {
+        const canonical = await options.verify!.authenticate(given, password, context);
+        if (canonical === null) return null;
+        user = canonical;
+      }
       const hosts = await options.route(user);
       if (hosts.length === 0) throw new BackendError("UNAVAILABLE", "No backend server is configured for this user.");
       for (const host of hosts) {
