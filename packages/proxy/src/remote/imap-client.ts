@@ -95,6 +95,8 @@ export class ImapClient {
   private readonly closeListeners = new Set<(error: ImapConnectionError) => void>();
   private paused = false;
   private detached = false;
+  /** The socket's inactivity timeout as last set (-1: never set). */
+  private timeoutMs = -1;
   private readonly commandTimeoutMs: number;
   private readonly streamThreshold: number;
 
@@ -228,7 +230,12 @@ export class ImapClient {
   private armTimeout(): void {
     if (this.closedError || this.detached) return;
     const waiting = this.inflight.some((p) => !p.idle) && !this.paused;
-    this.socket.setTimeout(waiting ? this.commandTimeoutMs : 0);
+    const ms = waiting ? this.commandTimeoutMs : 0;
+    // Node re-arms the inactivity timer on every read and write by itself: only a change
+    // of state needs a call (each call re-enrolls a timer, measurable per response).
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
   }
 
   private onEvent(event: ResponseParserEvent): void {
@@ -356,6 +363,7 @@ export class ImapClient {
     this.parser = this.newParser();
     const tls = await startTls(plain, this.host, timeoutMs);
     this.socket = tls;
+    this.timeoutMs = -1;
     this.attach(tls);
   }
 
@@ -559,8 +567,13 @@ export class ImapClient {
     const gate = new Promise<Buffer>((resolve) => (release = resolve));
     let accepted!: () => void;
     const started = new Promise<void>((resolve) => (accepted = resolve));
-    const finished = this.raw("IDLE", [Buffer.from("IDLE\r\n"), { wait: "continuation" }, { gate }], {}, true, () =>
-      accepted(),
+    // Nothing to collect (onUntagged takes all): an IDLE may last hours of "* OK Still here".
+    const finished = this.raw(
+      "IDLE",
+      [Buffer.from("IDLE\r\n"), { wait: "continuation" }, { gate }],
+      { onUntagged: () => true },
+      true,
+      () => accepted(),
     ).then(() => undefined);
     await Promise.race([started, finished]);
     let sent = false;

@@ -64,7 +64,9 @@ export class Link {
   /** Why the session ended; set once. */
   dead: string | null = null;
   private closing = false;
-  private lock: Promise<void> = Promise.resolve();
+  /** The lock: held by one exchange at a time; the others wait in order. */
+  private busy = false;
+  private readonly waiters: (() => void)[] = [];
   private holders = 0;
   private idleHandle: { done(): Promise<void> } | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -135,17 +137,17 @@ export class Link {
   async acquire(): Promise<() => void> {
     this.holders++;
     this.cancelIdleTimer();
-    const previous = this.lock;
-    let release!: () => void;
-    this.lock = new Promise<void>((resolve) => (release = resolve));
-    await previous;
+    if (this.busy) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.busy = true;
     this.leaveIdle();
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.holders--;
-      release();
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.busy = false;
       if (this.holders > 0 || this.closing || this.dead !== null) return;
       if (this.client === null) this.recoverInBackground();
       else this.scheduleIdle();
