@@ -59,9 +59,11 @@ export interface MailboxStatus {
   seq: number;
 }
 
+/** A commit waiting for its batch to be durable (resolved with its result: one promise per commit). */
 interface Waiter {
-  resolve: () => void;
+  resolve: (result: CommitResult) => void;
   reject: (error: unknown) => void;
+  result: CommitResult;
 }
 
 /** A tiny FIFO mutex: log writes and checkpoints never overlap. */
@@ -398,9 +400,10 @@ export class MailboxIndex implements ViewHost {
       }
       if (changes) for (const c of changes) this.pending.changes.push(c);
       this.pending.txns.push(txn);
-      const done = new Promise<void>((resolve, reject) => this.pending.waiters.push({ resolve, reject }));
+      const waiters = this.pending.waiters;
+      const done = new Promise<CommitResult>((resolve, reject) => waiters.push({ resolve, reject, result }));
       this.startFlush();
-      return done.then(() => result);
+      return done;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -489,7 +492,7 @@ export class MailboxIndex implements ViewHost {
     }
     for (const c of batch.changes) this.journal.push(c);
     this.trimJournal();
-    for (const w of batch.waiters) w.resolve();
+    for (const w of batch.waiters) w.resolve(w.result);
     return true;
   }
 

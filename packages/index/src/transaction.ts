@@ -143,33 +143,28 @@ export interface Built {
   result: CommitResult;
 }
 
-/** Resolve requests against the state into a transaction (pure: the state is not changed). */
+/** Per-transaction overlay entry: the latest flags of a message this transaction changes. */
+interface Pending {
+  uid: number;
+  flags: number;
+  keywords: Uint32Array;
+  position: number;
+  changed: boolean;
+}
+
+/**
+ * Resolve requests against the state into a transaction (pure: the state is not changed).
+ *
+ * This runs once per commit on the write path (a flag change of one message is the common
+ * case, and group commit makes its CPU cost the limit of concurrent throughput): containers
+ * are made only when a request needs them, and no closure is created per commit.
+ */
 function build(state: MailboxState, requests: readonly Request[]): Built {
   const modseq = state.highestModseq + 1;
-  const defines: Operation[] = [];
-  const newKeywordIds = new Map<string, number>();
-  const keywordId = (name: string): number => {
-    const known = state.keywords.find(name) ?? newKeywordIds.get(name.toLowerCase());
-    if (known !== undefined) return known;
-    const id = state.keywords.size + newKeywordIds.size;
-    if (id >= MAX_KEYWORDS) throw new IndexInputError(`a mailbox holds at most ${MAX_KEYWORDS} keywords`);
-    newKeywordIds.set(name.toLowerCase(), id);
-    defines.push({ op: "defineKeyword", id, name });
-    return id;
-  };
-  const maskOf = (names: readonly string[]): Uint32Array => {
-    const words = new Uint32Array(KEYWORD_WORDS);
-    for (const n of names) {
-      const id = keywordId(n);
-      words[id >>> 5]! |= 1 << (id & 31);
-    }
-    return words;
-  };
+  const kw: KeywordResolver = { state, defines: undefined, newIds: undefined };
   const t = state.messages;
-  const largest = () => t.lastUid();
-  const resolve = (r: UidRanges | string) => (typeof r === "string" ? parseUidSet(r, largest()) : r);
 
-  const appends: Operation[] = [];
+  let appends: Operation[] | undefined;
   const result: CommitResult = {
     seq: 0,
     appended: [],
@@ -180,9 +175,9 @@ function build(state: MailboxState, requests: readonly Request[]): Built {
     highestModseq: state.highestModseq,
   };
   let uidNext = state.uidNext;
-  // Per-transaction overlay: the latest flags of messages this transaction changes.
-  const overlay = new Map<number, { flags: number; keywords: Uint32Array; position: number; changed: boolean }>();
-  const expunged = new Set<number>();
+  // Overlay, in first-touched order: the latest flags of messages this transaction changes.
+  let overlay: Map<number, Pending> | undefined;
+  let expunged: Set<number> | undefined;
   let recent = false;
 
   for (const req of requests) {
@@ -192,53 +187,64 @@ function build(state: MailboxState, requests: readonly Request[]): Built {
         const record: MessageRecord = {
           uid: uidNext++,
           flags: req.system,
-          keywords: maskOf(req.keywords),
+          keywords: maskOf(kw, req.keywords),
           modseq,
           size: req.input.size,
           internalDate: req.input.internalDate,
           guid: req.input.guid.slice(0, 16),
           contentHash: req.input.contentHash,
         };
+        appends ??= [];
         appends.push({ op: "append", record });
         result.appended.push(record.uid);
         break;
       }
       case "store": {
-        const ranges = resolve(req.ranges);
-        const mask = maskOf(req.keywords);
+        const ranges = typeof req.ranges === "string" ? parseUidSet(req.ranges, t.lastUid()) : req.ranges;
+        const mask = maskOf(kw, req.keywords);
+        const mode = req.mode;
         for (let r = 0; r < ranges.length; r += 2) {
-          for (let i = t.lowerBound(ranges[r]!); i < t.count && t.uids[i]! <= ranges[r + 1]!; i++) {
+          const high = ranges[r + 1]!;
+          for (let i = t.lowerBound(ranges[r]!); i < t.count && t.uids[i]! <= high; i++) {
             const uid = t.uids[i]!;
-            if (expunged.has(uid)) continue;
+            if (expunged?.has(uid)) continue;
             if (req.unchangedSince !== undefined && t.modseqs[i]! > req.unchangedSince) {
               result.failedUnchangedSince.push(uid);
               continue;
             }
+            overlay ??= new Map();
             let cur = overlay.get(uid);
             if (!cur) {
-              cur = { flags: t.flags[i]!, keywords: t.keywordsAt(i), position: i, changed: false };
+              cur = { uid, flags: t.flags[i]!, keywords: t.keywordsAt(i), position: i, changed: false };
               overlay.set(uid, cur);
             }
             const before = cur.flags;
-            const beforeWords = cur.keywords.slice();
-            if (req.mode === "add") cur.flags |= req.system;
-            else if (req.mode === "remove") cur.flags &= ~req.system;
+            if (mode === "add") cur.flags |= req.system;
+            else if (mode === "remove") cur.flags &= ~req.system;
             else cur.flags = req.system;
+            let changed = before !== cur.flags;
+            const words = cur.keywords;
             for (let w = 0; w < KEYWORD_WORDS; w++) {
-              if (req.mode === "add") cur.keywords[w]! |= mask[w]!;
-              else if (req.mode === "remove") cur.keywords[w]! &= ~mask[w]!;
-              else cur.keywords[w] = mask[w]!;
+              const old = words[w]!;
+              const next = mode === "add" ? old | mask[w]! : mode === "remove" ? old & ~mask[w]! : mask[w]!;
+              if (next !== old) {
+                words[w] = next;
+                changed = true;
+              }
             }
-            if (before !== cur.flags || beforeWords.some((v, w) => v !== cur!.keywords[w])) cur.changed = true;
+            if (changed) cur.changed = true;
           }
         }
         break;
       }
       case "expunge": {
-        const ranges = resolve(req.ranges);
+        const ranges = typeof req.ranges === "string" ? parseUidSet(req.ranges, t.lastUid()) : req.ranges;
         for (let r = 0; r < ranges.length; r += 2) {
-          for (let i = t.lowerBound(ranges[r]!); i < t.count && t.uids[i]! <= ranges[r + 1]!; i++)
+          const high = ranges[r + 1]!;
+          for (let i = t.lowerBound(ranges[r]!); i < t.count && t.uids[i]! <= high; i++) {
+            expunged ??= new Set();
             expunged.add(t.uids[i]!);
+          }
         }
         break;
       }
@@ -248,25 +254,28 @@ function build(state: MailboxState, requests: readonly Request[]): Built {
     }
   }
 
-  const ops: Operation[] = [...defines, ...appends];
-  for (const [uid, cur] of overlay) {
-    if (!cur.changed || expunged.has(uid)) continue;
-    // Only a real change gets a new MODSEQ (RFC 7162 §3.2: a no-op STORE does not).
-    const same =
-      cur.flags === t.flags[cur.position] && t.keywordsAt(cur.position).every((v, w) => v === cur.keywords[w]);
-    if (same) continue;
-    ops.push({ op: "setFlags", uid, flags: cur.flags, keywords: cur.keywords, modseq });
-    result.modified.push({ uid, modseq });
+  const ops: Operation[] = kw.defines ?? [];
+  if (appends) for (const a of appends) ops.push(a);
+  if (overlay) {
+    for (const cur of overlay.values()) {
+      if (!cur.changed || expunged?.has(cur.uid)) continue;
+      // Only a real change gets a new MODSEQ (RFC 7162 §3.2: a no-op STORE does not).
+      if (sameAsStored(state, cur)) continue;
+      ops.push({ op: "setFlags", uid: cur.uid, flags: cur.flags, keywords: cur.keywords, modseq });
+      result.modified.push({ uid: cur.uid, modseq });
+    }
+    if (result.modified.length > 1) result.modified.sort((a, b) => a.uid - b.uid);
   }
-  result.modified.sort((a, b) => a.uid - b.uid);
-  const expungedList = [...expunged].sort((a, b) => a - b);
-  for (const uid of expungedList) ops.push({ op: "expunge", uid, modseq });
-  result.expunged = expungedList;
+  if (expunged) {
+    const expungedList = [...expunged].sort((a, b) => a - b);
+    for (const uid of expungedList) ops.push({ op: "expunge", uid, modseq });
+    result.expunged = expungedList;
+  }
   if (recent && state.firstRecentUid !== uidNext) ops.push({ op: "setFirstRecent", uid: uidNext });
-  result.failedUnchangedSince.sort((a, b) => a - b);
+  if (result.failedUnchangedSince.length > 1) result.failedUnchangedSince.sort((a, b) => a - b);
 
   if (ops.length === 0) return { txn: undefined, result };
-  const changesModseq = appends.length > 0 || result.modified.length > 0 || expungedList.length > 0;
+  const changesModseq = appends !== undefined || result.modified.length > 0 || result.expunged.length > 0;
   const txn: Transaction = {
     seq: state.seq + 1,
     uidNext,
@@ -277,6 +286,44 @@ function build(state: MailboxState, requests: readonly Request[]): Built {
   result.uidNext = uidNext;
   result.highestModseq = txn.highestModseq;
   return { txn, result };
+}
+
+/** Keyword numbers for one transaction: known ones, and new ones it defines (in order). */
+interface KeywordResolver {
+  state: MailboxState;
+  defines: Operation[] | undefined;
+  /** Lower-cased name → number, for keywords this transaction defines. */
+  newIds: Map<string, number> | undefined;
+}
+
+function keywordId(kw: KeywordResolver, name: string): number {
+  const known = kw.state.keywords.find(name) ?? kw.newIds?.get(name.toLowerCase());
+  if (known !== undefined) return known;
+  const id = kw.state.keywords.size + (kw.newIds?.size ?? 0);
+  if (id >= MAX_KEYWORDS) throw new IndexInputError(`a mailbox holds at most ${MAX_KEYWORDS} keywords`);
+  kw.newIds ??= new Map();
+  kw.newIds.set(name.toLowerCase(), id);
+  kw.defines ??= [];
+  kw.defines.push({ op: "defineKeyword", id, name });
+  return id;
+}
+
+function maskOf(kw: KeywordResolver, names: readonly string[]): Uint32Array {
+  const words = new Uint32Array(KEYWORD_WORDS);
+  for (const n of names) {
+    const id = keywordId(kw, n);
+    words[id >>> 5]! |= 1 << (id & 31);
+  }
+  return words;
+}
+
+/** The overlay's flags equal what the mailbox already stores for that message. */
+function sameAsStored(state: MailboxState, cur: Pending): boolean {
+  const t = state.messages;
+  if (cur.flags !== t.flags[cur.position] || cur.keywords[0] !== t.keywords0[cur.position]) return false;
+  const extra = t.extraKeywords.get(cur.uid);
+  for (let w = 1; w < KEYWORD_WORDS; w++) if ((extra?.[w - 1] ?? 0) !== cur.keywords[w]) return false;
+  return true;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type IndexFs, IndexLockedError, MailboxIndex, MailboxLock, nodeFs } from "../src/index.js";
 import { tempFolder } from "./helpers/mailbox.js";
 import { transpiledSources } from "./helpers/transpile.js";
@@ -16,6 +16,11 @@ import { transpiledSources } from "./helpers/transpile.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
+/** The sources as JavaScript, for the child processes that play the other writers. */
+let entry: string;
+beforeAll(async () => {
+  entry = await transpiledSources(".lock-build");
+});
 beforeEach(async () => ({ dir, cleanup } = await tempFolder()));
 afterEach(() => cleanup());
 
@@ -59,7 +64,6 @@ describe("stale-lock takeover", () => {
     );
     await slow.reached; // the slow writer has read the stale lock and judged it...
     // ...and another process takes the mailbox over meanwhile, and keeps it.
-    const entry = await transpiledSources(".lock-build");
     const child = spawn(
       process.execPath,
       [
@@ -99,7 +103,6 @@ describe("stale-lock takeover", () => {
     const first = await MailboxIndex.open(dir, { create: true });
     await first.close();
     await writeFile(join(dir, "lock"), JSON.stringify({ pid: await deadPid(), start: "1" }));
-    const entry = await transpiledSources(".lock-build");
     const script = `
       const { MailboxIndex } = await import(${JSON.stringify(entry)});
       await new Promise((r) => setTimeout(r, 300 - (Date.now() % 300)));
