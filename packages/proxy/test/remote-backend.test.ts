@@ -172,6 +172,17 @@ describe("RemoteImapBackend through the front end", () => {
     }
     const status = ok(await client.status("Archive", { messages: true, uidNext: true }));
     expect(status.messages).toBe(2);
+    // STATUS DELETED (IMAP4rev2) is emulated on Dovecot 2.3, for the selected mailbox and others.
+    const raw = await RawClient.open(port);
+    await raw.line();
+    await raw.command("a", "LOGIN alice alice-pw");
+    await raw.command("b", "SELECT Archive");
+    await raw.command("c", "STORE 1 +FLAGS (\\Deleted)");
+    const selected = await raw.command("d", "STATUS Archive (MESSAGES DELETED SIZE)");
+    expect(selected[0]).toMatch(/^\* STATUS Archive \(MESSAGES 2 DELETED 1 SIZE \d+\)/);
+    const other = await raw.command("e", "STATUS INBOX (DELETED)");
+    expect(other[0]).toMatch(/^\* STATUS INBOX \(DELETED 0\)/);
+    raw.close();
   });
 
   it("a client in IDLE hears of another session's APPEND, flag change and EXPUNGE", async () => {

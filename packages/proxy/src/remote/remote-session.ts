@@ -1,4 +1,4 @@
-import type { StatusAttributes, StatusItem, UntaggedData } from "@holdfast/imap-codec";
+import { STATUS_ITEMS, type StatusAttributes, type StatusItem, type UntaggedData } from "@holdfast/imap-codec";
 import type {
   AppendTransaction,
   BackendSession,
@@ -8,6 +8,7 @@ import type {
   SelectedState,
 } from "../backend.js";
 import { BackendError } from "../backend.js";
+import type { ImapClient } from "./imap-client.js";
 import type { Link } from "./link.js";
 import type { MailboxNames } from "./mailbox-names.js";
 import { RemoteAppend } from "./remote-append.js";
@@ -116,18 +117,45 @@ export class RemoteSession implements BackendSession {
 
   async status(mailbox: string, items: StatusItem[]): Promise<StatusAttributes> {
     const wire = this.names.toBackend(mailbox);
-    return this.link.run(async (c) => {
+    let emulateDeleted = false;
+    const attributes = await this.link.run(async (c) => {
       const asked = items.filter(
         (i) => i !== "APPENDLIMIT" && (!STATUS_NEEDS[i] || c.capabilities.has(STATUS_NEEDS[i]!)),
       );
-      let attributes: StatusAttributes = {};
+      emulateDeleted = items.includes("DELETED") && !asked.includes("DELETED");
+      let out: StatusAttributes = {};
       if (asked.length > 0) {
         const r = await c.command({ name: "STATUS", mailbox: wire, items: asked });
-        for (const u of r.untagged) if (u.type === "STATUS") attributes = { ...attributes, ...u.attributes };
+        for (const u of r.untagged) if (u.type === "STATUS") out = { ...out, ...u.attributes };
       }
-      if (items.includes("APPENDLIMIT")) attributes.APPENDLIMIT = this.appendLimit;
-      return attributes;
+      if (items.includes("APPENDLIMIT")) out.APPENDLIMIT = this.appendLimit;
+      return out;
     }, true);
+    if (emulateDeleted) attributes.DELETED = await this.deletedCount(wire);
+    // In the canonical order, as LocalBackend answers (the backend's own order may differ).
+    const ordered: StatusAttributes = {};
+    for (const item of STATUS_ITEMS as readonly StatusItem[]) {
+      if (!items.includes(item) || attributes[item] === undefined) continue;
+      (ordered as Record<string, unknown>)[item] = attributes[item];
+    }
+    return ordered;
+  }
+
+  /**
+   * STATUS DELETED (IMAP4rev2) on a backend without it (Dovecot 2.3): a SEARCH DELETED, on
+   * the session's own connection when the mailbox is the selected one, else on a side
+   * connection (EXAMINE, so nothing changes).
+   */
+  private async deletedCount(wire: string): Promise<number> {
+    const count = async (c: ImapClient) => {
+      const r = await c.command({ name: "SEARCH", uid: true, criteria: [{ type: "DELETED" }] });
+      return r.untagged.reduce((n, u) => n + (u.type === "SEARCH" ? u.numbers.length : 0), 0);
+    };
+    if (this.link.selection?.wire === wire) return this.link.run(count, true);
+    return this.link.withSideConnection(async (c) => {
+      await c.command({ name: "EXAMINE", mailbox: wire, condstore: false });
+      return count(c);
+    });
   }
 
   async create(mailbox: string, specialUse?: string[]): Promise<void> {
