@@ -416,6 +416,28 @@ export class Reader {
     return out;
   }
 
+  /**
+   * A list of generic values. A list may follow a list without a space: in a multipart
+   * body the child bodies are written back to back (RFC 9051 body-type-mpart = 1*body SP
+   * media-subtype), as Dovecot sends them.
+   */
+  private valueList(): ImapValue[] {
+    this.expect(0x28, "(value list");
+    this.enterList();
+    const out: ImapValue[] = [];
+    if (this.peek() !== 0x29) {
+      out.push(this.value());
+      for (;;) {
+        if (this.trySp()) out.push(this.value());
+        else if (this.peek() === 0x28 && Array.isArray(out[out.length - 1])) out.push(this.value());
+        else break;
+      }
+    }
+    this.expect(0x29, ") closing value list");
+    this.leaveList();
+    return out;
+  }
+
   flagList(allowWildcard = false): string[] {
     return this.list(() => this.flag(allowWildcard), "flag list");
   }
@@ -423,7 +445,7 @@ export class Reader {
   /** A generic value: NIL, number, string, atom or nested list (BODYSTRUCTURE, extension data). */
   value(): ImapValue {
     const c = this.peek();
-    if (c === 0x28) return this.list(() => this.value(), "value list");
+    if (c === 0x28) return this.valueList();
     if (c === 0x22 || this.atLiteral()) {
       if (this.atLiteral()) {
         const lit = this.literal();
