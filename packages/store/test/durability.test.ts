@@ -17,14 +17,15 @@ class RecordingFs implements StoreFs {
   readonly events: Event[] = [];
   /** Blob datasyncs wait for this while it is set. */
   gate: Promise<void> | undefined;
-  /** Fail blob datasyncs (EIO) while true. */
-  failData = false;
+  /** Fail blob datasyncs (EIO) while true, or for the blobs this returns true for. */
+  failData: boolean | ((path: string) => boolean) = false;
 
   async datasync(file: FileHandle, path: string): Promise<void> {
     this.events.push({ kind: "datasync-start", path });
     const isBlob = path.includes(`${sep}blobs${sep}`);
     if (this.gate && isBlob) await this.gate;
-    if (this.failData && isBlob) {
+    const fail = typeof this.failData === "function" ? this.failData(path) : this.failData;
+    if (fail && isBlob) {
       const error = new Error(`EIO: i/o error, fdatasync '${path}'`) as NodeJS.ErrnoException;
       error.code = "EIO";
       throw error;
@@ -168,6 +169,58 @@ describe("durability points", () => {
       expect(v.ok).toBe(true);
       expect(v.users[0]!.leakedBlobs).toEqual([]);
       watcher.close();
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("with 8 appends in flight and some blob syncs failing, sessions see exactly the acknowledged ones, in UID order", async () => {
+    const fs = new RecordingFs();
+    const { dataDir, store } = await openWith(fs);
+    try {
+      await store.users.add("alice", "pw");
+      const mb = await store.mailboxes("alice");
+      const pushed = await mb.select("INBOX");
+      const polled = await mb.select("INBOX");
+      const seen: number[] = [];
+      const takenBack: number[] = [];
+      pushed.subscribe((c) => {
+        seen.push(...c.appended);
+        takenBack.push(...c.expunged);
+      });
+      let n = 0;
+      fs.failData = () => ++n % 5 === 0; // every fifth blob sync fails with EIO
+      const acked: number[] = [];
+      let failed = 0;
+      const polledSeen: number[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; i < 12; i++) {
+            try {
+              acked.push((await mb.append("INBOX", message(`w${w}-${i}`))).uid);
+            } catch (error) {
+              expect(String(error)).toMatch(/EIO/);
+              failed++;
+            }
+            const c = polled.sync();
+            expect(c.expunged).toEqual([]);
+            polledSeen.push(...c.appended);
+          }
+        }),
+      );
+      fs.failData = false;
+      await turns();
+      polledSeen.push(...polled.sync().appended);
+      expect(failed).toBeGreaterThan(0);
+      expect(takenBack).toEqual([]); // a withdrawn append is never shown, so never taken back
+      acked.sort((a, b) => a - b);
+      expect(seen).toEqual(acked); // each acknowledged append once, ascending; nothing else
+      expect(polledSeen).toEqual(acked);
+      expect(pushed.uids()).toEqual(acked);
+      expect((await mb.status("INBOX")).uidNext).toBe(97); // withdrawn UIDs are not reused
+      pushed.close();
+      polled.close();
     } finally {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });
