@@ -13,7 +13,7 @@ import { encodeSnapshot, LITTLE_ENDIAN_HOST, readSnapshot, type SnapshotRead } f
 import { loadSnapshotFile } from "./snapshot-stream.js";
 import type { Change, MailboxState } from "./state.js";
 import { type Built, type CommitResult, tombstoneTrim, WriteTransaction } from "./transaction.js";
-import { ReadView, type ViewHost } from "./view.js";
+import { type ChangesSince, ReadView, type ViewHost } from "./view.js";
 
 /**
  * Durability of commits. "always": commit() resolves after fdatasync of the log (batched
@@ -104,7 +104,13 @@ export class MailboxIndex implements ViewHost {
   private readonly io = new Mutex();
   private failure: unknown;
   private closed = false;
+  /**
+   * Durable changes for read views: `journal[journalHead]` is change number `journalStart`.
+   * Trimming moves the head; the array is compacted only when the dead prefix is large
+   * (no copy per commit).
+   */
   private journal: Change[] = [];
+  private journalHead = 0;
   private journalStart = 0;
   private readonly views = new Set<ReadView>();
   private checkpointRunning: Promise<void> | undefined;
@@ -345,12 +351,16 @@ export class MailboxIndex implements ViewHost {
   // ViewHost --------------------------------------------------------------------------
 
   journalEnd(): number {
-    return this.journalStart + this.journal.length;
+    return this.journalStart + this.journal.length - this.journalHead;
   }
 
-  changesSince(cursor: number): { durable: readonly Change[]; pending: readonly Change[] } | undefined {
+  changesSince(cursor: number): ChangesSince | undefined {
     if (cursor < this.journalStart) return undefined;
-    return { durable: this.journal.slice(cursor - this.journalStart), pending: this.pending.changes };
+    return {
+      durable: this.journal,
+      from: this.journalHead + cursor - this.journalStart,
+      pending: this.pending.changes,
+    };
   }
 
   releaseView(view: ReadView): void {
@@ -361,11 +371,15 @@ export class MailboxIndex implements ViewHost {
   private trimJournal(): void {
     let min = this.journalEnd();
     for (const v of this.views) min = Math.min(min, v.cursor);
-    const excess = this.journal.length - this.options.maxJournal;
+    const excess = this.journal.length - this.journalHead - this.options.maxJournal;
     if (excess > 0) min = Math.max(min, this.journalStart + excess);
     if (min > this.journalStart) {
-      this.journal = this.journal.slice(min - this.journalStart);
+      this.journalHead += min - this.journalStart;
       this.journalStart = min;
+      if (this.journalHead >= 1024 && this.journalHead * 2 >= this.journal.length) {
+        this.journal = this.journal.slice(this.journalHead);
+        this.journalHead = 0;
+      }
     }
   }
 

@@ -35,12 +35,32 @@ export interface SyncResult {
 }
 
 /** What a view needs from its index. */
+export interface ChangesSince {
+  durable: readonly Change[];
+  from: number;
+  pending: readonly Change[];
+}
+
+/** The state a message had at a view's point, for the messages changed since (oldest change wins). */
+function statesAtView(since: ChangesSince): Map<number, Change> {
+  const first = new Map<number, Change>();
+  for (let k = since.from; k < since.durable.length; k++) {
+    const c = since.durable[k]!;
+    if (!first.has(c.uid)) first.set(c.uid, c);
+  }
+  for (const c of since.pending) if (!first.has(c.uid)) first.set(c.uid, c);
+  return first;
+}
+
 export interface ViewHost {
   readonly state: MailboxState;
   /** Change number just past the last durable change. */
   journalEnd(): number;
-  /** Durable changes from `cursor` on, then the not-yet-durable ones; undefined if trimmed. */
-  changesSince(cursor: number): { durable: readonly Change[]; pending: readonly Change[] } | undefined;
+  /**
+   * Durable changes from `cursor` on — `durable[from]` onwards (the host's own journal, not a
+   * copy: read it before yielding) — then the not-yet-durable ones; undefined if trimmed.
+   */
+  changesSince(cursor: number): ChangesSince | undefined;
   releaseView(view: ReadView): void;
 }
 
@@ -113,7 +133,7 @@ export class ReadView {
     if (!since) throw new ViewExpiredError("the change feed of this view was trimmed: open a new view");
     const n = this.length;
     const t = this.host.state.messages;
-    if (since.durable.length === 0 && since.pending.length === 0) {
+    if (since.durable.length === since.from && since.pending.length === 0) {
       return {
         uids: t.uids.slice(0, n),
         flags: t.flags.slice(0, n),
@@ -121,21 +141,29 @@ export class ReadView {
         modseqs: t.modseqs.slice(0, n),
       };
     }
+    // The current table, corrected for the messages changed since this view's point: one
+    // pass over the changes and one merge walk (both UID lists ascend).
     const out = {
       uids: this.uids(),
       flags: new Uint8Array(n),
       keywords0: new Uint32Array(n),
       modseqs: new Float64Array(n),
     };
+    const atView = statesAtView(since);
+    let i = 0;
     for (let k = 0; k < n; k++) {
-      const m = this.get(out.uids[k]!)!;
-      out.flags[k] = m.systemFlags;
-      out.modseqs[k] = m.modseq;
-      const kw = this.host.state.keywords;
-      for (const name of m.keywords) {
-        const id = kw.find(name)!;
-        if (id < 32) out.keywords0[k]! |= 1 << id;
+      const uid = out.uids[k]!;
+      const c = atView.get(uid);
+      if (c !== undefined && c.kind !== "append") {
+        out.flags[k] = c.before.flags;
+        out.keywords0[k] = c.before.keywords[0]!;
+        out.modseqs[k] = c.before.modseq;
+        continue;
       }
+      while (i < t.count && t.uids[i]! < uid) i++;
+      out.flags[k] = t.flags[i]!;
+      out.keywords0[k] = t.keywords0[i]!;
+      out.modseqs[k] = t.modseqs[i]!;
     }
     return out;
   }
@@ -149,15 +177,15 @@ export class ReadView {
     let record: MessageRecord | undefined = i >= 0 ? s.messages.recordAt(i) : undefined;
     const since = this.host.changesSince(this.cursor);
     if (!since) throw new ViewExpiredError("the change feed of this view was trimmed: open a new view");
-    const later = [...since.durable, ...since.pending];
     // Undo, newest first, what happened after this view's point.
-    for (let k = later.length - 1; k >= 0; k--) {
-      const c = later[k]!;
-      if (c.uid !== uid) continue;
+    const undo = (c: Change) => {
+      if (c.uid !== uid) return;
       if (c.kind === "expunge") record = { ...c.before };
       else if (c.kind === "flags" && record)
         record = { ...record, flags: c.before.flags, keywords: c.before.keywords, modseq: c.before.modseq };
-    }
+    };
+    for (let k = since.pending.length - 1; k >= 0; k--) undo(since.pending[k]!);
+    for (let k = since.durable.length - 1; k >= since.from; k--) undo(since.durable[k]!);
     if (!record) return undefined;
     const keywords = s.keywords.namesOf(record.keywords);
     return {
@@ -182,7 +210,8 @@ export class ReadView {
     const expunged = new Set<number>();
     const appended: number[] = [];
     const changed = new Map<number, number>();
-    for (const c of since.durable) {
+    const durable = since.durable.slice(since.from);
+    for (const c of durable) {
       if (c.kind === "append") appended.push(c.uid);
       else if (c.kind === "expunge") expunged.add(c.uid);
       else changed.set(c.uid, c.modseq);
@@ -204,12 +233,12 @@ export class ReadView {
       this.uidList = grown;
     }
     for (const u of newcomers) this.uidList[this.length++] = u;
-    this.cursor += since.durable.length;
+    this.cursor += durable.length;
     const s = this.host.state;
     // Counters of the durable state: the in-memory ones may include commits in flight.
     let uidNext = this.uidNext;
     let highest = this.highestModseq;
-    for (const c of since.durable) {
+    for (const c of durable) {
       if (c.kind === "append") uidNext = Math.max(uidNext, c.uid + 1);
       highest = Math.max(highest, c.modseq);
     }

@@ -39,6 +39,13 @@ describe("read views", () => {
     const listing = view.listing();
     expect([...listing.uids]).toEqual([1, 2, 3]);
     expect(listing.flags[1]).toBe(1); // \Seen
+    // The listing (one pass over the changes) agrees with get() message by message.
+    await index.transaction().store([3], "add", ["$Late", "\\Answered"]).commit();
+    const again = view.listing();
+    for (const [k, uid] of [...again.uids].entries()) {
+      const m = view.get(uid)!;
+      expect([again.flags[k], again.modseqs[k]]).toEqual([m.systemFlags, m.modseq]);
+    }
     view.close();
   });
 
