@@ -27,13 +27,15 @@ export {
   UserNotFoundError,
 } from "./errors.js";
 export { DEFAULT_MAILBOXES, SPECIAL_USES, type SpecialUse } from "./mailbox-list.js";
-export type {
-  DamagedBlob,
-  MailboxVerifyReport,
-  RebuildReport,
-  ReclaimReport,
-  UserRepairReport,
-  UserVerifyReport,
+export {
+  type AdoptReport,
+  type DamagedBlob,
+  type MailboxVerifyReport,
+  RECOVERED_MAILBOX,
+  type RebuildReport,
+  type ReclaimReport,
+  type UserRepairReport,
+  type UserVerifyReport,
 } from "./maintenance.js";
 export type { MessageStructure } from "./mime-adapter.js";
 export {

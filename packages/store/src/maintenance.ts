@@ -66,8 +66,22 @@ export interface UserRepairReport {
   /** Mailboxes the index could not repair without loss (salvaged: the report says what was lost). */
   salvaged: { mailbox: string; problems: string[]; lostUidRanges: [number, number][] }[];
   damagedBlobs: DamagedBlob[];
+  /** Blobs no index referred to after a rebuild, adopted into a holding mailbox (see adoptOrphanBlobs). */
+  adopted?: AdoptReport;
   reclaim: ReclaimReport;
 }
+
+export interface AdoptReport {
+  /** The mailbox they were added to (`RECOVERED_MAILBOX`). */
+  mailbox: string;
+  /** Messages added (one per intact blob, flags lost). */
+  messages: number;
+  /** Unreferenced blobs that failed their checks: kept on disk, not adopted. */
+  damaged: { guid: string; reason: string }[];
+}
+
+/** Where repair puts messages whose blobs no index refers to after a rebuild. */
+export const RECOVERED_MAILBOX = "Recovered";
 
 export interface ReclaimReport {
   /** Blobs deleted because no index refers to them. */
@@ -227,11 +241,57 @@ export async function repairUser(u: UserStore): Promise<UserRepairReport> {
   if (report.rebuilt.length > 0) {
     // A rebuilt mailbox only recovers blobs whose origin it is; messages copied or moved
     // into it are blobs no index refers to now, and reclaiming them would destroy the only
-    // copy. Keep every unreferenced blob until an operator has looked (or adopts them).
-    report.reclaim.refused = "a mailbox was rebuilt from blobs: unreferenced blobs are kept, no blob deleted";
+    // copy. They are adopted into a holding mailbox instead; reclaim runs only if that
+    // left no intact blob unreferenced.
+    const adopted = await adoptOrphanBlobs(u);
+    if (adopted) {
+      report.adopted = adopted;
+      if (adopted.messages > 0)
+        report.actions.push(`added ${adopted.messages} messages no index referred to to ${adopted.mailbox}`);
+    }
+    if (!adopted || adopted.damaged.length > 0)
+      report.reclaim.refused = "a mailbox was rebuilt from blobs: unreferenced blobs are kept, no blob deleted";
+    else report.reclaim = await reclaimUser(u);
   } else {
     report.reclaim = await reclaimUser(u);
   }
+  return report;
+}
+
+/**
+ * After a rebuild: every intact blob that no index refers to becomes a message of
+ * `RECOVERED_MAILBOX` (created when missing), with the GUID, size, internal date and hash
+ * of its header and no flags. Which mailbox such a message was copied or moved into is not
+ * recorded anywhere once that mailbox's index is lost, so it is not guessed; an operator
+ * moves the messages back. (A blob leaked by an expunge whose deletion a crash cut short is
+ * adopted too: after an index loss the store cannot tell it from a copy.) Undefined when
+ * some mailbox cannot be read in full (nothing is adopted then).
+ */
+export async function adoptOrphanBlobs(u: UserStore): Promise<AdoptReport | undefined> {
+  const { guids } = await u.blobs.list();
+  const pinned = u.pinned();
+  const referenced = await u.referencedAmong(undefined);
+  if (!referenced) return undefined;
+  const headers: BlobHeader[] = [];
+  const damaged: AdoptReport["damaged"] = [];
+  for (const g of guids) {
+    if (referenced.has(g) || pinned.has(g)) continue;
+    const c = await u.blobs.check(g);
+    if (c.kind === "ok") headers.push(c.header);
+    else damaged.push({ guid: g, reason: c.kind === "missing" ? "blob file is missing" : c.reason });
+  }
+  const report: AdoptReport = { mailbox: RECOVERED_MAILBOX, messages: 0, damaged };
+  if (headers.length === 0) return report;
+  const existing = u.listMailboxes().find((m) => m.name === RECOVERED_MAILBOX);
+  if (!existing?.selectable) await u.create(RECOVERED_MAILBOX);
+  const handle = await u.handleByName(RECOVERED_MAILBOX);
+  headers.sort((a, b) => a.internalDate - b.internalDate);
+  const txn = handle.index.transaction();
+  for (const h of headers)
+    txn.append({ guid: h.guid, size: h.size, internalDate: h.internalDate, contentHash: h.contentHash, flags: [] });
+  const result = await txn.commit();
+  handle.notify();
+  report.messages = result.appended.length;
   return report;
 }
 

@@ -151,3 +151,48 @@ describe("rebuild from blobs", () => {
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+describe("rebuild adopts what it cannot place", () => {
+  it("puts messages copied into a lost mailbox (blobs of another origin) into Recovered instead of losing them", async () => {
+    const { dir, store, mb } = await setup();
+    await mb.create("Lists");
+    const kept = await mb.append("INBOX", message("stays in INBOX"));
+    const own = await mb.append("Lists", message("appended to Lists"));
+    const moved = await mb.append("INBOX", message("moved to Lists"));
+    await mb.move("INBOX", moved.uid, "Lists");
+    await mb.sweep([moved.guid]);
+    const id = mb.listMailboxes().find((m) => m.name === "Lists")!.id!;
+    await store.close();
+    const folder = join(dir, "users/alice/mailboxes", String(id));
+    for (const f of ["index", "index.backup", "log"]) await rm(join(folder, f), { force: true });
+
+    const again = await Store.open(dir, { scrypt: TEST_SCRYPT });
+    try {
+      const mb2 = await again.mailboxes("alice");
+      const r = (await again.repair("alice")).users[0]!;
+      // Lists gets back the message whose blob names it as origin...
+      expect(r.rebuilt[0]).toMatchObject({ mailbox: "Lists", messages: 1 });
+      const lists = await mb2.select("Lists");
+      expect(lists.messages().map((m) => Buffer.from(m.guid).toString("hex"))).toEqual([own.guid]);
+      // ...and the moved one (its blob names INBOX, which no longer has it) goes to Recovered.
+      expect(r.adopted).toEqual({ mailbox: "Recovered", messages: 1, damaged: [] });
+      const recovered = await mb2.select("Recovered");
+      expect(recovered.messages().map((m) => Buffer.from(m.guid).toString("hex"))).toEqual([moved.guid]);
+      expect((await recovered.readMessage(recovered.uids()[0]!)).toString()).toContain("moved to Lists");
+      expect(recovered.messages()[0]!.flags).toEqual([]);
+      expect((await mb2.status("INBOX")).messages).toBe(1);
+      expect((await mb2.readMessage("INBOX", kept.uid)).toString()).toContain("stays in INBOX");
+      // Nothing is left unreferenced, so reclaim ran (and deleted nothing); verify is clean.
+      expect(r.reclaim.refused).toBeUndefined();
+      expect(r.reclaim.removed).toEqual([]);
+      const v = await again.verify("alice");
+      expect(v.ok).toBe(true);
+      expect(v.users[0]!.leakedBlobs).toEqual([]);
+      lists.close();
+      recovered.close();
+    } finally {
+      await again.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
