@@ -5,7 +5,10 @@ import { type DovecotServer, startDovecot } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImapConnectionError, LoginRefusedError } from "../src/remote/errors.js";
 import { ImapClient } from "../src/remote/imap-client.js";
+import { createRemoteBackend, RemoteBackendConfigError } from "../src/remote/remote-backend.js";
 import type { BackendHost } from "../src/remote/types.js";
+import { ImapServer } from "../src/server.js";
+import { RawClient } from "./helpers/raw-client.js";
 import { MESSAGE, makeCert, masterConfig, type TestCert, tlsConfig } from "./remote-fixtures.js";
 
 /*
@@ -191,5 +194,40 @@ describe("ImapClient: commands", () => {
     });
     expect(answer).toMatch(/^x1 OK/m);
     socket.destroy();
+  });
+});
+
+describe("createRemoteBackend with a master-user login", () => {
+  it("refuses to be built without `verify` (the backend never sees the client's password)", () => {
+    expect(() =>
+      createRemoteBackend({
+        route: async () => [host()],
+        login: { mode: "master", user: "admin", password: "master-pw" },
+      }),
+    ).toThrow(RemoteBackendConfigError);
+  });
+
+  it("asks `verify` first, then logs in to the backend as user*master", async () => {
+    const passwords = new Map([["bob", "bobs-own-pw"]]);
+    const remote = createRemoteBackend({
+      route: async () => [host()],
+      login: { mode: "master", user: "admin", password: "master-pw" },
+      verify: { authenticate: async (user, password) => (passwords.get(user) === password ? user : null) },
+    });
+    const server = new ImapServer({ ...remote, plaintextAuth: true, throttle: { failureDelayMs: 0 } });
+    const port = await server.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const raw = await RawClient.open(port);
+      await raw.line();
+      const wrong = await raw.command("a", "LOGIN bob bob-pw"); // Dovecot's password for bob: not the site's
+      expect(wrong[wrong.length - 1]).toMatch(/^a NO/);
+      const right = await raw.command("b", "LOGIN bob bobs-own-pw");
+      expect(right[right.length - 1]).toMatch(/^b OK/);
+      const selected = await raw.command("c", "SELECT INBOX");
+      expect(selected[selected.length - 1]).toMatch(/^c OK/);
+      raw.close();
+    } finally {
+      await server.close(100);
+    }
   });
 });

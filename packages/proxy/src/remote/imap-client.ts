@@ -48,6 +48,8 @@ export interface TaggedResult {
   text: string;
   /** Untagged responses received while this command was the oldest in flight. */
   untagged: UntaggedData[];
+  /** Untagged responses that could not be parsed (skipped) meanwhile: data may be missing. */
+  skipped: number;
 }
 
 /** A command's bytes, plus gates the writer waits on (IDLE waits for DONE). */
@@ -59,6 +61,7 @@ interface Pending {
   parts: OutPart[];
   handlers: CommandHandlers;
   untagged: UntaggedData[];
+  skipped: number;
   resolve(result: TaggedResult): void;
   reject(error: Error): void;
   /** IDLE: no command timeout while it waits (the server may be silent for minutes). */
@@ -255,12 +258,13 @@ export class ImapClient {
           );
         }
         // A recoverable error skipped one malformed response. If it was a tagged one, the
-        // command would wait forever: fail the connection instead of guessing.
+        // command would wait forever: fail the connection instead of guessing. An untagged
+        // one is counted on the command, which decides whether it can do without it.
         else if (event.error.tag && this.inflight.some((p) => p.tag === event.error.tag)) {
           this.destroy(
             new ImapConnectionError("PROTOCOL", `${this.host.id}: unparsable completion of ${event.error.tag}`),
           );
-        }
+        } else if (this.inflight[0]) this.inflight[0].skipped++;
         return;
     }
   }
@@ -287,6 +291,7 @@ export class ImapClient {
             status: "OK",
             text: response.text,
             untagged: pending!.untagged,
+            skipped: pending!.skipped,
             ...(response.code ? { code: response.code } : {}),
           });
         } else {
@@ -332,6 +337,7 @@ export class ImapClient {
         name: "greeting",
         parts: [],
         untagged: [],
+        skipped: 0,
         idle: false,
         handlers: {
           onUntagged: (data) => {
@@ -423,7 +429,7 @@ export class ImapClient {
     if (this.closedError) return Promise.reject(this.closedError);
     if (this.detached) return Promise.reject(new ImapConnectionError("CLOSED", "connection was detached"));
     return new Promise<TaggedResult>((resolve, reject) => {
-      const pending: Pending = { tag, name, parts, handlers, untagged: [], resolve, reject, idle };
+      const pending: Pending = { tag, name, parts, handlers, untagged: [], skipped: 0, resolve, reject, idle };
       if (continued) pending.continued = continued;
       this.inflight.push(pending);
       this.toWrite.push(pending);

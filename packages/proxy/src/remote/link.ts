@@ -182,9 +182,7 @@ export class Link {
     for (;;) {
       const c = await this.ensure();
       try {
-        const result = await op(c);
-        this.selection?.tracker.commitSync();
-        return result;
+        return await op(c);
       } catch (error) {
         if (!(error instanceof ImapConnectionError) || !c.closed) throw toBackendError(error);
         this.dropClient(c);
@@ -397,10 +395,7 @@ export class Link {
       if (c.closed || this.client !== c) return;
       // Set before the lock is released: release() then does not schedule another IDLE.
       this.idleHandle = handle;
-      handle.finished.then(
-        () => this.selection?.tracker.commitSync(),
-        () => {},
-      );
+      handle.finished.catch(() => {});
       // RFC 2177: re-issue IDLE at least every 29 minutes.
       this.renewTimer = setTimeout(() => void this.exclusive(async () => {}).catch(() => {}), 25 * 60_000);
       this.renewTimer.unref();

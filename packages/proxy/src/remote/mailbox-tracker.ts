@@ -12,10 +12,14 @@ import type { MailboxChange, MessageState } from "@holdfast/session";
  *
  * Invariants:
  * - `append` changes carry UIDs above every UID delivered before, ascending: a FETCH for
- *   a UID above `highestUid` is held until the new-message fetch completes (`takeNew`).
- * - `syncedModseq` only moves at a completed command (the backend has sent every change up
- *   to then) and never while new messages are still to be fetched, so a QRESYNC re-select
- *   from it can miss nothing; new messages are found by UID range anyway.
+ *   a UID above `highestUid` is held until the new-message fetch completes (`takeNew`);
+ *   an EXISTS that arrives while that fetch runs asks for one more fetch (the running one
+ *   may have been sent before the message existed).
+ * - `syncedModseq` is the HIGHESTMODSEQ of the last SELECT or re-select, never a MODSEQ
+ *   seen in a FETCH: a FETCH can show a message's new MODSEQ before the backend has told
+ *   this session of an expunge with a lower one, and a QRESYNC re-select from past that
+ *   expunge would never report it. Re-selecting from an older point only repeats changes
+ *   the front end already has (they are no-ops in its queue).
  */
 
 export interface TrackerInit {
@@ -32,10 +36,11 @@ export class MailboxTracker {
   highestUid: number;
   exists: number;
   syncedModseq: bigint;
-  private seenModseq: bigint;
   uids: number[] | null;
   /** EXISTS grew: there are UIDs above highestUid to fetch. */
   newPending = false;
+  /** EXISTS grew again while the new-message fetch was running: fetch once more. */
+  private again = false;
   /** New messages seen (FETCH with a UID above highestUid) but not yet delivered. */
   private incoming = new Map<number, MessageState>();
 
@@ -48,15 +53,7 @@ export class MailboxTracker {
     this.highestUid = init.highestUid;
     this.exists = init.exists;
     this.syncedModseq = init.highestModseq;
-    this.seenModseq = init.highestModseq;
     this.uids = init.uids;
-  }
-
-  /** A command completed: every change up to what was seen has been delivered. */
-  commitSync(): void {
-    if (!this.newPending && this.incoming.size === 0 && this.seenModseq > this.syncedModseq) {
-      this.syncedModseq = this.seenModseq;
-    }
   }
 
   handle(data: UntaggedData): void {
@@ -68,7 +65,7 @@ export class MailboxTracker {
           if (!this.newPending) {
             this.newPending = true;
             this.onNewMessages();
-          }
+          } else this.again = true;
         } else this.exists = data.count;
         return;
       case "EXPUNGE": {
@@ -119,7 +116,6 @@ export class MailboxTracker {
       if (uid > 0 && seq >= 1 && seq <= this.uids.length) this.uids[seq - 1] = uid;
       else if (uid === 0) uid = this.uids[seq - 1] ?? 0;
     }
-    if (modseq !== undefined && modseq > this.seenModseq) this.seenModseq = modseq;
     if (uid === 0 || flags === null) return;
     const state: MessageState = modseq !== undefined ? { uid, flags, modseq } : { uid, flags };
     if (uid > this.highestUid) {
@@ -131,7 +127,10 @@ export class MailboxTracker {
 
   /** More messages than the initial list held arrived meanwhile: fetch them. */
   expectNew(): void {
-    if (this.newPending) return;
+    if (this.newPending) {
+      this.again = true;
+      return;
+    }
     this.newPending = true;
     this.onNewMessages();
   }
@@ -139,11 +138,16 @@ export class MailboxTracker {
   /** The new-message fetch finished: deliver what it found as one ascending append. */
   takeNew(): void {
     this.newPending = false;
-    if (this.incoming.size === 0) return;
-    const messages = [...this.incoming.values()].sort((a, b) => a.uid - b.uid);
-    this.incoming.clear();
-    this.highestUid = messages[messages.length - 1]!.uid;
-    this.emit({ kind: "append", messages });
+    if (this.incoming.size > 0) {
+      const messages = [...this.incoming.values()].sort((a, b) => a.uid - b.uid);
+      this.incoming.clear();
+      this.highestUid = messages[messages.length - 1]!.uid;
+      this.emit({ kind: "append", messages });
+    }
+    if (this.again) {
+      this.again = false;
+      this.expectNew();
+    }
   }
 }
 

@@ -31,6 +31,11 @@ interface Parked {
   timer: NodeJS.Timeout;
 }
 
+/** The options cannot give a safe remote backend (e.g. master login without `verify`). */
+export class RemoteBackendConfigError extends Error {
+  override name = "RemoteBackendConfigError";
+}
+
 export interface RemoteBackend extends Backend {
   /** Force every session of `user` to reconnect now, on route(user)'s first host (admin move). */
   reconnectUser(user: string): number;
@@ -43,6 +48,14 @@ export function createRemoteBackend(options: RemoteBackendOptions): {
   backend: RemoteBackend;
 } {
   const resolved: ResolvedRemoteOptions = resolveOptions(options);
+  // With a master or authzid login the backend never sees the client's password: someone
+  // else must check it, or any password would open any mailbox.
+  const backendChecksPassword = resolved.login.mode === "user";
+  if (!backendChecksPassword && !options.verify) {
+    throw new RemoteBackendConfigError(
+      `a ${resolved.login.mode} backend login needs \`verify\` to check client passwords (the backend does not see them)`,
+    );
+  }
   const log = resolved.logger.child({ component: "remote-backend" });
   const parked = new Map<string, Parked>();
   const sessions = new Map<string, Set<RemoteSession>>();
@@ -65,6 +78,11 @@ export function createRemoteBackend(options: RemoteBackendOptions): {
       if (ttl !== null && ttl <= 0) {
         log.warn({ user, remote: context.remoteAddress }, "proxy loop: x-proxy-ttl exhausted");
         throw new BackendError("UNAVAILABLE", "Proxy loop detected (x-proxy-ttl exhausted).");
+      }
+      if (!backendChecksPassword) {
+        const canonical = await options.verify!.authenticate(user, password, context);
+        if (canonical === null) return null;
+        user = canonical;
       }
       let hosts: RoutedHost[];
       try {

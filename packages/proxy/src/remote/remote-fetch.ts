@@ -1,4 +1,5 @@
 import type { BodySection, FetchAttribute, FetchResponseItem, UntaggedData } from "@holdfast/imap-codec";
+import { BackendError } from "../backend.js";
 import { uidSetOf } from "../uid-ranges.js";
 import { BodyStream } from "./body-stream.js";
 import { ImapConnectionError } from "./errors.js";
@@ -80,6 +81,17 @@ type BodyValue = Extract<FetchResponseItem, { name: "BODY[]" }>["value"];
 function uidOf(items: FetchResponseItem[]): number {
   for (const i of items) if (i.name === "UID") return i.value;
   return 0;
+}
+
+/** A FETCH answer the proxy could not read would silently lose messages: refuse instead. */
+function complete<T extends { skipped: number }>(result: T): T {
+  if (result.skipped > 0) {
+    throw new BackendError(
+      "SERVERBUG",
+      `The mail server sent ${result.skipped} FETCH response(s) the proxy cannot read.`,
+    );
+  }
+  return result;
 }
 
 /** Merge the FETCH responses of a command by UID (a message may be reported in several). */
@@ -187,14 +199,16 @@ async function fetchGathered(
   items: FetchAttribute[],
 ): Promise<Map<number, FetchResponseItem[]>> {
   const gathered = new Map<number, Buffer[]>();
-  const result = await c.command(
-    { name: "FETCH", uid: true, set: uidSetOf(uids), items, vanished: false },
-    {
-      onLiteral: (ev) => {
-        if (ev.type === "literal-start") gathered.set(ev.id, []);
-        else if (ev.type === "literal-chunk") gathered.get(ev.id)?.push(ev.chunk);
+  const result = complete(
+    await c.command(
+      { name: "FETCH", uid: true, set: uidSetOf(uids), items, vanished: false },
+      {
+        onLiteral: (ev) => {
+          if (ev.type === "literal-start") gathered.set(ev.id, []);
+          else if (ev.type === "literal-chunk") gathered.get(ev.id)?.push(ev.chunk);
+        },
       },
-    },
+    ),
   );
   if (gathered.size > 0) {
     for (const u of result.untagged) {
@@ -274,9 +288,11 @@ function streamBody(
         }
       } else if (ev.id === literalId && ev.type === "literal-chunk") stream?.push(ev.chunk);
     };
-    const result = await c.command(
-      { name: "FETCH", uid: true, set: [{ start: uid, end: uid }], items: [item], vanished: false },
-      { onLiteral },
+    const result = complete(
+      await c.command(
+        { name: "FETCH", uid: true, set: [{ start: uid, end: uid }], items: [item], vanished: false },
+        { onLiteral },
+      ),
     );
     if (stream === null) {
       // Not streamed: inline (small) or the message is gone.
@@ -332,14 +348,16 @@ export async function* fetchMessages(
     for (let i = 0; i < uids.length; i += CHUNK) {
       const chunk = Array.from(uids.subarray(i, i + CHUNK));
       const metaByUid = await link.runHeld(async (c) => {
-        const result = await c.command({
-          name: "FETCH",
-          uid: true,
-          set: uidSetOf(chunk),
-          items: meta,
-          vanished: false,
-          ...(options.changedSince !== undefined ? { changedSince: options.changedSince } : {}),
-        });
+        const result = complete(
+          await c.command({
+            name: "FETCH",
+            uid: true,
+            set: uidSetOf(chunk),
+            items: meta,
+            vanished: false,
+            ...(options.changedSince !== undefined ? { changedSince: options.changedSince } : {}),
+          }),
+        );
         return byUid(result.untagged, new Set(chunk));
       }, true);
       if (bodyRequests.length === 0) {

@@ -64,8 +64,11 @@ export class RemoteSession implements BackendSession {
     const ref = this.names.patternToBackend(reference);
     const pats = patterns.map((p) => this.names.patternToBackend(p));
     const selection = options.selection.map((s) => s.toUpperCase());
+    const plain = selection.length === 0 && Object.values(options.returnOptions).every((v) => !v);
     const untagged = await this.link.run(async (c) => {
-      if (c.capabilities.has("LIST-EXTENDED")) {
+      // A plain LIST stays plain: the backend then includes child and special-use
+      // attributes as it does for any LIST (with LIST-EXTENDED syntax only when asked).
+      if (c.capabilities.has("LIST-EXTENDED") && !plain) {
         const ro = options.returnOptions;
         const r = await c.command({
           name: "LIST",
@@ -134,7 +137,7 @@ export class RemoteSession implements BackendSession {
     if (emulateDeleted) attributes.DELETED = await this.deletedCount(wire);
     // In the canonical order, as LocalBackend answers (the backend's own order may differ).
     const ordered: StatusAttributes = {};
-    for (const item of STATUS_ITEMS as readonly StatusItem[]) {
+    for (const item of [...STATUS_ITEMS] as StatusItem[]) {
       if (!items.includes(item) || attributes[item] === undefined) continue;
       (ordered as Record<string, unknown>)[item] = attributes[item];
     }

@@ -1,3 +1,4 @@
+import type { Authenticator } from "../backend.js";
 import type { Logger } from "../logger.js";
 
 /** One backend IMAP server (Dovecot, typically). */
@@ -45,6 +46,11 @@ export interface RemoteBackendOptions {
   route(user: string): Promise<Array<BackendHost & { user?: string }>>;
   /** Default { mode: "user" }. */
   login?: BackendLogin;
+  /**
+   * Checks the client's password when the backend login does not see it (login mode
+   * master or authzid): required then, asked first. With mode "user" the backend checks it.
+   */
+  verify?: Authenticator;
   reconnect?: {
     /** How long one session may spend reconnecting before it gives up (BYE). Default 30 s. */
     budgetMs?: number;
