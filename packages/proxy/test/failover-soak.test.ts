@@ -132,12 +132,18 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
     // HOLDFAST_SOAK_TRACE=1: the proxy reaches each Dovecot through a wire recorder too, so a
     // failure report can show what the backend said.
     if (process.env.HOLDFAST_SOAK_TRACE) {
-      for (const s of cluster.servers) backendWires.push(await WireRecorder.start({ host: s.host, port: s.port }));
+      for (const s of cluster.servers) {
+        const wire = await WireRecorder.start({ host: s.host, port: s.port });
+        wire.keep = /BODY\[\] NIL|S: \S+ (NO|BAD) |S: \* BYE/;
+        backendWires.push(wire);
+      }
     }
     const targets =
       backendWires.length > 0 ? backendWires.map((w) => ({ host: "127.0.0.1", port: w.port })) : cluster.servers;
     proxy = await startRemoteProxy(targets, { reconnect: { budgetMs: 30_000 } });
     recorder = await WireRecorder.start({ host: "127.0.0.1", port: proxy.port });
+    // Kept whole for failure reports: every STORE and its completion.
+    recorder.keep = /C: \S+ (UID )?STORE |S: \S+ (OK|NO|BAD) .*STORE/;
   });
 
   afterAll(async () => {
@@ -215,6 +221,7 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
           clients: CLIENTS,
           ledger: ledger.counts,
           operations: Object.fromEntries(ops),
+          nilBodyForExpunged: clients.reduce((n, c) => n + c.nilForExpunged, 0),
           wire: {
             commands: recorder.stats.commands,
             expunges: recorder.stats.expunges,
@@ -232,11 +239,20 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
     );
     if (problems.length > 0 || recorder.violations.length > 0) {
       // The wire of the first client named in a problem (connection i + 1 is client i).
-      const client = /client (\d+)/.exec(problems[0] ?? "")?.[1];
+      // (a lost or misplaced keyword $c<i>x names client i as the one whose STOREs matter)
+      const client = /client (\d+)/.exec(problems[0] ?? "")?.[1] ?? /\(UID \d+\): \$c(\d)/.exec(problems[0] ?? "")?.[1];
       const connection = /connection (\d+)/.exec(recorder.violations[0] ?? "")?.[1];
       const id = client !== undefined ? Number(client) + 1 : Number(connection ?? 1);
-      console.log(`wire of connection ${id}:\n${recorder.transcript(id, 120).join("\n")}`);
+      console.log(`wire of connection ${id}:\n${recorder.transcript(id, 300).join("\n")}`);
+      // A lost keyword: the STOREs of the client that owns it, as they went over the wire.
+      const owner = /\(UID \d+\): \$c(\d)/.exec(problems[0] ?? "")?.[1];
+      if (owner !== undefined) {
+        const prefix = `connection ${Number(owner) + 1}:`;
+        const stores = recorder.kept.filter((l) => l.startsWith(prefix)).slice(-40);
+        console.log(`STOREs of client ${owner}:\n${stores.join("\n")}`);
+      }
       for (const [b, w] of backendWires.entries()) {
+        console.log(`backend ${b + 1}, notable lines:\n${w.kept.join("\n")}`);
         for (let c = Math.max(1, w.stats.connections - 9); c <= w.stats.connections; c++)
           console.log(`backend ${b + 1}, connection ${c}:\n${w.transcript(c, 50).join("\n")}`);
       }

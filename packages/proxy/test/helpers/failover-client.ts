@@ -40,6 +40,10 @@ export class SoakClient {
   private gate: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
+  /** UIDs expunged (EXPUNGE/VANISHED received) during the operation in progress. */
+  private goneDuringOp = new Set<number>();
+  /** Bodies that came back as NIL (or otherwise not the message) for a message expunged during that FETCH. */
+  nilForExpunged = 0;
   /** The operation in progress (for problem reports). */
   current = "";
 
@@ -68,9 +72,21 @@ export class SoakClient {
       if (this.view.length > e.count)
         options.problem(`client ${options.index}: EXISTS ${e.count} below the ${this.view.length} messages it knew`);
     });
+    // Every FETCH the server sends names a sequence number and (with CONDSTORE/QRESYNC or
+    // when asked) its UID: it must agree with what the notifications made of the view.
+    this.client.on("flags", (e: { seq: number; uid?: number }) => {
+      if (e.uid === undefined || this.viewLost) return;
+      const known = this.view[e.seq - 1];
+      if (known !== undefined && known !== e.uid)
+        options.problem(
+          `client ${options.index}: FETCH says sequence number ${e.seq} is UID ${e.uid}, its notifications said UID ${known} (during ${this.current})`,
+        );
+      else if (e.seq <= this.view.length) this.view[e.seq - 1] = e.uid;
+    });
     this.client.on("expunge", (e: { seq?: number; uid?: number; vanished: boolean; earlier?: boolean }) => {
       if (e.vanished) {
         if (e.earlier) return;
+        if (e.uid !== undefined) this.goneDuringOp.add(e.uid);
         const at = this.view.indexOf(e.uid);
         if (at >= 0) this.view.splice(at, 1);
         else {
@@ -83,7 +99,8 @@ export class SoakClient {
         options.problem(`client ${options.index}: EXPUNGE ${e.seq} with ${this.view.length} messages`);
         return;
       }
-      this.view.splice(e.seq - 1, 1);
+      const [uid] = this.view.splice(e.seq - 1, 1);
+      if (uid !== undefined) this.goneDuringOp.add(uid);
     });
   }
 
@@ -129,7 +146,10 @@ export class SoakClient {
       this.options.problem(
         `client ${this.options.index}: notifications left ${this.view.length} messages, FETCH 1:* returned ${listed.length}`,
       );
-    this.view = listed.map((m) => m.uid);
+    // By sequence number: a number FETCH 1:* left out stays unknown (not closed up).
+    const view: Array<number | undefined> = new Array(Math.max(exists, listed.at(-1)?.seq ?? 0)).fill(undefined);
+    for (const m of listed) view[m.seq - 1] = m.uid;
+    this.view = view;
     this.viewLost = false;
     return listed;
   }
@@ -242,7 +262,13 @@ export class SoakClient {
     } catch {
       ok = false;
     }
-    this.options.ledger.stored(target.uid, keyword, add, ok);
+    this.options.ledger.stored(
+      target.uid,
+      keyword,
+      add,
+      ok,
+      `client ${this.options.index}: ${this.current} at ${Date.now() % 100000}`,
+    );
   }
 
   private async fetchFlags(): Promise<void> {
@@ -256,11 +282,17 @@ export class SoakClient {
     if (!target?.uid) return;
     this.current = `UID FETCH ${target.uid} BODY.PEEK[] (${target.id})`;
     this.count("fetch-body");
+    this.goneDuringOp.clear();
     const msg = await this.client.fetchOne(String(target.uid), { uid: true, source: true }, { uid: true });
     if (!msg) return; // expunged meanwhile (or NO)
     const expected = soakMessage(target.id);
     const got = msg.source?.toString("latin1");
-    if (got !== expected)
+    // A message expunged by its owner while this UID FETCH ran may come back as BODY[] NIL
+    // followed by its VANISHED/EXPUNGE in the same response (RFC 2180 §4.1.3 lets a server
+    // answer NIL for the data of an expunged message): counted, not a problem. Any other
+    // difference is.
+    if (got !== expected && this.goneDuringOp.has(target.uid)) this.nilForExpunged++;
+    else if (got !== expected)
       this.options.problem(
         `client ${this.options.index}: UID ${target.uid} body differs from ${target.id} (${got?.length} bytes, expected ${expected.length})`,
       );

@@ -67,6 +67,8 @@ export class Ledger {
   readonly byUid = new Map<number, LedgerMessage>();
   /** Every keyword any client uses (to check keywords nobody set are absent). */
   readonly keywords = new Set<string>();
+  /** "uid keyword" → the STOREs of it, in order (for problem reports). */
+  private readonly history = new Map<string, string[]>();
   readonly counts = {
     appendOk: 0,
     appendUnknown: 0,
@@ -100,7 +102,11 @@ export class Ledger {
     this.messages.set(id, entry);
   }
 
-  stored(uid: number, keyword: string, value: boolean, ok: boolean): void {
+  stored(uid: number, keyword: string, value: boolean, ok: boolean, via = ""): void {
+    const key = `${uid} ${keyword}`;
+    const list = this.history.get(key) ?? [];
+    list.push(`${value ? "+" : "-"}${keyword} ${ok ? "OK" : "not acknowledged"}${via ? ` (${via})` : ""}`);
+    this.history.set(key, list.slice(-6));
     const entry = this.byUid.get(uid);
     if (ok) this.counts.storeOk++;
     else this.counts.storeUnknown++;
@@ -153,7 +159,7 @@ export class Ledger {
         const has = m.flags.includes(keyword);
         if (has !== expected)
           problems.push(
-            `${m.id} (UID ${m.uid}): ${keyword} is ${has ? "set" : "not set"}, the last acknowledged STORE says ${expected ? "set" : "not set"}`,
+            `${m.id} (UID ${m.uid}): ${keyword} is ${has ? "set" : "not set"}, the last acknowledged STORE says ${expected ? "set" : "not set"} [STOREs: ${(this.history.get(`${m.uid} ${keyword}`) ?? []).join("; ")}]`,
           );
       }
     }

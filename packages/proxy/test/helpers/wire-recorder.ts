@@ -97,6 +97,7 @@ class WireConnection {
     private readonly id: number,
     private readonly stats: WireStats,
     private readonly violation: (text: string) => void,
+    private readonly keep: (text: string) => void = () => {},
   ) {}
 
   private where(): string {
@@ -107,6 +108,7 @@ class WireConnection {
   private continued = false;
 
   note(line: string): void {
+    this.keep(`connection ${this.id}: ${line}`);
     this.transcript.push(line.length > 200 ? `${line.slice(0, 200)}...` : line);
     if (this.transcript.length > 400) this.transcript.splice(0, 100);
   }
@@ -201,6 +203,10 @@ class WireConnection {
 
 export class WireRecorder {
   readonly violations: string[] = [];
+  /** Lines (both ways) that matched `keep`, whenever they came (transcripts only keep the last ones). */
+  readonly kept: string[] = [];
+  /** Lines to keep in `kept`, e.g. /BODY\[\] NIL/. */
+  keep: RegExp | undefined;
   readonly stats: WireStats = { connections: 0, commands: 0, expunges: 0, exists: 0, byes: [], completions: new Map() };
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -222,7 +228,14 @@ export class WireRecorder {
 
   private relay(client: Socket): void {
     const id = ++this.stats.connections;
-    const state = new WireConnection(id, this.stats, (text) => this.violations.push(text));
+    const state = new WireConnection(
+      id,
+      this.stats,
+      (text) => this.violations.push(text),
+      (text) => {
+        if (this.keep?.test(text) && this.kept.length < 1000) this.kept.push(text);
+      },
+    );
     this.connections.push(state);
     const upstream = tcpConnect(this.target.port, this.target.host);
     this.sockets.add(client);
