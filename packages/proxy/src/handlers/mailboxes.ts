@@ -73,7 +73,11 @@ export async function lsub(conn: ImapConnection, command: Extract<Command, { nam
   const reference = await nameFromWire(conn, command.tag, command.reference);
   const pattern = reference === null ? null : await nameFromWire(conn, command.tag, command.pattern);
   if (reference === null || pattern === null) return;
-  const found = await conn.session!.list(reference, [pattern], { selection: ["SUBSCRIBED"], returnOptions: {} });
+  // LSUB shows special-use attributes (as Dovecot does); a LIST (SUBSCRIBED) asks for them.
+  const found = await conn.session!.list(reference, [pattern], {
+    selection: ["SUBSCRIBED"],
+    returnOptions: { specialUse: true },
+  });
   for (const box of found) {
     await conn.send({
       kind: "untagged",
