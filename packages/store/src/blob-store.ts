@@ -85,8 +85,9 @@ export class PendingBlob {
     const shardDir = dirname(finalPath);
     let handle = this.handle;
     let dirHandle: Promise<FileHandle | undefined> = Promise.resolve(undefined);
+    let parentDurable: Promise<void>;
     try {
-      await store.ensureShard(this.guidHex);
+      ({ parentDurable } = await store.ensureShard(this.guidHex));
       // The shard folder's handle opens while the bytes are written (one step less later).
       if (store.fsync) {
         dirHandle = open(shardDir, "r").catch(() => undefined);
@@ -132,7 +133,7 @@ export class PendingBlob {
         // transaction and one commit makes them all durable.
         const d = await dirHandle;
         try {
-          await Promise.all([store.fs.datasync(file, finalPath), store.fs.fsyncDir(shardDir, d)]);
+          await Promise.all([store.fs.datasync(file, finalPath), store.fs.fsyncDir(shardDir, d), parentDurable]);
         } finally {
           void d?.close().catch(() => undefined);
         }
@@ -192,8 +193,10 @@ export type BlobCheck =
  * Temp files are <user>/blobs/tmp/<GUID hex>.tmp (same file system, so rename is atomic).
  */
 export class BlobStore {
-  private shardsReady = false;
-  private shardsMaking: Promise<void> | undefined;
+  /** Per shard: the sync that made its name durable in `blobs/` (once per process). */
+  private readonly shardSyncs = new Map<string, Promise<void>>();
+  /** `blobs/` made durable in the user's folder (once per process). */
+  private baseSync: Promise<void> | undefined;
   /** Temp files being written now (reclaim leaves them alone). */
   readonly activeTemps = new Set<string>();
   /**
@@ -220,31 +223,36 @@ export class BlobStore {
   }
 
   /**
-   * The shard folder of a GUID. The first call in a process makes all 256 shard folders
-   * (those that exist already too) and syncs `blobs/` and the user's folder once: a shard
-   * may have been created by an earlier process that crashed before its fsync, and a
-   * folder name that is not durable can vanish in a power cut with every blob below it.
-   * Doing it for every shard at once keeps those folder syncs off the append path.
+   * The shard folder of a GUID, created when missing, and a promise that its name is
+   * durable in `blobs/` (and `blobs/` in the user's folder). The first use of a shard in a
+   * process syncs `blobs/` even when the shard existed: an earlier process may have created
+   * it and crashed before its fsync, and a folder name that is not durable can vanish in a
+   * power cut with every blob below it. The sync runs beside the blob's own syncs (an
+   * append waits for it before it is acknowledged), not before the write.
    */
-  async ensureShard(guidHex: string): Promise<string> {
-    if (!this.shardsReady) {
-      this.shardsMaking ??= this.makeShards().catch((error: unknown) => {
-        this.shardsMaking = undefined;
-        throw error;
+  async ensureShard(guidHex: string): Promise<{ dir: string; parentDurable: Promise<void> }> {
+    const shard = guidHex.slice(0, 2);
+    const dir = join(this.dir, shard);
+    let parentDurable = this.shardSyncs.get(shard);
+    if (!parentDurable) {
+      await mkdir(dir, { recursive: true });
+      parentDurable = this.fsync
+        ? (async () => {
+            this.baseSync ??= ensureDurableDir(this.fs, this.dir, this.dir, true).catch((error: unknown) => {
+              this.baseSync = undefined;
+              throw error;
+            });
+            await this.baseSync;
+            await this.fs.fsyncDir(this.dir);
+          })()
+        : Promise.resolve();
+      const mine = parentDurable;
+      mine.catch(() => {
+        if (this.shardSyncs.get(shard) === mine) this.shardSyncs.delete(shard);
       });
-      await this.shardsMaking;
-      this.shardsReady = true;
+      this.shardSyncs.set(shard, mine);
     }
-    return join(this.dir, guidHex.slice(0, 2));
-  }
-
-  private async makeShards(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const all = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-    for (let i = 0; i < all.length; i += 32)
-      await Promise.all(all.slice(i, i + 32).map((shard) => mkdir(join(this.dir, shard), { recursive: true })));
-    await ensureDurableDir(this.fs, this.dir, this.dir, this.fsync);
-    if (this.fsync) await this.fs.fsyncDir(this.dir);
+    return { dir, parentDurable };
   }
 
   /**
