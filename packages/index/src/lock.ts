@@ -142,7 +142,12 @@ export class MailboxLock {
       JSON.stringify({ pid: process.pid, start: processStartTime(process.pid), nonce }),
     );
     const mine = join(folder, `${FileName.lock}.${nonce}`);
-    await writePrivate(fs, mine, content);
+    noncesOf(fs).add(nonce); // from here on, our private file is never taken for a leftover
+    try {
+      await writePrivate(fs, mine, content);
+    } finally {
+      noncesOf(fs).delete(nonce);
+    }
     let tookOver = false;
     try {
       for (let attempt = 0; attempt < 20; attempt++) {
@@ -207,6 +212,24 @@ export class MailboxLock {
     } finally {
       await fs.unlink(guard);
       noncesOf(fs).delete(nonce);
+    }
+  }
+
+  /**
+   * Remove private lock files (`lock.<nonce>`) that a process left when it died between
+   * writing one and linking it. Only files whose owner is gone: a live owner may be about
+   * to link its file.
+   */
+  async removeLeftovers(): Promise<void> {
+    const names = (await this.fs.readdir(this.folder)) ?? [];
+    for (const name of names) {
+      if (!/^lock\.[0-9a-f]{16}$/.test(name)) continue;
+      const path = join(this.folder, name);
+      const data = await this.fs.readFile(path);
+      const owner = parse(data);
+      if (owner && liveHolder(owner, false, noncesOf(this.fs)) !== undefined) continue;
+      if (!owner) continue; // unreadable: maybe being written right now; left alone
+      await this.fs.unlink(path);
     }
   }
 

@@ -160,9 +160,11 @@ export class MailboxIndex implements ViewHost {
     if (!readOnly && options.create) await makeFolder(fs, folder);
     const lock = readOnly ? undefined : await MailboxLock.acquire(fs, folder);
     try {
-      if (!readOnly)
+      if (!readOnly) {
         for (const temp of [FileName.snapshotTemp, FileName.logTemp, `${FileName.backup}.tmp`])
           await fs.unlink(join(folder, temp));
+        if (lock?.tookOver) await lock.removeLeftovers();
+      }
       const log = await fs.readFile(join(folder, FileName.log));
       const logScan = scanLog(log);
       const names = (await fs.readdir(folder)) ?? [];

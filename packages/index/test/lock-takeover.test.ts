@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type IndexFs, IndexLockedError, MailboxIndex, MailboxLock, nodeFs } from "../src/index.js";
+import { type IndexFs, IndexLockedError, MailboxIndex, MailboxLock, nodeFs, processStartTime } from "../src/index.js";
 import { tempFolder } from "./helpers/mailbox.js";
 import { transpiledSources } from "./helpers/transpile.js";
 
@@ -90,6 +90,25 @@ describe("stale-lock takeover", () => {
       child.kill("SIGKILL");
     }
   }, 20_000);
+
+  it("a takeover removes the private lock files of dead processes, not of live ones", async () => {
+    const first = await MailboxIndex.open(dir, { create: true });
+    await first.close();
+    const dead = await deadPid();
+    await writeFile(join(dir, "lock"), JSON.stringify({ pid: dead, start: "1", nonce: "00000000000000aa" }));
+    await writeFile(
+      join(dir, "lock.00000000000000bb"),
+      JSON.stringify({ pid: dead, start: "1", nonce: "00000000000000bb" }),
+    );
+    const live = JSON.stringify({ pid: 1, start: processStartTime(1), nonce: "00000000000000cc" });
+    await writeFile(join(dir, "lock.00000000000000cc"), live);
+    const index = await MailboxIndex.open(dir);
+    expect(index.recovery.actions.join(" ")).toContain("did not close cleanly");
+    await index.close();
+    const names = await readdir(dir);
+    expect(names).not.toContain("lock.00000000000000bb");
+    expect(names).toContain("lock.00000000000000cc");
+  });
 
   it("release() never removes a lock that is not its own", async () => {
     const lock = await MailboxLock.acquire({ ...nodeFs }, dir);
