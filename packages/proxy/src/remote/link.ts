@@ -316,6 +316,9 @@ export class Link {
     sel.tracker = tracker;
     c.onMailboxEvent = (data) => tracker.handle(data);
     for (const change of changes) sel.emit(change);
+    // A message that arrived while the re-select ran (its EXISTS came with a command whose
+    // answers the re-select does not look at) would wait for the next EXISTS: look once more.
+    tracker.expectNew();
   }
 
   /** Install the tracker of a newly selected mailbox on the current connection. */
@@ -344,7 +347,9 @@ export class Link {
       // The FETCH responses reach the tracker through the mailbox listener (held as
       // `incoming` since they are above highestUid); takeNew() delivers them in order.
       await this.runHeld((c) => fetchNew(c, tracker.highestUid), true);
-      if (this.selection?.tracker === tracker) tracker.takeNew();
+      // After a reconnect during the fetch the selection has a new tracker, which then
+      // received the answers: it delivers them (takeNew is harmless when it holds none).
+      this.selection?.tracker.takeNew();
     }).catch((error) => this.log.debug({ err: (error as Error).message }, "new-message fetch failed"));
   }
 
