@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { type DovecotCluster, type DovecotServer, findDovecot, startDovecotCluster } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoakClient } from "./helpers/failover-client.js";
-import { type BackendListing, Ledger, listBackend } from "./helpers/failover-ledger.js";
+import { type BackendListing, Ledger, listBackend, messageId, soakMessage } from "./helpers/failover-ledger.js";
+import { RawClient } from "./helpers/raw-client.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
 import { WireRecorder } from "./helpers/wire-recorder.js";
 
@@ -68,6 +69,22 @@ let recorder: WireRecorder;
 const clients: SoakClient[] = [];
 const backendWires: WireRecorder[] = [];
 const problems: string[] = [];
+/**
+ * HOLDFAST_SOAK_MASK=exists-race: a diagnostic mode while the open EXISTS defect (see below)
+ * is not fixed, to look for other failures: before each check a direct APPEND makes every
+ * session fetch its new messages, and the problems that defect causes (a client that does
+ * not see every message: counts, missing UIDs, a FETCH 1:* with a gap) are counted in
+ * `masked` instead of failing the test. Lost acknowledged changes, drops, wrong sequence
+ * numbers, illegal EXPUNGEs and wrong bodies still fail it.
+ */
+const MASK = process.env.HOLDFAST_SOAK_MASK === "exists-race";
+const masked: string[] = [];
+const MASKED_PROBLEM = /EXISTS says|notifications left|EXISTS \d+ below|\(only messages not announced\)/;
+function problem(text: string): void {
+  if (MASK && MASKED_PROBLEM.test(text)) masked.push(text);
+  else problems.push(text);
+}
+let probes = 0;
 
 function running(): DovecotServer {
   const up = cluster.servers.find((s) => s.running);
@@ -77,10 +94,25 @@ function running(): DovecotServer {
 
 /** Each client's view after NOOP, against the backend read directly. */
 async function checkViews(ledger: Ledger, cycle: number, uidValidity: number | undefined): Promise<BackendListing> {
+  if (MASK) {
+    // The probe: one more EXISTS for every session (a message of pseudo-client CLIENTS).
+    const probe = await RawClient.open(running().port);
+    await probe.line();
+    await probe.command("l", `LOGIN ${USER} ${PASSWORD}`);
+    const id = messageId(CLIENTS, probes++, 300);
+    const text = soakMessage(id);
+    const appended = await probe.command("a", `APPEND INBOX {${text.length}+}\r\n${text}`);
+    probe.close();
+    ledger.appended(id, CLIENTS, [], Number(/APPENDUID \d+ (\d+)/.exec(appended.join("\n"))?.[1]));
+    await sleep(300);
+  }
   // NOOP first: it is where a resynced session delivers what the client is owed.
-  await Promise.all(clients.map((c) => c.client.noop()));
+  const noops = await Promise.allSettled(clients.map((c) => c.client.noop()));
+  for (const [i, r] of noops.entries())
+    if (r.status === "rejected") problem(`cycle ${cycle}: client ${i}: NOOP failed: ${(r.reason as Error).message}`);
+  if (clients.some((c) => c.closed)) return { uidValidity: uidValidity ?? 0, messages: [] };
   const listing = await listBackend(running().port, USER, PASSWORD);
-  for (const p of ledger.check(listing, uidValidity)) problems.push(`cycle ${cycle}: ${p}`);
+  for (const p of ledger.check(listing, uidValidity)) problem(`cycle ${cycle}: ${p}`);
   const expected = listing.messages.map(
     (m) =>
       `${m.uid} ${m.flags
@@ -95,13 +127,17 @@ async function checkViews(ledger: Ledger, cycle: number, uidValidity: number | u
       const missing = uids(expected).filter((u) => !uids(view).includes(u));
       const extra = uids(view).filter((u) => !uids(expected).includes(u));
       const first = view.findIndex((v, k) => v !== expected[k]);
-      problems.push(
+      const unseen = new Set(missing);
+      const onlyUnannounced =
+        extra.length === 0 && view.join("\n") === expected.filter((e) => !unseen.has(e.split(" ")[0]!)).join("\n");
+      problem(
         `cycle ${cycle}: client ${i} sees ${view.length} messages, the backend has ${expected.length}` +
           (missing.length ? `; UIDs it does not see: ${missing.join(",")}` : "") +
           (extra.length ? `; UIDs the backend does not have: ${extra.join(",")}` : "") +
           (first >= 0
             ? `; first difference at sequence ${first + 1}: client "${view[first]}", backend "${expected[first]}"`
-            : ""),
+            : "") +
+          (onlyUnannounced ? " (only messages not announced)" : ""),
       );
     }
   }
@@ -113,9 +149,9 @@ async function checkViews(ledger: Ledger, cycle: number, uidValidity: number | u
  * reaches the tracker while its new-message fetch (UID FETCH n:*) is in flight is absorbed
  * (newPending is already set) and takeNew() clears newPending without fetching again, so the
  * new message is never announced to the client (NOOP included) until some later EXISTS. This
- * soak test finds it within a few cycles, also without any kill (HOLDFAST_SOAK_KILL=0); with
- * it, a replayed UID FETCH (UID BODY.PEEK[] MODSEQ) once answered BODY[] NIL for an existing
- * message after a switch. Until those are fixed the soak test runs only with
+ * soak test finds it within a few cycles, also without any kill (HOLDFAST_SOAK_KILL=0). A
+ * related symptom: a FETCH 1:* that leaves out a sequence number (OK, no data) whose expunge
+ * had reached the proxy but was not sent at the NOOP before. Until fixed the soak test runs only with
  * HOLDFAST_FAILOVER_SOAK=1 (or HOLDFAST_LONG=1), so that the package's suite stays green;
  * when they are fixed, make it run by default again (remove RUN).
  */
@@ -157,7 +193,7 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
   it(`${CYCLES} kill/restart cycles with ${CLIENTS} imapflow clients: no drop, nothing acknowledged lost, views match, EXPUNGEs legal`, {
     timeout: Math.max(600_000, CYCLES * 6_000),
   }, async () => {
-    const ledger = new Ledger(CLIENTS);
+    const ledger = new Ledger(CLIENTS + 1); // + the probe's pseudo-client (MASK)
     for (let i = 0; i < CLIENTS; i++) {
       const c = new SoakClient({
         index: i,
@@ -168,7 +204,7 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
         qresync: i % 2 === 1,
         maxOwn: 6,
         random,
-        problem: (text) => problems.push(text),
+        problem,
       });
       await c.connect();
       clients.push(c);
@@ -222,6 +258,7 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
           ledger: ledger.counts,
           operations: Object.fromEntries(ops),
           nilBodyForExpunged: clients.reduce((n, c) => n + c.nilForExpunged, 0),
+          ...(MASK ? { masked: masked.length, firstMasked: masked[0] } : {}),
           wire: {
             commands: recorder.stats.commands,
             expunges: recorder.stats.expunges,
