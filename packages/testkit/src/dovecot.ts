@@ -83,7 +83,7 @@ function trackMaster(pid: number): void {
   liveMasters.add(pid);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once("exit", () => {
+  const killAll = () => {
     for (const master of liveMasters) {
       try {
         process.kill(-master, "SIGKILL");
@@ -91,7 +91,19 @@ function trackMaster(pid: number): void {
         // gone
       }
     }
-  });
+    liveMasters.clear();
+  };
+  process.once("exit", killAll);
+  // 'exit' does not run when the process is killed by a signal (a test runner stopping a
+  // worker): clean up, then let the signal do what it would have done.
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    const onSignal = () => {
+      killAll();
+      process.removeListener(sig, onSignal);
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.on(sig, onSignal);
+  }
 }
 
 /** The lines `sharedStorage` adds (see DovecotOptions.sharedStorage). */
