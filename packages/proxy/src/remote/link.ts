@@ -316,8 +316,8 @@ export class Link {
     sel.tracker = tracker;
     c.onMailboxEvent = (data) => tracker.handle(data);
     for (const change of changes) sel.emit(change);
-    // A message that arrived while the re-select ran (its EXISTS came with a command whose
-    // answers the re-select does not look at) would wait for the next EXISTS: look once more.
+    // New messages (UIDs above the last delivered) are fetched by the tracker itself, now
+    // that it listens: whatever the backend says during that fetch reaches it.
     tracker.expectNew();
   }
 

@@ -14,8 +14,9 @@ import { expand, type MailboxTracker, type TrackerInit } from "./mailbox-tracker
  * - UIDVALIDITY differs → SessionEnded: the client's UIDs mean nothing any more, the
  *   session cannot continue honestly (the client gets `* BYE`).
  * - with QRESYNC: `SELECT box (QRESYNC (uidvalidity syncedModseq 1:highestUid))`: VANISHED
- *   (EARLIER) → expunge changes, FETCH → flags changes, then `UID FETCH highestUid+1:*` →
- *   append (UIDs above the last delivered one are new messages, whatever their MODSEQ).
+ *   (EARLIER) → expunge changes, FETCH → flags changes; then, with the new tracker already
+ *   listening, `UID FETCH highestUid+1:*` → append (UIDs above the last delivered one are
+ *   new messages, whatever their MODSEQ).
  * - without QRESYNC (or without MODSEQ): the full list; every known UID missing from it is
  *   an expunge, every present one a flags change (the front end's queue drops those that
  *   equal what the client has), every UID above the last delivered one an append.
@@ -218,15 +219,21 @@ export async function reselect(
       }
     }
   }
-  const appended = await fetchNew(c, old.highestUid);
+  // New messages are not fetched here: the caller installs the tracker first and lets it
+  // fetch them (`expectNew`), so that whatever the backend says meanwhile (a VANISHED
+  // during that fetch, say) goes through the tracker instead of being lost.
   const changes: MailboxChange[] = [];
   if (vanished.length > 0) changes.push({ kind: "expunge", uids: vanished });
   if (changed.size > 0) changes.push({ kind: "flags", messages: [...changed.values()] });
-  if (appended.length > 0) changes.push({ kind: "append", messages: appended });
-  const highestUid = appended.length > 0 ? appended[appended.length - 1]!.uid : old.highestUid;
   return {
     changes,
-    init: { uidValidity, highestUid, exists, highestModseq: highestModseq || old.syncedModseq, uids: null },
+    init: {
+      uidValidity,
+      highestUid: old.highestUid,
+      exists,
+      highestModseq: highestModseq || old.syncedModseq,
+      uids: null,
+    },
   };
 }
 
