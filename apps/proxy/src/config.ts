@@ -88,6 +88,12 @@ const poolLogin = z
     ...secretFields,
     /** Master user separator (mode master; Dovecot's auth_master_user_separator). */
     separator: z.string().min(1).max(4).default("*"),
+    /**
+     * Who checks the client's password when the backend cannot (modes master and authzid log
+     * in with the pool's credentials, so the backend never sees it): "local" = holdfast's own
+     * user database in data_dir (`holdfast-proxy passwd USER`). Required for those modes.
+     */
+    verify: z.enum(["local"]).optional(),
   })
   .strict();
 
@@ -190,7 +196,13 @@ function checkPools(config: { backend: string; pools: PoolConfig[] }, ctx: z.Ref
     if (l.mode === "user") {
       if (l.user || l.password || l.password_file)
         issue(["pools", i, "login"], 'user/password need mode "master" or "authzid"');
+      if (l.verify) issue(["pools", i, "login", "verify"], 'only used with mode "master" or "authzid"');
     } else {
+      if (!l.verify)
+        issue(
+          ["pools", i, "login", "verify"],
+          `mode "${l.mode}" logs in with the pool's credentials, so the backend never checks the client's password: set verify = "local" (holdfast's user database in data_dir)`,
+        );
       if (!l.user) issue(["pools", i, "login", "user"], `mode "${l.mode}" needs the ${l.mode} user`);
       if (!l.password === !l.password_file) issue(["pools", i, "login"], "give exactly one of password, password_file");
     }

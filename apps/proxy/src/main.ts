@@ -113,7 +113,7 @@ async function serve(configFile: string | undefined): Promise<void> {
   let backendPair: Pick<ImapServerOptions, "backend" | "authenticator">;
   let where: string;
   if (poolConfig) {
-    pool = await startPool(config, poolConfig, cwd, log);
+    pool = await startPool(config, poolConfig, cwd, log, resolvePath(cwd, config.data_dir));
     backendPair = { backend: pool.backend, authenticator: pool.authenticator };
     where = `pool ${poolConfig.name} (${poolConfig.mode}, ${poolConfig.strategy}, ${poolConfig.hosts.length} hosts)`;
   } else {

@@ -13,6 +13,7 @@ import {
   Router,
   RoutingConfigError,
 } from "@holdfast/proxy";
+import { canonicalUsername, Store } from "@holdfast/store";
 import { type Config, ConfigError, type PoolConfig } from "./config.js";
 import { resolvePool } from "./pools.js";
 
@@ -35,6 +36,7 @@ export async function startPool(
   poolConfig: PoolConfig,
   base: string,
   log: Logger,
+  dataDir: string,
 ): Promise<PoolRuntime> {
   const resolved = await resolvePool(config, poolConfig, base);
   const poolLog = log.child({ pool: resolved.name });
@@ -64,6 +66,13 @@ export async function startPool(
     // backends configured for PROXY protocol.
     proxyHeader: (host, client) => proxyHeaderFor(host, client),
   };
+  // A master/authzid backend login never shows the client's password to the backend, so
+  // the proxy checks it itself (config validation makes `verify` mandatory then).
+  let users: Store | undefined;
+  if (resolved.verify === "local") {
+    users = await Store.open(dataDir, { readOnly: true });
+    options.verify = localVerifier(users);
+  }
   // stateful: sessions live here and fail over; passthrough: bytes spliced after login.
   const { authenticator, backend } =
     resolved.mode === "stateful" ? createRemoteBackend(options) : createPassthroughBackend(options);
@@ -76,6 +85,22 @@ export async function startPool(
     backend,
     async stop() {
       await health?.stop();
+      await users?.close();
+    },
+  };
+}
+
+/** Client passwords checked against holdfast's user database (read-only: no writer lock). */
+function localVerifier(store: Store): Authenticator {
+  return {
+    async authenticate(user, password) {
+      let canonical: string;
+      try {
+        canonical = canonicalUsername(user);
+      } catch {
+        return null;
+      }
+      return (await store.users.authenticate(canonical, password)) ? canonical : null;
     },
   };
 }

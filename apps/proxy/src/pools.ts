@@ -17,6 +17,8 @@ export interface ResolvedPool {
   mode: "stateful" | "passthrough";
   routing: RoutingConfig;
   login: PoolLogin;
+  /** Who checks client passwords the backend never sees (master/authzid logins). */
+  verify?: "local";
   /** Absent when health checks are disabled. */
   health?: Omit<HealthOptions, "probe" | "logger"> & { checkUser?: string; checkPassword?: string };
   reconnectBudgetMs: number;
@@ -110,6 +112,7 @@ export async function resolvePool(config: Config, pool: PoolConfig, base: string
     mode: pool.mode,
     routing,
     login,
+    verify: l.verify,
     health,
     reconnectBudgetMs: pool.reconnect_budget_ms,
     proxyTtl: pool.proxy_ttl,

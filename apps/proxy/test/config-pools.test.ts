@@ -50,6 +50,7 @@ proxy_protocol = true
 mode = "master"
 user = "proxy"
 password_file = "master.secret"
+verify = "local"
 
 [pools.health]
 interval_ms = 2000
@@ -106,7 +107,13 @@ describe("pool configuration", () => {
       insecure: false,
       proxy_protocol: false,
     });
-    expect(dovecot!.login).toEqual({ mode: "master", user: "proxy", password_file: "master.secret", separator: "*" });
+    expect(dovecot!.login).toEqual({
+      mode: "master",
+      user: "proxy",
+      password_file: "master.secret",
+      separator: "*",
+      verify: "local",
+    });
     expect(dovecot!.health).toEqual({
       enabled: true,
       interval_ms: 2000,
@@ -184,7 +191,11 @@ describe("pool configuration", () => {
     const master = validateConfig({
       backend: "p",
       pools: [
-        { name: "p", hosts: [{ id: "h", host: "x" }], login: { mode: "master", user: "m", password_file: "none" } },
+        {
+          name: "p",
+          hosts: [{ id: "h", host: "x" }],
+          login: { mode: "master", user: "m", password_file: "none", verify: "local" },
+        },
       ],
     });
     await expect(resolvePool(master, master.pools[0]!, dir)).rejects.toThrow(/pools\[0\]\.login\.password_file/);
@@ -257,6 +268,15 @@ describe("pool configuration", () => {
     expect(error({ pools: [{ name: "p", hosts: [{ id: "h", host: "x" }], login: { mode: "master" } }] })).toMatch(
       /pools\[0\]\.login\.user: mode "master" needs the master user/,
     );
+    // Without verify a master/authzid login would let any client password in.
+    expect(
+      error({
+        pools: [{ name: "p", hosts: [{ id: "h", host: "x" }], login: { mode: "master", user: "m", password: "s" } }],
+      }),
+    ).toMatch(/pools\[0\]\.login\.verify: mode "master" logs in with the pool's credentials/);
+    expect(
+      error({ pools: [{ name: "p", hosts: [{ id: "h", host: "x" }], login: { mode: "user", verify: "local" } }] }),
+    ).toMatch(/pools\[0\]\.login\.verify: only used with mode "master" or "authzid"/);
     expect(
       error({ pools: [{ name: "p", hosts: [{ id: "h", host: "x" }], login: { mode: "authzid", user: "a" } }] }),
     ).toMatch(/pools\[0\]\.login: give exactly one of password, password_file/);
