@@ -193,9 +193,9 @@ export type BlobCheck =
  * Temp files are <user>/blobs/tmp/<GUID hex>.tmp (same file system, so rename is atomic).
  */
 export class BlobStore {
-  /** Per shard: the sync that made its name durable in `blobs/` (once per process). */
-  private readonly shardSyncs = new Map<string, Promise<void>>();
-  /** `blobs/` made durable in the user's folder (once per process). */
+  /** Shards that exist and whose names are durable (or being made durable) in this process. */
+  private readonly known = new Map<string, { ready: Promise<void>; durable: Promise<void> }>();
+  /** The first sync of `blobs/` (and of its name in the user's folder) in this process. */
   private baseSync: Promise<void> | undefined;
   /** Temp files being written now (reclaim leaves them alone). */
   readonly activeTemps = new Set<string>();
@@ -224,35 +224,47 @@ export class BlobStore {
 
   /**
    * The shard folder of a GUID, created when missing, and a promise that its name is
-   * durable in `blobs/` (and `blobs/` in the user's folder). The first use of a shard in a
-   * process syncs `blobs/` even when the shard existed: an earlier process may have created
-   * it and crashed before its fsync, and a folder name that is not durable can vanish in a
-   * power cut with every blob below it. The sync runs beside the blob's own syncs (an
-   * append waits for it before it is acknowledged), not before the write.
+   * durable in `blobs/`. The first call in a process syncs `blobs/` (and `blobs/` in the
+   * user's folder) once: that makes every shard that exists by then durable, including one
+   * an earlier process created and crashed before syncing (a folder name that is not
+   * durable can vanish in a power cut with every blob below it). A shard created later
+   * gets its own sync of `blobs/`. These syncs run beside the blob's own syncs (an append
+   * waits for them before it is acknowledged), not before the write.
    */
   async ensureShard(guidHex: string): Promise<{ dir: string; parentDurable: Promise<void> }> {
     const shard = guidHex.slice(0, 2);
     const dir = join(this.dir, shard);
-    let parentDurable = this.shardSyncs.get(shard);
-    if (!parentDurable) {
-      await mkdir(dir, { recursive: true });
-      parentDurable = this.fsync
-        ? (async () => {
-            this.baseSync ??= ensureDurableDir(this.fs, this.dir, this.dir, true).catch((error: unknown) => {
-              this.baseSync = undefined;
-              throw error;
-            });
-            await this.baseSync;
-            await this.fs.fsyncDir(this.dir);
-          })()
-        : Promise.resolve();
-      const mine = parentDurable;
-      mine.catch(() => {
-        if (this.shardSyncs.get(shard) === mine) this.shardSyncs.delete(shard);
+    let entry = this.known.get(shard);
+    if (!entry) {
+      // One entry per shard at once, so that every append into a shard made now waits for
+      // the sync that covers its creation.
+      const made = mkdir(dir, { recursive: true });
+      const durable = made.then(async (created) => {
+        if (!this.fsync) return;
+        this.baseSync ??= (async () => {
+          await ensureDurableDir(this.fs, this.dir, this.dir, true);
+          await this.fs.fsyncDir(this.dir);
+        })();
+        const base = this.baseSync;
+        try {
+          await base;
+        } catch (error) {
+          if (this.baseSync === base) this.baseSync = undefined;
+          throw error;
+        }
+        // Made now: the first sync may have been issued before; this one covers it.
+        if (created !== undefined) await this.fs.fsyncDir(this.dir);
       });
-      this.shardSyncs.set(shard, mine);
+      const mine = { ready: made.then(() => undefined), durable };
+      entry = mine;
+      this.known.set(shard, mine);
+      // Forget a failure, so that the next append tries again.
+      durable.catch(() => {
+        if (this.known.get(shard) === mine) this.known.delete(shard);
+      });
     }
-    return { dir, parentDurable };
+    await entry.ready;
+    return { dir, parentDurable: entry.durable };
   }
 
   /**
