@@ -22,7 +22,7 @@ import { WireRecorder } from "./helpers/wire-recorder.js";
  * - EXPUNGE/VANISHED only where the protocol allows them, EXISTS never going down (the wire
  *   recorder between each client and the proxy).
  *
- * 100 cycles by default (about a minute and a half on a quiet machine); HOLDFAST_LONG=1 runs
+ * 100 cycles by default (under two minutes on the shared 2-core machine); HOLDFAST_LONG=1 runs
  * 1,000 (HOLDFAST_SOAK_CYCLES sets any number).
  */
 
@@ -145,17 +145,12 @@ async function checkViews(ledger: Ledger, cycle: number, uidValidity: number | u
 }
 
 /*
- * OPEN DEFECT (remote backend, packages/proxy/src/remote/mailbox-tracker.ts): an EXISTS that
- * reaches the tracker while its new-message fetch (UID FETCH n:*) is in flight is absorbed
- * (newPending is already set) and takeNew() clears newPending without fetching again, so the
- * new message is never announced to the client (NOOP included) until some later EXISTS. This
- * soak test finds it within a few cycles, also without any kill (HOLDFAST_SOAK_KILL=0). A
- * related symptom: a FETCH 1:* that leaves out a sequence number (OK, no data) whose expunge
- * had reached the proxy but was not sent at the NOOP before. Until fixed the soak test runs only with
- * HOLDFAST_FAILOVER_SOAK=1 (or HOLDFAST_LONG=1), so that the package's suite stays green;
- * when they are fixed, make it run by default again (remove RUN).
+ * Found by this test and fixed in the remote backend (9d272f8, a753806): an EXISTS that came
+ * while the new-message fetch was in flight (or during a re-select) was absorbed, so a new
+ * message stayed unannounced, even on NOOP. HOLDFAST_SOAK=0 skips the soak test (it is the
+ * slowest test of the package, about 1.5 minutes on a loaded 2-core machine).
  */
-const RUN = Boolean(process.env.HOLDFAST_FAILOVER_SOAK || process.env.HOLDFAST_LONG);
+const RUN = process.env.HOLDFAST_SOAK !== "0";
 
 describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixed workload", () => {
   beforeAll(async () => {
@@ -218,14 +213,14 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
     let sameHostRestarts = 0;
     for (let cycle = 0; cycle < CYCLES && problems.length === 0 && recorder.violations.length === 0; cycle++) {
       for (const c of clients) c.resume();
-      await sleep(between(60, 250));
+      await sleep(between(40, 180));
       const [a, b] = cluster.servers as [DovecotServer, DovecotServer];
       const victim = sessionsOn(a) >= sessionsOn(b) ? a : b;
       const killedAt = Date.now();
       recorder.mark(`cycle ${cycle}: kill ${victim.port}`);
       for (const w of backendWires) w.mark(`cycle ${cycle}: kill ${victim.port}`);
       // Sometimes back before the proxy gives up on it (same host), sometimes later.
-      const downFor = between(0, 150);
+      const downFor = between(0, 120);
       if (KILL) {
         await victim.kill();
         kills++;
@@ -234,7 +229,7 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
       await sleep(downFor);
       if (KILL) await victim.restart();
       recorder.mark(`cycle ${cycle}: restarted ${victim.port}`);
-      await sleep(between(20, 120));
+      await sleep(between(10, 80));
       await Promise.all(clients.map((c) => c.pause()));
       recorder.mark(`cycle ${cycle}: paused, checking`);
       for (const w of backendWires) w.mark(`cycle ${cycle}: paused, checking`);

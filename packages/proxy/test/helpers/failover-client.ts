@@ -1,5 +1,5 @@
 import { ImapFlow } from "imapflow";
-import { type Ledger, messageId, ownKeywords, soakMessage } from "./failover-ledger.js";
+import { type Ledger, type LedgerMessage, messageId, ownKeywords, soakMessage } from "./failover-ledger.js";
 
 /*
  * One soak client: an imapflow connection doing a random mix of what mail clients do (SELECT
@@ -203,13 +203,24 @@ export class SoakClient {
     }
   }
 
+  /**
+   * Messages this client may act on: acknowledged, not expunged, and already announced to
+   * this session. A UID the session has not been told about yet (appended by another client
+   * a moment ago) does not exist for it: a UID STORE or UID EXPUNGE of it is ignored with OK
+   * (RFC 9051 §6.4.9), as Dovecot does too, so acting on it would prove nothing.
+   */
+  private known(): LedgerMessage[] {
+    const seen = new Set(this.view);
+    return this.options.ledger.live().filter((m) => m.uid !== undefined && seen.has(m.uid));
+  }
+
   private pick<T>(list: T[]): T | undefined {
     return list.length === 0 ? undefined : list[Math.floor(this.options.random() * list.length)];
   }
 
   private async step(): Promise<void> {
     const r = this.options.random();
-    const own = this.options.ledger.live().filter((m) => m.owner === this.options.index);
+    const own = this.known().filter((m) => m.owner === this.options.index);
     if (own.length > this.options.maxOwn && r < 0.5) return this.expungeOwn();
     if (r < 0.15) return this.append();
     if (r < 0.4) return this.storeKeyword();
@@ -244,7 +255,7 @@ export class SoakClient {
   }
 
   private async storeKeyword(): Promise<void> {
-    const target = this.pick(this.options.ledger.live());
+    const target = this.pick(this.known());
     if (!target?.uid) return;
     const keyword = this.pick(ownKeywords(this.options.index))!;
     const add = this.options.random() < 0.5;
@@ -278,7 +289,7 @@ export class SoakClient {
   }
 
   private async fetchBody(): Promise<void> {
-    const target = this.pick(this.options.ledger.live());
+    const target = this.pick(this.known());
     if (!target?.uid) return;
     this.current = `UID FETCH ${target.uid} BODY.PEEK[] (${target.id})`;
     this.count("fetch-body");
@@ -299,7 +310,7 @@ export class SoakClient {
   }
 
   private async expungeOwn(): Promise<void> {
-    const mine = this.options.ledger.live().filter((m) => m.owner === this.options.index);
+    const mine = this.known().filter((m) => m.owner === this.options.index);
     const target = this.pick(mine);
     if (!target?.uid) return;
     this.current = `delete UID ${target.uid} (${target.id})`;
