@@ -3,6 +3,12 @@
  * length = header size + message size, and the message bytes against the content hash —
  * streamed through a reused buffer to the end of the file (so the length is checked without
  * a stat), every read paid for to the rate limiter.
+ *
+ * The header is decoded by the store's exported `decodeBlobHeader`. The content check stays
+ * here: the store exports no whole-blob check, and its internal one reads through its own
+ * stream, so it could neither charge each read to the scrubber's rate limiter nor reuse one
+ * buffer for the whole pass, nor hand back the content hash that the scrubber then compares
+ * with the mailbox index's copy.
  */
 import { open } from "node:fs/promises";
 import { createXxh64 } from "@holdfast/checksum";

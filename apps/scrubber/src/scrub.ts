@@ -13,17 +13,25 @@
  *     re-parsed at once through the store when the data folder is free.
  * It never writes, moves or deletes a blob and never changes flags.
  */
-import { readFile, stat, unlink } from "node:fs/promises";
+import { access, readFile, stat, unlink } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
 import { type IndexFs, nodeFs, type VerifyReport, verify } from "@holdfast/index";
+import {
+  type CopyState,
+  checkStructureEntry,
+  decodeRecordFile,
+  MailboxListFile,
+  type RecordFileKind,
+  UserDatabaseFile,
+  WRITER_MARKER,
+} from "@holdfast/store";
 import { CHUNK, checkBlob } from "./blob-check.js";
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { contentHashes, locateGuid, userContentHashes } from "./locate.js";
 import { lockHolder } from "./locks.js";
 import { DEFAULT_LIMITS, type ScrubOptions } from "./options.js";
 import { RateLimiter, sleep } from "./rate-limiter.js";
-import { checkCacheEntry, checkRecordFile, MAILBOX_LIST, type RecordCheck, USER_DB } from "./record-files.js";
 import { rebuildCacheEntries, repairIndexFolder, repairRecordCopy } from "./repairs.js";
 import {
   type Damage,
@@ -198,8 +206,8 @@ export class Scrubber {
       const path = join(this.dataDir, "users", folder, "mailboxes.list");
       for (const p of [path, `${path}.backup`]) {
         try {
-          const c = checkRecordFile(MAILBOX_LIST, await readFile(p));
-          if (!c.ok) continue;
+          const c = decodeRecordFile(MailboxListFile, await readFile(p));
+          if (c.kind !== "ok") continue;
           const doc = c.value as { mailboxes?: { name: string; id: number | null }[] };
           for (const m of doc.mailboxes ?? []) if (typeof m.id === "number") map.set(m.id, m.name);
           break;
@@ -248,10 +256,10 @@ export class Scrubber {
   private async checkUnit(unit: Unit): Promise<boolean> {
     switch (unit.kind) {
       case "user-db":
-        await this.checkRecordCopies(unit, USER_DB, "user-db", "user-db-backup");
+        await this.checkRecordCopies(unit, UserDatabaseFile, "user-db", "user-db-backup");
         return false;
       case "mailbox-list":
-        await this.checkRecordCopies(unit, MAILBOX_LIST, "mailbox-list", "mailbox-list-backup");
+        await this.checkRecordCopies(unit, MailboxListFile, "mailbox-list", "mailbox-list-backup");
         return false;
       case "mailbox":
         return this.checkMailbox(unit, false);
@@ -284,7 +292,7 @@ export class Scrubber {
 
   private async checkRecordCopies(
     unit: Unit,
-    kind: { type: number; magic: string },
+    kind: RecordFileKind,
     primaryKind: FileKind,
     backupKind: FileKind,
   ): Promise<void> {
@@ -293,17 +301,20 @@ export class Scrubber {
     const primary = await this.readCounted(unit, primaryPath);
     const backup = await this.readCounted(unit, backupPath);
     if (!primary && !backup && unit.kind === "user-db") return; // a data folder with no users yet
-    const checks: [string, FileKind, RecordCheck][] = [
-      [primaryPath, primaryKind, primary ? checkRecordFile(kind, primary) : { ok: false, reason: "missing" }],
-      [backupPath, backupKind, backup ? checkRecordFile(kind, backup) : { ok: false, reason: "missing" }],
+    // The store's own decoder (frame checksum, type, magic, version, JSON): the scrubber
+    // judges a copy exactly as the store's read does.
+    const checks: [string, FileKind, CopyState][] = [
+      [primaryPath, primaryKind, primary ? decodeRecordFile(kind, primary) : { kind: "missing" }],
+      [backupPath, backupKind, backup ? decodeRecordFile(kind, backup) : { kind: "missing" }],
     ];
     const [p, b] = [checks[0]![2], checks[1]![2]];
-    const good = p.ok && (!b.ok || p.generation >= b.generation) ? 0 : b.ok ? 1 : -1;
+    const good = p.kind === "ok" && (b.kind !== "ok" || p.generation >= b.generation) ? 0 : b.kind === "ok" ? 1 : -1;
     const storeLocked = (await lockHolder(join(this.dataDir, "lock"))) !== undefined;
     for (let i = 0; i < 2; i++) {
       const [path, fileKind, c] = checks[i]!;
       let detail: string | undefined;
-      if (!c.ok) detail = c.reason === "missing" ? "file is missing" : `checksum or format: ${c.reason}`;
+      if (c.kind === "missing") detail = "file is missing";
+      else if (c.kind === "damaged") detail = `checksum or format: ${c.reason}`;
       else if (good !== i && good >= 0 && !storeLocked) {
         // Different generations are normal for a moment while the store writes; with the
         // store stopped they mean a write was interrupted: the older copy is stale.
@@ -453,8 +464,10 @@ export class Scrubber {
   private async checkCache(unit: Unit): Promise<void> {
     const data = await this.readCounted(unit, unit.path);
     if (!data) return; // removed meanwhile (reclaim): nothing to check
-    const c = checkCacheEntry(data);
-    if (c.ok) return;
+    // The store's own check (frame, type, version, JSON with bodystructure and envelope): an
+    // entry the scrubber passes is one the store will use.
+    const c = checkStructureEntry(data);
+    if (c.kind === "ok") return;
     const refs = await locateGuid(join(this.dataDir, "users", unit.folder!), unit.guid!);
     const d: Damage = {
       kind: "structure-cache",
@@ -537,13 +550,31 @@ export class Scrubber {
       kind: "blob",
       path: this.rel(unit.path),
       user: userOfFolder(unit.folder!),
-      detail: result.reason,
+      detail: result.reason + (await this.uncleanNote(unit.folder!)),
       repairable: false,
       repaired: false,
       action: this.options.repair ? "blobs are never rewritten: restore the message from a backup" : undefined,
     };
     await this.describeRefs(d, unit.folder!, await locateGuid(join(this.dataDir, "users", unit.folder!), unit.guid!));
     this.addDamage(d, unit.folder);
+  }
+
+  /**
+   * The store leaves `<user>/writer.open` while a writer has the user open and removes it on
+   * a clean close. Found with no live holder of the data folder's lock, it means the last
+   * writer crashed and no writable open has run the store's unclean-shutdown check yet: a
+   * torn blob may then be an append that was never acknowledged, which that check withdraws.
+   * The damage is still reported (the scrubber cannot tell the two apart without writing);
+   * the note says what the operator should do first.
+   */
+  private async uncleanNote(folder: string): Promise<string> {
+    const marker = join(this.dataDir, "users", folder, WRITER_MARKER);
+    const present = await access(marker).then(
+      () => true,
+      () => false,
+    );
+    if (!present || (await lockHolder(join(this.dataDir, "lock"))) !== undefined) return "";
+    return `; the store was not closed cleanly (${WRITER_MARKER}): if this was an append never acknowledged, the next writable open of the store withdraws it (start holdfast-proxy or run any holdfast write command, then scrub again)`;
   }
 
   private async rebuildCaches(): Promise<void> {

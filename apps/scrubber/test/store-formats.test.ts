@@ -1,0 +1,71 @@
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { initChecksum } from "@holdfast/checksum";
+import { encodeStructureEntry, type MessageStructure, WRITER_MARKER } from "@holdfast/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ScrubReport, scrub } from "../src/index.js";
+import { corruptByte, populatedStore } from "./helpers.js";
+
+const limits = { bytesPerSecond: 0, filesPerSecond: 0 };
+
+function firstFile(dir: string, last = false): string {
+  const subs = readdirSync(dir)
+    .filter((x) => /^[0-9a-f]{2}$/.test(x))
+    .sort();
+  const aa = last ? subs[subs.length - 1]! : subs[0]!;
+  const names = readdirSync(join(dir, aa)).sort();
+  return join(dir, aa, last ? names[names.length - 1]! : names[0]!);
+}
+
+/**
+ * The scrubber judges store files with the store's own exported decoders, so it reports
+ * exactly what the store would refuse, and it points out damage that the store's
+ * unclean-shutdown check may still withdraw.
+ */
+describe("scrubber on the store's formats", () => {
+  let root: string;
+  let dataDir: string;
+  let home: string;
+  let blobPath: string;
+  let cachePath: string;
+
+  beforeAll(async () => {
+    await initChecksum();
+    ({ root, dataDir, home } = await populatedStore(2));
+    blobPath = firstFile(join(home, "blobs"));
+    cachePath = firstFile(join(home, "cache"), true);
+    // A cache entry with an intact frame but no BODYSTRUCTURE: the store's checkStructureEntry
+    // refuses it (the frame check the scrubber had before would have passed it).
+    writeFileSync(cachePath, encodeStructureEntry({ body: "x" } as unknown as MessageStructure));
+    corruptByte(blobPath, -5);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  const run = () => scrub(dataDir, { limits });
+  const blobDamage = (r: ScrubReport) => r.damage.find((d) => d.kind === "blob")!;
+
+  it("reports a structure cache entry the store would not use", async () => {
+    const r = await run();
+    const cache = r.damage.filter((d) => d.kind === "structure-cache");
+    expect(cache).toHaveLength(1);
+    expect(cache[0]!.path).toBe(cachePath.slice(dataDir.length + 1));
+    expect(cache[0]!.detail).toMatch(/lacks bodystructure or envelope/);
+  });
+
+  it("a damaged blob after a clean close carries no unclean-shutdown note", async () => {
+    const r = await run();
+    expect(blobDamage(r).detail).toMatch(/message bytes do not match the content hash/);
+    expect(blobDamage(r).detail).not.toMatch(/not closed cleanly/);
+  });
+
+  it("with the writer marker left by a crashed writer, the damage says the store may withdraw it", async () => {
+    writeFileSync(join(home, WRITER_MARKER), `${JSON.stringify({ pid: 999999, openedAt: "2026-11-28T00:00:00Z" })}\n`);
+    const r = await run();
+    const d = blobDamage(r);
+    expect(d.repairable).toBe(false);
+    expect(d.detail).toMatch(
+      /message bytes do not match the content hash; the store was not closed cleanly \(writer\.open\)/,
+    );
+    expect(d.detail).toMatch(/next writable open of the store withdraws it/);
+  });
+});
