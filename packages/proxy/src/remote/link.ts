@@ -380,7 +380,8 @@ export class Link {
     this.idleTimer = setTimeout(
       () => {
         this.idleTimer = null;
-        void this.enterIdle(canIdle).catch(() => {});
+        // Asked again now: the connection may have been replaced by one to another host.
+        void this.enterIdle(this.client?.capabilities.has("IDLE") ?? false).catch(() => {});
       },
       canIdle ? this.options.idleAfterMs : this.options.pollMs,
     );
