@@ -4,6 +4,7 @@ import { type DovecotCluster, type DovecotServer, findDovecot, startDovecotClust
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RawClient } from "./helpers/raw-client.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
+import { WireRecorder } from "./helpers/wire-recorder.js";
 
 /*
  * Failover cases one at a time, on the wire (raw client through holdfast in stateful mode in
@@ -240,6 +241,44 @@ describe("failover, case by case", () => {
     expect(outcomes.killedWhileBackendWrote).toBeGreaterThan(0);
     const noop = await raw.command("n", "NOOP", 15_000);
     expect(noop.at(-1)).toMatch(/^n OK/);
+  });
+
+  it("the sessions of a dead backend reconnect spread over time, not all at once, and all carry on", async () => {
+    await ensureRunning();
+    // The proxy reaches each Dovecot through a recorder, which notes when connections arrive.
+    const wires = await Promise.all(cluster.servers.map((s) => WireRecorder.start({ host: s.host, port: s.port })));
+    const targets = wires.map((w) => ({ host: "127.0.0.1", port: w.port }));
+    const p = await startRemoteProxy(targets, {});
+    proxies.push(p);
+    const SESSIONS = 30;
+    const sessions: RawClient[] = [];
+    for (let i = 0; i < SESSIONS; i++) sessions.push((await session(p.port, "INBOX")).raw);
+    await sleep(300); // every session idle (its backend connection in IDLE)
+    const [first, second] = wires as [WireRecorder, WireRecorder];
+    const before = second.acceptedAt.length;
+    const killedAt = Date.now();
+    await cluster.servers[0]!.kill();
+    // Nobody sends anything: the sessions reconnect in the background, to the second host
+    // once the first refuses.
+    const deadline = Date.now() + 20_000;
+    while (second.acceptedAt.length - before < SESSIONS && Date.now() < deadline) await sleep(50);
+    const arrivals = second.acceptedAt.slice(before).map((t) => t - killedAt);
+    await cluster.servers[0]!.restart();
+    console.log(
+      `${SESSIONS} idle sessions after the kill: reconnected to the other host between ${arrivals[0]} and ${arrivals.at(-1)} ms`,
+    );
+    expect(arrivals.length).toBeGreaterThanOrEqual(SESSIONS);
+    // Spread over (most of) reconnect.spreadMs (1 s by default), not a burst.
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(300);
+    const inFirst100 = arrivals.filter((t) => t - arrivals[0]! < 100).length;
+    expect(inFirst100).toBeLessThan(SESSIONS / 2);
+    for (const [i, raw] of sessions.entries()) {
+      const noop = await raw.command(`n${i}`, "NOOP", 15_000);
+      expect(noop.at(-1)).toMatch(new RegExp(`^n${i} OK`));
+      raw.close();
+    }
+    for (const w of wires) await w.close();
+    expect(first.stats.connections).toBeGreaterThan(0);
   });
 
   it("small FETCH bodies in flight when the backend dies arrive with exactly the message's bytes (or NO)", async () => {

@@ -211,6 +211,8 @@ export class WireRecorder {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly connections: WireConnection[] = [];
+  /** When each connection was accepted (Date.now()), in order. */
+  readonly acceptedAt: number[] = [];
   port = 0;
 
   private constructor(private readonly target: { host: string; port: number }) {
@@ -228,6 +230,7 @@ export class WireRecorder {
 
   private relay(client: Socket): void {
     const id = ++this.stats.connections;
+    this.acceptedAt.push(Date.now());
     const state = new WireConnection(
       id,
       this.stats,
