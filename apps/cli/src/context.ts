@@ -23,30 +23,45 @@ export async function resolveDataDir(g: GlobalOptions): Promise<string> {
 }
 
 /**
- * Open the store (one process per data folder). When holdfast-proxy (or another command)
- * holds it, fail with one clear line.
+ * How a command opens the store. `read`: `Store.open(dir, { readOnly: true })` — no writer
+ * lock, nothing written, so it works while holdfast-proxy runs (what it shows is the state
+ * on disk at that moment; the unclean-shutdown check of a crashed writer has not run, only a
+ * writable open runs it). `write`: the store's writer lock, one process at a time.
  */
-export async function openStore(g: GlobalOptions): Promise<Store> {
+export type StoreAccess = "read" | "write";
+
+/**
+ * Open the store. A write command whose data folder is held by holdfast-proxy (or another
+ * writing command) fails with one clear line naming the process.
+ */
+export async function openStore(g: GlobalOptions, access: StoreAccess): Promise<Store> {
   const dir = await resolveDataDir(g);
-  const [{ Store }, { IndexLockedError }] = await Promise.all([import("@holdfast/store"), import("@holdfast/index")]);
+  const [{ Store, StoreLockedError }, { IndexLockedError }] = await Promise.all([
+    import("@holdfast/store"),
+    import("@holdfast/index"),
+  ]);
+  if (access === "read") return Store.open(dir, { readOnly: true });
   try {
     return await Store.open(dir);
   } catch (error) {
-    // The store wraps the index's lock error (StoreLockedError, cause IndexLockedError) in
-    // newer versions; either way the holder's pid is on the IndexLockedError.
+    // StoreLockedError carries the index's IndexLockedError (with the holder's pid) as cause.
     const cause = (error as { cause?: unknown }).cause;
     const locked = error instanceof IndexLockedError ? error : cause instanceof IndexLockedError ? cause : undefined;
-    if (locked || (error as Error).name === "StoreLockedError")
+    if (locked || error instanceof StoreLockedError)
       throw new CliError(
-        `data folder ${dir} is in use by process ${locked?.holderPid ?? "?"} (is holdfast-proxy running? stop it first)`,
+        `data folder ${dir} is locked by process ${locked?.holderPid ?? "?"}: holdfast-proxy (or another holdfast command that writes) holds the store's writer lock; stop it to run this command (read-only commands work while it runs)`,
       );
     throw error;
   }
 }
 
-/** Run `fn` with an open store and always close it. */
-export async function withStore<T>(g: GlobalOptions, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(g);
+/** Run `fn` with the store open for `access` and always close it. */
+export async function withStore<T>(
+  g: GlobalOptions,
+  access: StoreAccess,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await openStore(g, access);
   try {
     return await fn(store);
   } finally {

@@ -100,13 +100,13 @@ describe("holdfast commands", () => {
     expect(withStack.stderr).toMatch(/\n\s+at /);
   });
 
-  it("a locked data folder gives one clear line", async () => {
+  it("a write command on a locked data folder gives one clear line", async () => {
     const store = await Store.open(join(root, "data"));
     try {
-      const r = await holdfast([...d, "user", "list"]);
+      const r = await holdfast([...d, "user", "add", "carol", "--password-file", join(root, "pw")]);
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(
-        `holdfast: data folder ${join(root, "data")} is in use by process ${process.pid} (is holdfast-proxy running? stop it first)\n`,
+        `holdfast: data folder ${join(root, "data")} is locked by process ${process.pid}: holdfast-proxy (or another holdfast command that writes) holds the store's writer lock; stop it to run this command (read-only commands work while it runs)\n`,
       );
     } finally {
       await store.close();

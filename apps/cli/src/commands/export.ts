@@ -35,7 +35,7 @@ export function exportCommands(program: Command, g: () => GlobalOptions): void {
       const out = file ? createWriteStream(file) : process.stdout;
       const bar = progressBar("export mbox", !!file);
       let count = 0;
-      await withStore(g(), async (store) => {
+      await withStore(g(), "read", async (store) => {
         const mail = await store.mailboxes(user);
         const session = await mail.select(mailbox, { readOnly: true });
         try {

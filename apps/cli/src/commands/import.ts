@@ -45,7 +45,7 @@ export function importCommands(program: Command, g: () => GlobalOptions): void {
       ]);
       await initChecksum();
       const bar = progressBar("import mbox", !g().json);
-      const counts = await withStore(g(), async (store) => {
+      const counts = await withStore(g(), "write", async (store) => {
         const target = await ImportTarget.open(store, user, mailbox ?? "INBOX");
         try {
           for await (const m of readMbox(file)) {
@@ -79,7 +79,7 @@ export function importCommands(program: Command, g: () => GlobalOptions): void {
         throw new CliError((error as Error).message);
       }
       const bar = progressBar("import maildir", !g().json);
-      const results = await withStore(g(), async (store) => {
+      const results = await withStore(g(), "write", async (store) => {
         const out: ImportCounts[] = [];
         for (const folder of folders) {
           const target = await ImportTarget.open(store, user, folder.name);
@@ -134,7 +134,7 @@ export function importCommands(program: Command, g: () => GlobalOptions): void {
           tls: !!o.tls,
           insecure: o.insecure,
         };
-        const results = await withStore(g(), async (store) => {
+        const results = await withStore(g(), "write", async (store) => {
           try {
             return await importImap(store, targetUser, source, () => bar.tick());
           } catch (error) {

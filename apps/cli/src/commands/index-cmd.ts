@@ -3,7 +3,8 @@
  * and `holdfast verify [USER]` on the whole store.
  *
  * dump and verify read the files without any lock (safe beside a running proxy); repair takes
- * the mailbox's lock (refused while the proxy has the mailbox open).
+ * the mailbox's lock (refused while the proxy has the mailbox open). `verify` opens the store
+ * read-only; `verify --repair` takes the store's writer lock.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -221,11 +222,28 @@ export function indexCommands(program: Command, g: () => GlobalOptions): void {
 
   program
     .command("verify [user]")
-    .description("check the whole store (or one user): lists, indexes, every blob; exit 1 on damage")
-    .action(async (user: string | undefined) => {
-      const r = await withStore(g(), (store) => store.verify(user));
-      const damaged = !r.ok;
+    .description(
+      "check the whole store (or one user): lists, indexes, every blob; exit 1 on damage. " +
+        "Reads only (works while holdfast-proxy runs); --repair needs the store's writer lock",
+    )
+    .option(
+      "--repair",
+      "first repair what can be repaired (lists, indexes, rebuilds from blobs, Recovered, leaked blobs), then verify",
+    )
+    .action(async (user: string | undefined, o: { repair?: boolean }) => {
+      if (o.repair) {
+        const { repair, verify } = await withStore(g(), "write", async (store) => {
+          const repair = await store.repair(user);
+          return { repair, verify: await store.verify(user) };
+        });
+        print(g().json, { repair, verify }, () =>
+          verify.ok ? `repaired; store ok\n${toJson(repair)}` : `NOT fully repaired\n${toJson({ repair, verify })}`,
+        );
+        if (!verify.ok) setExit(EXIT_DAMAGE);
+        return;
+      }
+      const r = await withStore(g(), "read", (store) => store.verify(user));
       print(g().json, r, () => (r.ok ? "store ok" : `DAMAGED\n${toJson(r)}`));
-      if (damaged) setExit(EXIT_DAMAGE);
+      if (!r.ok) setExit(EXIT_DAMAGE);
     });
 }

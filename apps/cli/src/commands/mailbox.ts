@@ -10,7 +10,7 @@ export function mailboxCommands(program: Command, g: () => GlobalOptions): void 
     .command("list <user>")
     .description("list mailboxes with their attributes")
     .action(async (user: string) => {
-      const list = await withStore(g(), async (store) => (await store.mailboxes(user)).listMailboxes());
+      const list = await withStore(g(), "read", async (store) => (await store.mailboxes(user)).listMailboxes());
       print(g().json, list, () =>
         table([
           ["NAME", "ID", "UIDVALIDITY", "ATTRIBUTES"],
@@ -28,7 +28,7 @@ export function mailboxCommands(program: Command, g: () => GlobalOptions): void 
     .command("create <user> <name>")
     .description("create a mailbox (missing parents become \\Noselect)")
     .action(async (user: string, name: string) => {
-      const info = await withStore(g(), async (store) => (await store.mailboxes(user)).create(name));
+      const info = await withStore(g(), "write", async (store) => (await store.mailboxes(user)).create(name));
       print(g().json, info, () => `created ${info.name} (UIDVALIDITY ${info.uidValidity})`);
     });
 
@@ -36,7 +36,7 @@ export function mailboxCommands(program: Command, g: () => GlobalOptions): void 
     .command("delete <user> <name>")
     .description("delete a mailbox and its messages (INBOX cannot be deleted)")
     .action(async (user: string, name: string) => {
-      await withStore(g(), async (store) => (await store.mailboxes(user)).delete(name));
+      await withStore(g(), "write", async (store) => (await store.mailboxes(user)).delete(name));
       print(g().json, { mailbox: name, deleted: true }, () => `deleted ${name}`);
     });
 
@@ -44,7 +44,7 @@ export function mailboxCommands(program: Command, g: () => GlobalOptions): void 
     .command("rename <user> <from> <to>")
     .description("rename a mailbox (children follow; renaming INBOX moves its messages)")
     .action(async (user: string, from: string, to: string) => {
-      const info = await withStore(g(), async (store) => (await store.mailboxes(user)).rename(from, to));
+      const info = await withStore(g(), "write", async (store) => (await store.mailboxes(user)).rename(from, to));
       print(g().json, info, () => `renamed ${from} to ${info.name}`);
     });
 
@@ -52,7 +52,7 @@ export function mailboxCommands(program: Command, g: () => GlobalOptions): void 
     .command("status <user> <name>")
     .description("message counts, UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ, size")
     .action(async (user: string, name: string) => {
-      const s = await withStore(g(), async (store) => (await store.mailboxes(user)).status(name));
+      const s = await withStore(g(), "read", async (store) => (await store.mailboxes(user)).status(name));
       print(g().json, { mailbox: name, ...s }, () =>
         table(Object.entries(s).map(([k, v]) => [k.toUpperCase(), String(v)])),
       );

@@ -45,7 +45,7 @@ export function userCommands(program: Command, g: () => GlobalOptions): void {
   pw(user.command("add <name>").description("add a user (prints a generated password when none is given)")).action(
     async (name: string, o: PasswordOptions) => {
       const p = await password(o);
-      await withStore(g(), async (store) => {
+      await withStore(g(), "write", async (store) => {
         await store.users.add(name, p.value);
       });
       print(g().json, { user: name, added: true, ...(p.generated ? { password: p.value } : {}) }, () =>
@@ -59,14 +59,14 @@ export function userCommands(program: Command, g: () => GlobalOptions): void {
     .alias("delete")
     .description("remove a user and all their mail")
     .action(async (name: string) => {
-      await withStore(g(), (store) => store.users.remove(name));
+      await withStore(g(), "write", (store) => store.users.remove(name));
       print(g().json, { user: name, removed: true }, () => `removed ${name}`);
     });
 
   pw(user.command("passwd <name>").description("set a user's password")).action(
     async (name: string, o: PasswordOptions) => {
       const p = await password(o);
-      await withStore(g(), (store) => store.users.passwd(name, p.value));
+      await withStore(g(), "write", (store) => store.users.passwd(name, p.value));
       print(g().json, { user: name, changed: true, ...(p.generated ? { password: p.value } : {}) }, () =>
         p.generated ? `password of ${name} set to: ${p.value}` : `password of ${name} changed`,
       );
@@ -77,7 +77,7 @@ export function userCommands(program: Command, g: () => GlobalOptions): void {
     .command("list")
     .description("list users")
     .action(async () => {
-      const users = await withStore(g(), async (store) => store.users.list());
+      const users = await withStore(g(), "read", async (store) => store.users.list());
       const rows = users.map((u) => ({
         name: u.name,
         folder: u.folder,
