@@ -36,6 +36,8 @@ function startWriter(dataDir: string): Promise<ChildProcess> {
     const store = await Store.open(${JSON.stringify(dataDir)});
     const mail = await store.mailboxes(${JSON.stringify(USER)});
     await mail.append("INBOX", "Subject: from the writer\\r\\n\\r\\nwhile it runs\\r\\n");
+    // let the store's background work of that append (its spare temp file) finish first
+    await new Promise((resolve) => setTimeout(resolve, 100));
     process.stdout.write("ready\\n");
     process.stdin.resume();
     process.stdin.on("end", async () => { await store.close(); process.exit(0); });
