@@ -1,6 +1,7 @@
 import type { FetchResponseItem, ResponseCode, UntaggedData } from "@holdfast/imap-codec";
 import type { MailboxChange, MessageState } from "@holdfast/session";
 import type { SelectedState } from "../backend.js";
+import { ImapCommandError, ImapConnectionError } from "./errors.js";
 import type { ImapClient } from "./imap-client.js";
 import { expand, type MailboxTracker, type TrackerInit } from "./mailbox-tracker.js";
 
@@ -189,19 +190,20 @@ export async function reselect(
       },
     });
   } catch (error) {
-    if ((error as Error).name === "ImapCommandError")
-      throw new SessionEnded(`the mailbox cannot be selected any more: ${(error as Error).message}`);
-    throw error;
+    throw selectFailure(error);
   }
   let uidValidity = 0;
+  let uidNext = 0;
   let highestModseq = 0n;
   for (const code of codes(result.untagged)) {
     if (code.name === "UIDVALIDITY") uidValidity = code.value;
+    else if (code.name === "UIDNEXT") uidNext = code.value;
     else if (code.name === "HIGHESTMODSEQ") highestModseq = code.modseq;
   }
   if (uidValidity !== old.uidValidity) {
     throw new SessionEnded(`the mailbox's UIDVALIDITY changed from ${old.uidValidity} to ${uidValidity}`);
   }
+  behindCheck(uidNext, old);
   let exists = 0;
   const vanished: number[] = [];
   const changed = new Map<number, MessageState>();
@@ -237,6 +239,34 @@ export async function reselect(
   };
 }
 
+/**
+ * A refused re-select: the mailbox is gone (NONEXISTENT, "doesn't exist") → the session
+ * ends; anything else (locked by an instance that died, INUSE, UNAVAILABLE) → this host is
+ * not ready yet, failover tries again within its budget.
+ */
+function selectFailure(error: unknown): unknown {
+  if (!(error instanceof ImapCommandError)) return error;
+  const gone = error.code?.name === "NONEXISTENT" || (!error.code && /doesn't exist|does not exist/i.test(error.text));
+  if (gone) return new SessionEnded(`the mailbox cannot be selected any more: ${error.message}`);
+  return new ImapConnectionError("PROTOCOL", `the backend cannot select the mailbox now: ${error.message}`);
+}
+
+/**
+ * A backend whose UIDNEXT is not above every UID the client has seen does not see the
+ * mailbox as far as the previous backend did (shared storage still locked by the instance
+ * that died, a lagging replica). Carrying on there would be silently wrong (a STORE on a
+ * UID it does not know is a no-op OK), so this host is treated as not ready: failover
+ * tries again (same host later, or the next one) within the reconnect budget.
+ */
+function behindCheck(uidNext: number, old: MailboxTracker): void {
+  if (uidNext > 0 && uidNext <= old.highestUid) {
+    throw new ImapConnectionError(
+      "PROTOCOL",
+      `the backend's view of the mailbox is behind (UIDNEXT ${uidNext}, the client has seen UID ${old.highestUid})`,
+    );
+  }
+}
+
 async function reselectFull(
   c: ImapClient,
   wire: string,
@@ -247,14 +277,13 @@ async function reselectFull(
   try {
     opened = await openSelection(c, wire, readOnly);
   } catch (error) {
-    if ((error as Error).name === "ImapCommandError")
-      throw new SessionEnded(`the mailbox cannot be selected any more: ${(error as Error).message}`);
-    throw error;
+    throw selectFailure(error);
   }
   const { state, init } = opened;
   if (state.uidValidity !== old.uidValidity) {
     throw new SessionEnded(`the mailbox's UIDVALIDITY changed from ${old.uidValidity} to ${state.uidValidity}`);
   }
+  behindCheck(state.uidNext, old);
   const present = state.messages;
   const expunged: number[] = [];
   if (old.uids) {
