@@ -34,11 +34,26 @@ export class SequenceMap {
   /** Lookups that had to walk the tree since the last compaction (see maybeCompact). */
   private treeWalks = 0;
 
-  constructor() {
-    this.uids = new Uint32Array(16);
-    this.flagSets = new Uint32Array(16);
-    this.modseqs = new BigUint64Array(16);
-    this.slots = new LiveSlots(16);
+  constructor(capacity = 16) {
+    const columns = SequenceMap.columns(capacity);
+    this.uids = columns.uids;
+    this.flagSets = columns.flagSets;
+    this.modseqs = columns.modseqs;
+    this.slots = new LiveSlots(capacity);
+  }
+
+  /**
+   * The three per-slot columns in one ArrayBuffer (16 bytes a slot): one allocation and one
+   * ArrayBuffer object per map instead of three, which counts with thousands of sessions.
+   * MODSEQs come first so they are 8-byte aligned.
+   */
+  private static columns(capacity: number): { uids: Uint32Array; flagSets: Uint32Array; modseqs: BigUint64Array } {
+    const buffer = new ArrayBuffer(capacity * 16);
+    return {
+      modseqs: new BigUint64Array(buffer, 0, capacity),
+      uids: new Uint32Array(buffer, capacity * 8, capacity),
+      flagSets: new Uint32Array(buffer, capacity * 12, capacity),
+    };
   }
 
   /**
@@ -46,11 +61,8 @@ export class SequenceMap {
    * optional flag-set ids and MODSEQs in the same order. O(n).
    */
   static fromUids(uids: ArrayLike<number>, flagSets?: ArrayLike<number>, modseqs?: ArrayLike<bigint>): SequenceMap {
-    const map = new SequenceMap();
-    const capacity = Math.max(16, uids.length);
-    const copy = new Uint32Array(capacity);
-    map.flagSets = new Uint32Array(capacity);
-    map.modseqs = new BigUint64Array(capacity);
+    const map = new SequenceMap(Math.max(16, uids.length));
+    const copy = map.uids;
     if (flagSets) map.flagSets.set(flagSets);
     if (modseqs) map.modseqs.set(modseqs);
     let previous = 0;
@@ -62,7 +74,6 @@ export class SequenceMap {
       copy[i] = uid;
       previous = uid;
     }
-    map.uids = copy;
     map.slots = LiveSlots.allAlive(uids.length);
     return map;
   }
@@ -232,9 +243,7 @@ export class SequenceMap {
   }
 
   private resize(capacity: number): void {
-    const uids = new Uint32Array(capacity);
-    const flagSets = new Uint32Array(capacity);
-    const modseqs = new BigUint64Array(capacity);
+    const { uids, flagSets, modseqs } = SequenceMap.columns(capacity);
     const n = Math.min(capacity, this.slots.length);
     uids.set(this.uids.subarray(0, n));
     flagSets.set(this.flagSets.subarray(0, n));

@@ -31,11 +31,25 @@ export async function select(
   const flagSets = new FlagSetTable();
   let map: SequenceMap;
   try {
-    map = SequenceMap.fromUids(
-      state.messages.map((m) => m.uid),
-      state.messages.map((m) => flagSets.intern(visibleFlags(conn.enabled, m.flags))),
-      state.messages.map((m) => m.modseq ?? 0n),
-    );
+    // Messages usually share their flag arrays (LocalBackend hands out one per distinct set):
+    // each array is interned once, not once per message.
+    const ids = new Map<readonly string[], number>();
+    const n = state.messages.length;
+    const uids = new Float64Array(n); // as given: fromUids checks the range
+    const flagIds = new Uint32Array(n);
+    const modseqs = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) {
+      const m = state.messages[i]!;
+      let id = ids.get(m.flags);
+      if (id === undefined) {
+        id = flagSets.intern(visibleFlags(conn.enabled, m.flags));
+        ids.set(m.flags, id);
+      }
+      uids[i] = m.uid;
+      flagIds[i] = id;
+      modseqs[i] = m.modseq ?? 0n;
+    }
+    map = SequenceMap.fromUids(uids, flagIds, modseqs);
   } catch (error) {
     await mailbox.close();
     throw error;
