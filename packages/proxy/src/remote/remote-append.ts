@@ -17,10 +17,11 @@ import { expand } from "./mailbox-tracker.js";
  *
  * Failover: APPEND is never re-issued blindly (a second copy could result). When the
  * connection breaks during the command, the outcome is checked once the session has
- * reconnected: on a side connection the target mailbox is EXAMINEd and each message is
+ * reconnected: on a side connection the target mailbox is selected and each message is
  * searched by its Message-ID and exact size (`UID SEARCH HEADER Message-ID <id> LARGER n-1
  * SMALLER n+1`). Every message found → the APPEND is reported done (OK [APPENDUID] with the
- * UIDs found). Otherwise (a message without Message-ID, one not found, no connection) →
+ * UIDs found); a found message that lacks some of the flags it was appended with (the
+ * backend died between writing the message and its flags) gets them first. Otherwise (a message without Message-ID, one not found, no connection) →
  * NO [UNAVAILABLE]: the outcome is unknown to the client, which may retry. The check
  * proves presence, not that this very command put it there: an identical message (same
  * Message-ID and size) that was already in the mailbox also counts.
@@ -144,7 +145,8 @@ export class RemoteAppend implements AppendTransaction {
       ids.push(id);
     }
     return this.link.withSideConnection(async (c) => {
-      const opened = await c.command({ name: "EXAMINE", mailbox: this.wire, condstore: false });
+      // SELECT, not EXAMINE: a message found without its flags gets them (below).
+      const opened = await c.command({ name: "SELECT", mailbox: this.wire, condstore: false });
       let uidValidity = 0;
       for (const u of opened.untagged) {
         if (u.type === "STATUS-RESPONSE" && u.code?.name === "UIDVALIDITY") uidValidity = u.code.value;
@@ -163,7 +165,36 @@ export class RemoteAppend implements AppendTransaction {
         });
         const found = r.untagged.flatMap((u) => (u.type === "SEARCH" ? u.numbers : []));
         if (found.length === 0) return null;
-        uids.push(Math.max(...found));
+        const uid = Math.max(...found);
+        // A backend killed in the middle of the APPEND can leave the message visible but
+        // without the flags it was given (they were still to be written): complete it.
+        const wanted = this.staged[i]!.flags;
+        if (wanted.length > 0) {
+          const f = await c.command({
+            name: "FETCH",
+            uid: true,
+            set: [{ start: uid, end: uid }],
+            items: [{ type: "FLAGS" }],
+            vanished: false,
+          });
+          const have = new Set(
+            f.untagged
+              .flatMap((u) =>
+                u.type === "FETCH" ? u.items.flatMap((it) => (it.name === "FLAGS" ? it.value : [])) : [],
+              )
+              .map((x) => x.toLowerCase()),
+          );
+          const missing = wanted.filter((x) => !have.has(x.toLowerCase()));
+          if (missing.length > 0) {
+            await c.command({
+              name: "STORE",
+              uid: true,
+              set: [{ start: uid, end: uid }],
+              action: { operation: "add", silent: true, flags: missing },
+            });
+          }
+        }
+        uids.push(uid);
       }
       return { uidValidity, uids };
     });
