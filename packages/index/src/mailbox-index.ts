@@ -14,6 +14,7 @@ import { loadSnapshotFile } from "./snapshot-stream.js";
 import type { Change, MailboxState } from "./state.js";
 import { type Built, type CommitResult, tombstoneTrim, WriteTransaction } from "./transaction.js";
 import { type ChangesSince, ReadView, type ViewHost } from "./view.js";
+import { ViewPositions } from "./view-positions.js";
 
 /**
  * Durability of commits. "always": commit() resolves after fdatasync of the log (batched
@@ -112,7 +113,10 @@ export class MailboxIndex implements ViewHost {
   private journal: Change[] = [];
   private journalHead = 0;
   private journalStart = 0;
+  /** Open read views (closed with the index). */
   private readonly views = new Set<ReadView>();
+  /** Their journal positions: the trim point without a walk over every view. */
+  private readonly viewPositions = new ViewPositions();
   private checkpointRunning: Promise<void> | undefined;
   private snapshotSeq: number;
   private readonly counters = { commits: 0, batches: 0, fdatasyncs: 0 };
@@ -323,6 +327,7 @@ export class MailboxIndex implements ViewHost {
     }
     const view = new ReadView(this, this.journalEnd());
     this.views.add(view);
+    this.viewPositions.add(view.cursor);
     return view;
   }
 
@@ -365,14 +370,24 @@ export class MailboxIndex implements ViewHost {
     };
   }
 
-  releaseView(view: ReadView): void {
-    if (view.isClosed) this.views.delete(view);
+  viewMoved(view: ReadView, from: number): void {
+    if (!this.views.has(view)) return;
+    this.viewPositions.move(from, view.cursor);
     this.trimJournal();
   }
 
+  releaseView(view: ReadView): void {
+    if (!this.views.delete(view)) return;
+    this.viewPositions.remove(view.cursor);
+    this.trimJournal();
+  }
+
+  /**
+   * Drop the journal's changes that no open view still needs (and those past maxJournal:
+   * views that far behind expire). O(1) amortised: see ViewPositions.
+   */
   private trimJournal(): void {
-    let min = this.journalEnd();
-    for (const v of this.views) min = Math.min(min, v.cursor);
+    let min = this.viewPositions.min(this.journalEnd());
     const excess = this.journal.length - this.journalHead - this.options.maxJournal;
     if (excess > 0) min = Math.max(min, this.journalStart + excess);
     if (min > this.journalStart) {

@@ -61,6 +61,9 @@ export interface ViewHost {
    * copy: read it before yielding) — then the not-yet-durable ones; undefined if trimmed.
    */
   changesSince(cursor: number): ChangesSince | undefined;
+  /** The view synced: its cursor moved forward from `from`. */
+  viewMoved(view: ReadView, from: number): void;
+  /** The view closed (called once): its changes need no longer be kept for it. */
   releaseView(view: ReadView): void;
 }
 
@@ -233,6 +236,7 @@ export class ReadView {
       this.uidList = grown;
     }
     for (const u of newcomers) this.uidList[this.length++] = u;
+    const from = this.cursor;
     this.cursor += durable.length;
     const s = this.host.state;
     // Counters of the durable state: the in-memory ones may include commits in flight.
@@ -249,7 +253,7 @@ export class ReadView {
     }
     this.uidNext = uidNext;
     this.highestModseq = highest;
-    this.host.releaseView(this);
+    this.host.viewMoved(this, from);
     return {
       expunged: [...expunged].filter((u) => !appendedSet.has(u)).sort((a, b) => a - b),
       appended: newcomers,
