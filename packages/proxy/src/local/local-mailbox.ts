@@ -31,6 +31,9 @@ interface Listing {
  */
 const listings = new WeakMap<MailboxHandle, Listing>();
 
+/** An empty Set still costs hundreds of bytes; most sessions have no \Recent message. */
+const NO_RECENT: ReadonlySet<number> = new Set<number>();
+
 function listingKey(session: MailboxSession): string {
   return `${session.uidValidity}:${session.uidNext}:${session.highestModseq}:${session.count}`;
 }
@@ -44,7 +47,8 @@ export class LocalSelectedMailbox implements SelectedMailbox {
   private readonly listeners = new Set<(change: MailboxChange) => void>();
   /** Changes that arrived before anyone listened (between SELECT's state and onChange). */
   private early: MailboxChange[] | null = [];
-  private readonly recent: Set<number>;
+  /** This session's \Recent UIDs (fixed at SELECT); usually none, then a shared empty set. */
+  private readonly recent: ReadonlySet<number>;
   private readonly unsubscribeStore: () => void;
 
   private constructor(
@@ -52,7 +56,8 @@ export class LocalSelectedMailbox implements SelectedMailbox {
     private readonly session: MailboxSession,
   ) {
     // SELECT claims \Recent; EXAMINE shows what is still unclaimed without claiming it.
-    this.recent = new Set(session.recentUids());
+    const recent = session.recentUids();
+    this.recent = recent.length > 0 ? new Set(recent) : NO_RECENT;
     this.unsubscribeStore = session.subscribe((changes) => this.deliver(changes));
   }
 
