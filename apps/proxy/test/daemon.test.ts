@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lineSession, waitUntil } from "./helpers/line-session.js";
 
 /*
  * The daemon as an operator runs it: the built binary, a config file, a fresh data folder.
@@ -20,39 +20,8 @@ let ports: number[] = [];
 let password = "";
 let metricsPort = 0;
 
-function waitFor(predicate: () => boolean, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (predicate()) resolve();
-      else if (Date.now() - started > ms) reject(new Error(`timed out; stderr so far:\n${stderr}`));
-      else setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
-
-function session(port: number): { lines: string[]; send: (s: string) => void; closed: () => boolean } {
-  const socket = connect(port, "127.0.0.1");
-  const lines: string[] = [];
-  let buffer = "";
-  let isClosed = false;
-  socket.setEncoding("latin1");
-  socket.on("data", (d: string) => {
-    buffer += d;
-    let i = buffer.indexOf("\r\n");
-    while (i >= 0) {
-      lines.push(buffer.slice(0, i));
-      buffer = buffer.slice(i + 2);
-      i = buffer.indexOf("\r\n");
-    }
-  });
-  socket.on("close", () => {
-    isClosed = true;
-  });
-  socket.on("error", () => {});
-  return { lines, send: (s) => socket.write(s), closed: () => isClosed };
-}
+const waitFor = (predicate: () => boolean, ms: number) => waitUntil(predicate, ms, () => stderr);
+const session = lineSession;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "holdfast-daemon-"));
