@@ -198,5 +198,18 @@ export interface BackendSession {
    * `* BYE [UNAVAILABLE] reason` and closes. Returns an unsubscribe.
    */
   onTerminate?(listener: (reason: string) => void): () => void;
+  /**
+   * Optional (remote backends): the front end's post-login capabilities that the backend
+   * connection serving this session cannot honour right now (`backendLacks` in
+   * capabilities.ts), spelled as advertised. Absent: the session honours all of them.
+   *
+   * Asked once right after open(): those are left out of the capabilities advertised to the
+   * client for the whole session (tagged OK [CAPABILITY] of LOGIN/AUTHENTICATE and every
+   * later CAPABILITY), ENABLE does not enable them and commands using them get BAD. Asked
+   * again before a command that uses one of the others: after a failover to a host with
+   * fewer capabilities, what was advertised cannot be taken back, so that command gets
+   * NO [UNAVAILABLE] instead of being carried out wrongly.
+   */
+  withheldCapabilities?(): ReadonlySet<string>;
   close(): Promise<void>;
 }

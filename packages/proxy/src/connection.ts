@@ -78,6 +78,7 @@ export interface AppendInProgress {
   body: BodyChannel | null;
 }
 
+const NO_CAPABILITIES: ReadonlySet<string> = new Set();
 const MAX_QUEUED_EVENTS = 32;
 /** Raw input held during a passthrough login beyond which the socket is paused. */
 const RAW_HOLD_PAUSE_BYTES = 64 * 1024;
@@ -145,6 +146,7 @@ export class ImapConnection {
   private rawPaused = false;
   /** Handed over (passthrough): the socket is no longer this connection's to read or write. */
   private spliced = false;
+  private withheldAtLogin: ReadonlySet<string> | null = null;
 
   constructor(
     socket: Socket,
@@ -204,7 +206,19 @@ export class ImapConnection {
       startTls: this.options.tlsContext !== undefined && !this.secure,
       plaintextAuth: this.options.plaintextAuth,
       appendLimit: this.session?.appendLimit ?? null,
+      withheld: this.withheld,
     });
+  }
+
+  /**
+   * Post-login capabilities the session's backend cannot honour, asked once (the first
+   * time, right after login: the tagged OK [CAPABILITY]) and kept: what a client was told
+   * stays true for the whole session (capabilities.ts, `refusalFor` for later failovers).
+   */
+  get withheld(): ReadonlySet<string> {
+    if (!this.session) return NO_CAPABILITIES;
+    this.withheldAtLogin ??= this.session.withheldCapabilities?.() ?? NO_CAPABILITIES;
+    return this.withheldAtLogin;
   }
 
   applyTimeout(): void {

@@ -119,11 +119,8 @@ export async function finishAppend(conn: ImapConnection, command: Extract<Comman
     throw error;
   }
   const { uidValidity, uids } = committed;
-  await conn.tagged(
-    command.tag,
-    "OK",
-    "APPEND completed.",
-    { name: "APPENDUID", uidValidity, uids: uidSetOf(uids) },
-    { expunge: true },
-  );
+  // No APPENDUID when the backend gave none (a remote backend without UIDPLUS): 0 is no UIDVALIDITY.
+  const code =
+    uidValidity > 0 && uids.length > 0 ? { name: "APPENDUID" as const, uidValidity, uids: uidSetOf(uids) } : undefined;
+  await conn.tagged(command.tag, "OK", "APPEND completed.", code, { expunge: true });
 }

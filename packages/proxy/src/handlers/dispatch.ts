@@ -1,5 +1,6 @@
 import type { Command } from "@holdfast/imap-codec";
 import { flushPermissionFor } from "@holdfast/session";
+import { refusalFor } from "../capabilities.js";
 import type { ConnectionState, ImapConnection } from "../connection.js";
 import { abortAppend, finishAppend } from "./append.js";
 import { startIdle } from "./idle.js";
@@ -60,6 +61,13 @@ export async function dispatch(conn: ImapConnection, command: Command): Promise<
     // An APPEND whose message bytes were already taken must not leave them staged.
     if (command.name === "APPEND" && conn.append?.tag === command.tag) await abortAppend(conn);
     await conn.tagged(command.tag, "BAD", `${command.name} is not valid in this state.`);
+    return;
+  }
+  // A command relying on a capability the backend lacks is refused, never half done.
+  const refusal = refusalFor(command, conn.withheld, conn.session?.withheldCapabilities?.bind(conn.session));
+  if (refusal) {
+    if (command.name === "APPEND" && conn.append?.tag === command.tag) await abortAppend(conn);
+    await conn.tagged(command.tag, refusal.status, refusal.text, refusal.code);
     return;
   }
   switch (command.name) {

@@ -312,19 +312,23 @@ export async function copyOrMove(
     }
     throw error;
   }
-  const code = {
-    name: "COPYUID" as const,
-    uidValidity: result.uidValidity,
-    sourceUids: uidSetOf(result.source),
-    destinationUids: uidSetOf(result.destination),
-  };
+  // No COPYUID when the backend gave none (a remote backend without UIDPLUS): 0 is no UIDVALIDITY.
+  const code =
+    result.uidValidity > 0 && result.destination.length > 0
+      ? {
+          name: "COPYUID" as const,
+          uidValidity: result.uidValidity,
+          sourceUids: uidSetOf(result.source),
+          destinationUids: uidSetOf(result.destination),
+        }
+      : undefined;
   if (command.name === "COPY") {
     await conn.tagged(command.tag, "OK", "COPY completed.", code, permission);
     return;
   }
   // RFC 6851 §4.3: COPYUID in an untagged OK, then the EXPUNGEs of the moved messages, which
   // are the command's result and so go out now whatever the set was given in.
-  await conn.untagged("OK", "Moved UIDs.", code);
+  if (code) await conn.untagged("OK", "Moved UIDs.", code);
   sel.queue.apply({ kind: "expunge", uids: result.source });
   await conn.flushNotifications({ expunge: true });
   await conn.tagged(command.tag, "OK", "MOVE completed.", undefined, permission);

@@ -193,6 +193,8 @@ export async function enable(conn: ImapConnection, command: Extract<Command, { n
     const cap = raw.toUpperCase();
     if (!ENABLEABLE.has(cap)) continue;
     const name = cap === "IMAP4REV2" ? "IMAP4rev2" : cap;
+    // Withheld from this session (its backend lacks it): not enabled, as if unknown.
+    if (conn.withheld.has(name)) continue;
     if (!conn.enabled.has(name)) newly.push(name);
     conn.enabled.add(name);
     if (name === "QRESYNC" && !conn.enabled.has("CONDSTORE")) conn.enabled.add("CONDSTORE");

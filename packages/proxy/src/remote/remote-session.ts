@@ -8,6 +8,7 @@ import type {
   SelectedState,
 } from "../backend.js";
 import { BackendError } from "../backend.js";
+import { backendLacks } from "../capabilities.js";
 import type { ImapClient } from "./imap-client.js";
 import type { Link } from "./link.js";
 import type { MailboxNames } from "./mailbox-names.js";
@@ -30,6 +31,7 @@ const STATUS_NEEDS: Partial<Record<StatusItem, string>> = {
 
 export class RemoteSession implements BackendSession {
   readonly appendLimit: number | null;
+  private lacking: { client: ImapClient; set: ReadonlySet<string> } | null = null;
 
   constructor(
     readonly user: string,
@@ -48,6 +50,19 @@ export class RemoteSession implements BackendSession {
   /** The backend session ended for good: the front end says BYE with the reason. */
   onTerminate(listener: (reason: string) => void): () => void {
     return this.link.onTerminate(listener);
+  }
+
+  /**
+   * The front end's capabilities the connection serving this session now cannot honour
+   * (capabilities.ts `backendLacks`), worked out once per backend connection.
+   */
+  withheldCapabilities(): ReadonlySet<string> {
+    const c = this.link.client;
+    // Reconnecting: the last connection's answer (the command then runs on the new
+    // connection, whose own checks refuse UID EXPUNGE and MOVE without UIDPLUS).
+    if (!c) return this.lacking?.set ?? new Set();
+    if (this.lacking?.client !== c) this.lacking = { client: c, set: backendLacks(c) };
+    return this.lacking.set;
   }
 
   /** How many times this session's backend connection was re-established. */
