@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { type DovecotCluster, type DovecotServer, findDovecot, startDovecotCluster } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoakClient } from "./helpers/failover-client.js";
+import { failoverReport } from "./helpers/failover-diagnostics.js";
 import { type BackendListing, Ledger, listBackend } from "./helpers/failover-ledger.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
 import { WireRecorder } from "./helpers/wire-recorder.js";
@@ -70,6 +71,25 @@ const backendWires: WireRecorder[] = [];
 const problems: string[] = [];
 function problem(text: string): void {
   problems.push(text);
+}
+
+/**
+ * A cycle normally ends 1-4 s after its kill. One still running after this long is stalled:
+ * the report (each proxy session's backend state, the Dovecot processes, the locks in the
+ * shared mail folder, the end of both Dovecot logs) is printed at once, while it is still
+ * stalled, and again every STALL_REPORT_MS, long before imapflow's own 120 s timeout.
+ */
+const STALL_REPORT_MS = Number(process.env.HOLDFAST_SOAK_STALL_REPORT_MS ?? 30_000);
+
+function report(title: string): string {
+  return failoverReport({
+    title,
+    backend: proxy.backend,
+    user: USER,
+    servers: cluster.servers,
+    mailRoot: cluster.mailRoot,
+    clients: clients.map((c, index) => ({ index, current: c.current, closed: c.closed })),
+  });
 }
 
 function running(): DovecotServer {
@@ -185,7 +205,20 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
     const recoveries: number[] = [];
     let kills = 0;
     let sameHostRestarts = 0;
+    let stallReports = 0;
     for (let cycle = 0; cycle < CYCLES && problems.length === 0 && recorder.violations.length === 0; cycle++) {
+      const cycleStart = Date.now();
+      const watchdog = setInterval(() => {
+        stallReports++;
+        console.log(report(`cycle ${cycle} still running after ${Math.round((Date.now() - cycleStart) / 1000)} s`));
+      }, STALL_REPORT_MS);
+      try {
+        await runCycle(cycle);
+      } finally {
+        clearInterval(watchdog);
+      }
+    }
+    async function runCycle(cycle: number): Promise<void> {
       for (const c of clients) c.resume();
       await sleep(between(40, 180));
       const [a, b] = cluster.servers as [DovecotServer, DovecotServer];
@@ -222,6 +255,7 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
           cycles: CYCLES,
           kills,
           sameHostRestarts,
+          stallReports,
           seconds: Math.round(elapsed / 100) / 10,
           clients: CLIENTS,
           ledger: ledger.counts,
@@ -256,6 +290,7 @@ describe.skipIf(!RUN)("failover soak: SIGKILL of the active Dovecot under a mixe
         const stores = recorder.kept.filter((l) => l.startsWith(prefix)).slice(-40);
         console.log(`STOREs of client ${owner}:\n${stores.join("\n")}`);
       }
+      console.log(report("at the failure"));
       for (const [b, w] of backendWires.entries()) {
         console.log(`backend ${b + 1}, notable lines:\n${w.kept.join("\n")}`);
         for (let c = Math.max(1, w.stats.connections - 9); c <= w.stats.connections; c++)

@@ -34,7 +34,8 @@ export interface DovecotOptions {
    * Settings for several instances on one mail folder (index and uidlist files shared, so
    * every instance gives a message the same UID and a mailbox the same UIDVALIDITY): no
    * mmap of index files, fsync always, fcntl locks (released by the kernel when a process is
-   * killed), no "very dirty" maildir syncs. Default: on when `mailRoot` is given.
+   * killed), dotlocks that always name their owner (see SHARED_STORAGE_CONFIG), no "very
+   * dirty" maildir syncs. Default: on when `mailRoot` is given.
    */
   sharedStorage?: boolean;
   /** Binary to run (default: found with `findDovecot()`). */
@@ -106,10 +107,26 @@ function trackMaster(pid: number): void {
   }
 }
 
-/** The lines `sharedStorage` adds (see DovecotOptions.sharedStorage). */
+/**
+ * The lines `sharedStorage` adds (see DovecotOptions.sharedStorage).
+ *
+ * `dotlock_use_excl = no`: the one lock fcntl does not cover is maildir's
+ * `dovecot-uidlist.lock`, always a dotlock. With Dovecot's default (`yes`) the lock file is
+ * created with O_EXCL and the owner's "pid:host" written into it afterwards; a SIGKILL
+ * between the two (a test's crash, more likely on a loaded machine where the process is
+ * preempted right after open()) leaves an EMPTY lock. Dovecot can then not tell that its
+ * owner is dead and waits for the uidlist's stale timeout, 120 s, before overriding it:
+ * every imap process of every instance on that mailbox blocks (sending only
+ * `* NO Mailbox is locked, will abort in N seconds` every 30 s). That was the failover soak
+ * test's 120 s stall (issue #8). With `no` the lock is a hard link to a temp file that
+ * already holds "pid:host", so it never exists empty; a lock left by a killed process is
+ * overridden as soon as it is 2 s old and that pid is gone (kill(pid, 0) fails: the killed
+ * process must have been reaped, which the system's init does within seconds).
+ */
 export const SHARED_STORAGE_CONFIG = `mmap_disable = yes
 mail_fsync = always
 lock_method = fcntl
+dotlock_use_excl = no
 maildir_very_dirty_syncs = no
 mail_nfs_index = no
 mail_nfs_storage = no

@@ -46,6 +46,22 @@ import { fetchNew, reselect, SessionEnded } from "./selection.js";
  *   Exception: APPEND checks its outcome after the reconnect (remote-append.ts: every
  *   message found by Message-ID + size → OK [APPENDUID]). COPY is not checked: COPYUID
  *   only exists in the answer that was lost.
+ *
+ * Bounded waits (a client must get its tagged answer, or BYE, long before its own timeout,
+ * whatever the backend does; issue #8's soak stall: Dovecot waiting 120 s on a dotlock of
+ * shared storage left by a killed instance, sending `* NO Mailbox is locked, will abort in
+ * N seconds` every 30 s, which kept a silence timeout from ever firing):
+ * - a recovery ends within `reconnect.budgetMs`: every attempt (connect, greeting, login,
+ *   ID, ENABLE, re-select) is cut at `attemptTimeoutMs` or at the budget's end, whichever
+ *   comes first, by destroying its connection; the budget is not only checked between
+ *   attempts;
+ * - one backend exchange of a client command (`run()`) is cut at `commandDeadlineMs` in
+ *   total (the connection then counts as broken: replayed or NO [UNAVAILABLE]);
+ * - once the connection broke under a command, that command is answered within
+ *   `budgetMs + attemptTimeoutMs` of the break: re-connections and replays share that
+ *   deadline, after which it is NO [UNAVAILABLE] (or BYE if the budget was spent);
+ * - entering IDLE (waiting for the backend's `+`) and the APPEND outcome check are cut at
+ *   `attemptTimeoutMs`.
  */
 
 export interface SelectionSpec {
@@ -56,6 +72,27 @@ export interface SelectionSpec {
 }
 
 const MAX_BACKOFF_MS = 2000;
+
+/** What a Link is doing, for logs and failure reports (`describe()`). */
+export interface LinkState {
+  host: string;
+  connected: boolean;
+  /** The lock is held (by `activity`). */
+  busy: boolean;
+  /** Exchanges holding or waiting for the lock. */
+  holders: number;
+  waiting: number;
+  inIdle: boolean;
+  recovering: boolean;
+  reconnects: number;
+  dead: string | null;
+  closing: boolean;
+  /** The current step and how long it has been running (ms). */
+  activity: string;
+  activityMs: number;
+  /** The last recovery failure or timeout, if any. */
+  lastProblem: string | null;
+}
 
 export class Link {
   client: ImapClient | null;
@@ -76,6 +113,10 @@ export class Link {
   private readonly terminateListeners = new Set<(reason: string) => void>();
   /** How many times this session reconnected (tests, logs, metrics). */
   reconnects = 0;
+  private recovering = false;
+  private activity = "none";
+  private activitySince = Date.now();
+  private lastProblem: string | null = null;
 
   constructor(
     client: ImapClient,
@@ -89,6 +130,11 @@ export class Link {
     this.client = client;
     this.host = host;
     this.watch(client);
+  }
+
+  /** The bound on one recovery step (an attempt, IDLE's start, the APPEND outcome check). */
+  get attemptTimeoutMs(): number {
+    return this.options.reconnect.attemptTimeoutMs;
   }
 
   /** The client should be told BYE with this reason (the session cannot continue). */
@@ -171,18 +217,27 @@ export class Link {
   async run<T>(op: (c: ImapClient) => Promise<T>, idempotent: boolean): Promise<T> {
     const release = await this.acquire();
     try {
-      return await this.runHeld(op, idempotent);
+      return await this.runHeld(op, idempotent, this.options.commandDeadlineMs);
     } finally {
       release();
     }
   }
 
-  /** run() for a caller that already holds the lock (streamed FETCH). */
-  async runHeld<T>(op: (c: ImapClient) => Promise<T>, idempotent: boolean): Promise<T> {
+  /**
+   * run() for a caller that already holds the lock (streamed FETCH). `limitMs`: the most one
+   * exchange may take in total (none: only the connection's silence timeout applies, for
+   * exchanges paced by the client such as streamed bodies).
+   */
+  async runHeld<T>(op: (c: ImapClient) => Promise<T>, idempotent: boolean, limitMs?: number): Promise<T> {
+    // Set at the first break: from then on, reconnecting and replaying share one deadline.
+    let deadline: number | null = null;
     for (;;) {
-      const c = await this.ensure();
+      const c = await this.ensure(deadline ?? undefined);
+      const left = deadline === null ? Number.POSITIVE_INFINITY : deadline - Date.now();
+      const limit = Math.min(limitMs ?? Number.POSITIVE_INFINITY, left);
       try {
-        return await op(c);
+        this.setActivity(deadline === null ? "exchange" : "replay");
+        return await this.bounded(c, op, limit, deadline === null ? "the command" : "the re-issued command");
       } catch (error) {
         if (!(error instanceof ImapConnectionError) || !c.closed) throw toBackendError(error);
         this.dropClient(c);
@@ -192,8 +247,67 @@ export class Link {
             "The mail server connection broke during this command; it may or may not have been carried out.",
           );
         }
+        const { budgetMs, attemptTimeoutMs } = this.options.reconnect;
+        deadline ??= Date.now() + budgetMs + attemptTimeoutMs;
+        if (Date.now() >= deadline) {
+          throw new BackendError("UNAVAILABLE", "The mail server did not answer in time; please try again.");
+        }
+      } finally {
+        this.setActivity("none");
       }
     }
+  }
+
+  /**
+   * Run `op` on `c`, destroying the connection if it has not finished within `limitMs`
+   * (that fails whatever command it waits for with a TIMEOUT connection error, so the op
+   * settles). Infinity: no bound.
+   */
+  private async bounded<T>(
+    c: ImapClient,
+    op: (c: ImapClient) => Promise<T>,
+    limitMs: number,
+    what: string,
+  ): Promise<T> {
+    if (!Number.isFinite(limitMs)) return op(c);
+    const timer = setTimeout(
+      () => {
+        const message = `${c.host.id} did not complete ${what} within ${Math.round(limitMs)} ms`;
+        this.lastProblem = message;
+        this.log.warn({ host: c.host.id, activity: this.activity }, message);
+        c.destroy(new ImapConnectionError("TIMEOUT", message));
+      },
+      Math.max(0, limitMs),
+    );
+    try {
+      return await op(c);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private setActivity(what: string): void {
+    this.activity = what;
+    this.activitySince = Date.now();
+  }
+
+  /** A snapshot of what this session's backend side is doing (failure reports, logs). */
+  describe(): LinkState {
+    return {
+      host: this.host.id,
+      connected: this.client !== null && !this.client.closed,
+      busy: this.busy,
+      holders: this.holders,
+      waiting: this.waiters.length,
+      inIdle: this.idleHandle !== null,
+      recovering: this.recovering,
+      reconnects: this.reconnects,
+      dead: this.dead,
+      closing: this.closing,
+      activity: this.activity,
+      activityMs: Date.now() - this.activitySince,
+      lastProblem: this.lastProblem,
+    };
   }
 
   private dropClient(c: ImapClient): void {
@@ -203,12 +317,15 @@ export class Link {
     }
   }
 
-  /** A live connection, reconnecting (within the budget) if there is none. Lock held. */
-  async ensure(): Promise<ImapClient> {
+  /**
+   * A live connection, reconnecting (within the budget, and before `deadline` when given:
+   * a command whose connection already broke once) if there is none. Lock held.
+   */
+  async ensure(deadline?: number): Promise<ImapClient> {
     if (this.dead !== null) throw new BackendError("UNAVAILABLE", this.dead);
     if (this.closing) throw new BackendError("UNAVAILABLE", "The session is closing.");
     if (this.client && !this.client.closed) return this.client;
-    return this.recover();
+    return this.recover(deadline);
   }
 
   /**
@@ -216,13 +333,43 @@ export class Link {
    * session itself is connected): for checks that need another mailbox selected without
    * disturbing the session's own selection (the APPEND outcome check).
    */
-  async withSideConnection<T>(fn: (c: ImapClient) => Promise<T>): Promise<T> {
+  async withSideConnection<T>(fn: (c: ImapClient) => Promise<T>, limitMs?: number): Promise<T> {
     await this.exclusive(() => this.ensure());
-    const c = await openConnection(this.host, this.user, this.password, this.auth, this.options);
+    if (limitMs === undefined) {
+      const c = await openConnection(this.host, this.user, this.password, this.auth, this.options);
+      try {
+        return await fn(c);
+      } finally {
+        await c.logout();
+      }
+    }
+    // Bounded as a whole (connect, login, and whatever fn does): past `limitMs` the side
+    // connection is destroyed, which fails the command fn waits for.
+    const host = this.host;
+    let client: ImapClient | null = null;
+    let expired = false;
+    const message = `${host.id}: the side connection did not finish within ${limitMs} ms`;
+    const timer = setTimeout(() => {
+      expired = true;
+      client?.destroy(new ImapConnectionError("TIMEOUT", message));
+    }, limitMs);
     try {
-      return await fn(c);
+      const c = await openConnection(host, this.user, this.password, this.auth, this.options, {
+        connectTimeoutMs: limitMs,
+        onClient: (created) => {
+          client = created;
+          if (expired) created.destroy(new ImapConnectionError("TIMEOUT", message));
+        },
+      });
+      try {
+        return await fn(c);
+      } finally {
+        clearTimeout(timer);
+        if (expired) c.destroy();
+        else await c.logout();
+      }
     } finally {
-      await c.logout();
+      clearTimeout(timer);
     }
   }
 
@@ -253,9 +400,20 @@ export class Link {
     return Math.min(MAX_BACKOFF_MS, base * 2 ** attempt * (0.5 + Math.random()));
   }
 
-  private async recover(): Promise<ImapClient> {
-    const { budgetMs, sameHostAttempts } = this.options.reconnect;
-    const deadline = Date.now() + budgetMs;
+  private async recover(commandDeadline?: number): Promise<ImapClient> {
+    this.recovering = true;
+    try {
+      return await this.recoverOnce(commandDeadline);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private async recoverOnce(commandDeadline?: number): Promise<ImapClient> {
+    const { budgetMs, sameHostAttempts, attemptTimeoutMs } = this.options.reconnect;
+    const budgetEnd = Date.now() + budgetMs;
+    // A command that already waited through one recovery does not get a second full budget.
+    const deadline = commandDeadline !== undefined && commandDeadline < budgetEnd ? commandDeadline : budgetEnd;
     const previous = this.host;
     const forced = this.forceSwitch;
     this.forceSwitch = false;
@@ -277,16 +435,12 @@ export class Link {
       if (order.length === 0) order.push(previous);
       for (const host of order) {
         const wait = Math.min(this.backoff(attempt++), Math.max(0, deadline - Date.now()));
+        this.setActivity(`reconnect wait before attempt ${attempt} (${host.id})`);
         await new Promise((r) => setTimeout(r, wait));
         if (Date.now() >= deadline || this.closing) break;
         try {
-          const c = await openConnection(host, this.user, this.password, this.auth, this.options);
-          try {
-            await this.restore(c);
-          } catch (error) {
-            c.destroy();
-            throw error;
-          }
+          this.setActivity(`reconnect attempt ${attempt} on ${host.id}`);
+          const c = await this.attempt(host, Math.min(attemptTimeoutMs, deadline - Date.now()));
           this.client = c;
           this.host = host;
           this.reconnects++;
@@ -299,12 +453,57 @@ export class Link {
             throw new BackendError("UNAVAILABLE", error.message);
           }
           lastError = `${host.id}: ${(error as Error).message}`;
+          this.lastProblem = lastError;
           if (error instanceof LoginRefusedError && !error.temporary) this.log.warn({ host: host.id }, lastError);
         }
       }
     }
+    if (deadline < budgetEnd && !this.closing) {
+      // The command's own time is up, not the session's: it gets NO [UNAVAILABLE]; the
+      // session keeps recovering in the background (release() schedules it) with a budget
+      // of its own.
+      throw new BackendError("UNAVAILABLE", `The mail server did not answer in time (${lastError}); please try again.`);
+    }
     if (!this.closing) this.die(`No mail server reachable (${lastError}).`);
     throw new BackendError("UNAVAILABLE", "No mail server is reachable right now.");
+  }
+
+  /**
+   * One reconnect attempt on one host, bounded as a whole by `limitMs`: connect, greeting,
+   * login, ID, ENABLE and the re-select. Past the limit the connection is destroyed (which
+   * fails the command it waits for), so a host that accepts connections but never gets
+   * through cannot hold the session past its budget.
+   */
+  private async attempt(host: RoutedHost, limitMs: number): Promise<ImapClient> {
+    const message = `${host.id} did not get ready within ${Math.round(limitMs)} ms (unresponsive during recovery)`;
+    let client: ImapClient | null = null;
+    let expired = false;
+    const timer = setTimeout(
+      () => {
+        expired = true;
+        client?.destroy(new ImapConnectionError("TIMEOUT", message));
+      },
+      Math.max(1, limitMs),
+    );
+    try {
+      const c = await openConnection(host, this.user, this.password, this.auth, this.options, {
+        connectTimeoutMs: limitMs,
+        onClient: (created) => {
+          client = created;
+          if (expired) created.destroy(new ImapConnectionError("TIMEOUT", message));
+        },
+      });
+      try {
+        await this.restore(c);
+        if (expired || c.closed) throw new ImapConnectionError("TIMEOUT", message);
+      } catch (error) {
+        c.destroy();
+        throw error;
+      }
+      return c;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Bring a fresh connection to the session's state: the selected mailbox. */
@@ -346,7 +545,7 @@ export class Link {
       if (this.selection?.tracker !== tracker) return;
       // The FETCH responses reach the tracker through the mailbox listener (held as
       // `incoming` since they are above highestUid); takeNew() delivers them in order.
-      await this.runHeld((c) => fetchNew(c, tracker.highestUid), true);
+      await this.runHeld((c) => fetchNew(c, tracker.highestUid), true, this.options.commandDeadlineMs);
       // After a reconnect during the fetch the selection has a new tracker, which then
       // received the answers: it delivers them (takeNew is harmless when it holds none).
       this.selection?.tracker.takeNew();
@@ -397,7 +596,12 @@ export class Link {
         await this.runHeld((cc) => cc.noop(), true);
         return;
       }
-      const handle = await c.idle();
+      // The backend's `+` must come promptly; a backend stuck before it (Dovecot syncs the
+      // mailbox first, which waits on a lock of shared storage) would otherwise hold the lock,
+      // and every client command behind it, without any timeout (IDLE has none).
+      this.setActivity("entering IDLE");
+      const handle = await this.bounded(c, (cc) => cc.idle(), this.options.reconnect.attemptTimeoutMs, "IDLE's start");
+      this.setActivity("none");
       if (c.closed || this.client !== c) return;
       // Set before the lock is released: release() then does not schedule another IDLE.
       this.idleHandle = handle;

@@ -11,7 +11,14 @@ export type RoutedHost = BackendHost & { user?: string };
 export interface ResolvedRemoteOptions {
   route(user: string): Promise<RoutedHost[]>;
   login: BackendLogin;
-  reconnect: { budgetMs: number; initialDelayMs: number; sameHostAttempts: number; spreadMs: number };
+  reconnect: {
+    budgetMs: number;
+    initialDelayMs: number;
+    sameHostAttempts: number;
+    spreadMs: number;
+    attemptTimeoutMs: number;
+  };
+  commandDeadlineMs: number;
   logger: Logger;
   proxyTtl: number;
   client: ImapClientOptions;
@@ -23,6 +30,17 @@ export interface ResolvedRemoteOptions {
 
 /** Extensions the proxy turns on at every backend that offers them. */
 const WANTED = ["CONDSTORE", "QRESYNC"];
+
+/** A bound on openConnection() as a whole (a failover attempt). */
+export interface ConnectionLimit {
+  /** The TCP connect + TLS + greeting phase gets at most this long. */
+  connectTimeoutMs: number;
+  /**
+   * Called as soon as the client object exists (before login): the caller's timer can then
+   * destroy it, which fails whatever command is waiting, so the whole attempt is bounded.
+   */
+  onClient(client: ImapClient): void;
+}
 
 /**
  * Connect to a host and make it ready for the user: ID (before login, so that Dovecot
@@ -36,12 +54,22 @@ export async function openConnection(
   password: string,
   auth: AuthContext,
   options: ResolvedRemoteOptions,
+  limit?: ConnectionLimit,
 ): Promise<ImapClient> {
   const preamble =
     host.sendProxyProtocol && options.proxyHeader
       ? options.proxyHeader(host, { address: auth.remoteAddress, port: auth.remotePort })
       : undefined;
-  const client = await ImapClient.connect(host, { ...options.client, ...(preamble ? { preamble } : {}) });
+  const connectTimeoutMs = Math.max(
+    1,
+    Math.min(options.client.connectTimeoutMs ?? 10_000, limit?.connectTimeoutMs ?? Number.POSITIVE_INFINITY),
+  );
+  const client = await ImapClient.connect(host, {
+    ...options.client,
+    connectTimeoutMs,
+    ...(preamble ? { preamble } : {}),
+  });
+  limit?.onClient(client);
   try {
     const id = client.id({
       name: "Holdfast",
@@ -80,7 +108,9 @@ export function resolveOptions(options: RemoteBackendOptions): ResolvedRemoteOpt
       initialDelayMs: options.reconnect?.initialDelayMs ?? 50,
       sameHostAttempts: options.reconnect?.sameHostAttempts ?? 2,
       spreadMs: options.reconnect?.spreadMs ?? 1000,
+      attemptTimeoutMs: options.reconnect?.attemptTimeoutMs ?? 10_000,
     },
+    commandDeadlineMs: options.commandDeadlineMs ?? 30_000,
     logger: options.logger ?? silent,
     proxyTtl: options.proxyTtl ?? 5,
     client: options.client ?? {},

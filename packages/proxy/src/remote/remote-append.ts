@@ -21,8 +21,9 @@ import { expand } from "./mailbox-tracker.js";
  * searched by its Message-ID and exact size (`UID SEARCH HEADER Message-ID <id> LARGER n-1
  * SMALLER n+1`). Every message found → the APPEND is reported done (OK [APPENDUID] with the
  * UIDs found); a found message that lacks some of the flags it was appended with (the
- * backend died between writing the message and its flags) gets them first. Otherwise (a message without Message-ID, one not found, no connection) →
- * NO [UNAVAILABLE]: the outcome is unknown to the client, which may retry. The check
+ * backend died between writing the message and its flags) gets them first. Otherwise (a
+ * message without Message-ID, one not found, no connection, or the check not done within
+ * `reconnect.attemptTimeoutMs`) → NO [UNAVAILABLE]: the outcome is unknown to the client, which may retry. The check
  * proves presence, not that this very command put it there: an identical message (same
  * Message-ID and size) that was already in the mailbox also counts.
  */
@@ -197,7 +198,10 @@ export class RemoteAppend implements AppendTransaction {
         uids.push(uid);
       }
       return { uidValidity, uids };
-    });
+      // Bounded as a whole: a backend that cannot answer within the bound (a lock of shared
+      // storage left by the instance that died) gets the client NO [UNAVAILABLE] now rather
+      // than an answer after the client has given up.
+    }, this.link.attemptTimeoutMs);
   }
 
   async abort(): Promise<void> {

@@ -63,7 +63,26 @@ export interface RemoteBackendOptions {
      * moment within this many ms, spreading the reconnects of many sessions. Default 1000.
      */
     spreadMs?: number;
+    /**
+     * The longest one reconnect attempt on one host may take, from connect to a re-selected
+     * mailbox (connect, greeting, login, ID, ENABLE, SELECT, resync listing), whatever the
+     * host sends meanwhile: a host that accepts connections but does not get through (Dovecot
+     * waiting on a lock of shared storage sends `* NO Mailbox is locked` every 30 s, which a
+     * silence timeout never catches) is left for the next one. Also bounds the wait for a
+     * backend's IDLE to be accepted and the APPEND outcome check. Clipped to what is left of
+     * the budget. Default 10 s.
+     */
+    attemptTimeoutMs?: number;
   };
+  /**
+   * The longest one backend exchange of a client command (STORE, SEARCH, APPEND, NOOP, …;
+   * not a streamed FETCH body, which the client's reading speed paces) may take in total,
+   * whatever the backend sends meanwhile. Past it the connection counts as broken: the
+   * command is re-issued on a new connection when that is safe, else NO [UNAVAILABLE].
+   * Generous on purpose (a slow SEARCH is not a failure); a silent backend is caught
+   * earlier by `client.commandTimeoutMs`. Default 30 s.
+   */
+  commandDeadlineMs?: number;
   logger?: Logger;
   /** Sent in ID to the backend as x-proxy-ttl (loop protection). Default 5. */
   proxyTtl?: number;
