@@ -61,7 +61,9 @@ export function capabilities(ctx: CapabilityContext): string[] {
  * Capabilities that depend on the backend (stateful remote mode). Everything else in the
  * lists above is implemented by the front end itself whatever the backend is (ESEARCH from
  * a plain SEARCH result, SEARCHRES kept in the session, LIST-STATUS as LIST + STATUS, IDLE
- * by the backend's IDLE or NOOP polling, UTF8=ACCEPT by name conversion, ...): see the
+ * by the backend's IDLE or NOOP polling, UTF8=ACCEPT by name conversion, SPECIAL-USE: a
+ * backend without it has no special-use mailboxes, and the LIST (SPECIAL-USE) selection is
+ * then applied by the proxy, matching none ...): see the
  * table in the package README. A predicate says whether a backend connection can honour
  * the capability; `enabled` is what the proxy managed to ENABLE there (it asks for
  * CONDSTORE and QRESYNC on every backend that offers them).
@@ -92,18 +94,16 @@ const BACKEND_NEEDS: ReadonlyArray<readonly [string, (b: BackendView) => boolean
   // Selection options (SUBSCRIBED, RECURSIVEMATCH, REMOTE, SPECIAL-USE) and RETURN
   // (SUBSCRIBED / CHILDREN): a plain LIST cannot answer them.
   ["LIST-EXTENDED", (b) => b.capabilities.has("LIST-EXTENDED")],
-  // \Sent, \Drafts, ... come from the backend's LIST.
-  ["SPECIAL-USE", (b) => b.capabilities.has("SPECIAL-USE")],
   // \HasChildren / \HasNoChildren come from the backend's LIST.
   ["CHILDREN", (b) => b.capabilities.has("CHILDREN") || b.capabilities.has("IMAP4REV2")],
 ];
 
 /**
- * IMAP4rev2 (RFC 9051) includes UIDPLUS, MOVE, BINARY, LIST-EXTENDED, SPECIAL-USE, STATUS
- * SIZE and the child attributes: a client told IMAP4rev2 may use any of them, so withholding
+ * IMAP4rev2 (RFC 9051) includes UIDPLUS, MOVE, BINARY, LIST-EXTENDED, STATUS SIZE and the
+ * child attributes: a client told IMAP4rev2 may use any of them, so withholding
  * one withholds IMAP4rev2 too (the front end emulates what else rev2 needs, STATUS DELETED).
  */
-const PART_OF_REV2 = ["UIDPLUS", "MOVE", "BINARY", "LIST-EXTENDED", "SPECIAL-USE", "STATUS=SIZE", "CHILDREN"];
+const PART_OF_REV2 = ["UIDPLUS", "MOVE", "BINARY", "LIST-EXTENDED", "STATUS=SIZE", "CHILDREN"];
 
 /** The post-login capabilities a backend connection cannot honour (withheld from the client). */
 export function backendLacks(backend: BackendView): Set<string> {
@@ -178,7 +178,6 @@ export function capabilitiesUsedBy(command: Command): Set<string> {
     case "LIST": {
       const ro = command.returnOptions;
       if (command.selection.length > 0 || ro.subscribed || ro.children) out.add("LIST-EXTENDED");
-      if (command.selection.includes("SPECIAL-USE") || ro.specialUse) out.add("SPECIAL-USE");
       if (ro.status) statusNeeds(ro.status, out);
       break;
     }

@@ -29,6 +29,9 @@ const STATUS_NEEDS: Partial<Record<StatusItem, string>> = {
   DELETED: "IMAP4REV2",
 };
 
+/** RFC 6154 special-use attributes. */
+const SPECIAL_USE = /^\\(all|archive|drafts|flagged|junk|sent|trash)$/i;
+
 export class RemoteSession implements BackendSession {
   readonly appendLimit: number | null;
   private lacking: { client: ImapClient; set: ReadonlySet<string> } | null = null;
@@ -80,7 +83,12 @@ export class RemoteSession implements BackendSession {
     const pats = patterns.map((p) => this.names.patternToBackend(p));
     const selection = options.selection.map((s) => s.toUpperCase());
     const plain = selection.length === 0 && Object.values(options.returnOptions).every((v) => !v);
+    let specialUseOnly = false;
     const untagged = await this.link.run(async (c) => {
+      // The SPECIAL-USE selection where the backend cannot apply it: applied below.
+      specialUseOnly =
+        selection.includes("SPECIAL-USE") &&
+        !(c.capabilities.has("LIST-EXTENDED") && c.capabilities.has("SPECIAL-USE"));
       // A plain LIST stays plain: the backend then includes child and special-use
       // attributes as it does for any LIST (with LIST-EXTENDED syntax only when asked).
       if (c.capabilities.has("LIST-EXTENDED") && !plain) {
@@ -122,6 +130,7 @@ export class RemoteSession implements BackendSession {
       const name = this.names.fromBackend(u.mailbox);
       if (name === null || seen.has(name)) continue;
       seen.add(name);
+      if (specialUseOnly && !u.attributes.some((a) => SPECIAL_USE.test(a))) continue;
       const childInfo = u.extended?.find(([k]) => k.toUpperCase() === "CHILDINFO")?.[1];
       const attributes = u.type === "LSUB" ? [...u.attributes, "\\Subscribed"] : u.attributes;
       out.push({

@@ -109,7 +109,9 @@ export async function openSelection(
   for (const code of codes(result.untagged)) {
     if (code.name === "UIDVALIDITY") uidValidity = code.value;
     else if (code.name === "UIDNEXT") uidNext = code.value;
-    else if (code.name === "HIGHESTMODSEQ") highestModseq = code.modseq;
+    // Only when MODSEQs are on here (Dovecot reports one even without CONDSTORE enabled,
+    // but the messages then come without MODSEQ: no MODSEQs for the session, NOMODSEQ).
+    else if (code.name === "HIGHESTMODSEQ" && modseqEnabled(c)) highestModseq = code.modseq;
     else if (code.name === "PERMANENTFLAGS") permanentFlags = code.flags;
   }
   const backendReadOnly = result.code?.name === "READ-ONLY";
@@ -267,6 +269,21 @@ function behindCheck(uidNext: number, old: MailboxTracker): void {
   }
 }
 
+/**
+ * The session's MODSEQs (the client was given HIGHESTMODSEQ and may use CONDSTORE at any
+ * time: it was advertised) cannot go on on a host without them (no CONDSTORE there): this
+ * host is not usable for the session; failover tries the others within its budget, then
+ * ends the session with BYE (capabilities.ts: what was advertised is not taken back).
+ */
+function modseqCheck(c: ImapClient, highestModseq: bigint, old: MailboxTracker): void {
+  if (old.syncedModseq > 0n && (highestModseq === 0n || !modseqEnabled(c))) {
+    throw new ImapConnectionError(
+      "PROTOCOL",
+      "the backend has no MODSEQs (CONDSTORE) for the mailbox, which this session was given",
+    );
+  }
+}
+
 async function reselectFull(
   c: ImapClient,
   wire: string,
@@ -284,6 +301,7 @@ async function reselectFull(
     throw new SessionEnded(`the mailbox's UIDVALIDITY changed from ${old.uidValidity} to ${state.uidValidity}`);
   }
   behindCheck(state.uidNext, old);
+  modseqCheck(c, state.highestModseq, old);
   const present = state.messages;
   const expunged: number[] = [];
   if (old.uids) {
