@@ -13,7 +13,9 @@ import {
   guidToHex,
   MAX_BLOB_HEADER_SIZE,
 } from "./blob-format.js";
+import { SlotPool } from "./blob-slots.js";
 import { BlobDamagedError, MessageTooLargeError, StoreInputError } from "./errors.js";
+import { RenameSyncs } from "./rename-syncs.js";
 import { ensureDurableDir, nodeStoreFs, type StoreFs } from "./store-fs.js";
 
 /** A message as given to append: bytes, or a stream of chunks (a Node Readable is one). */
@@ -27,13 +29,13 @@ export interface BlobOrigin {
 }
 
 const COALESCE = 256 * 1024;
-const TEMP_SUFFIX = ".tmp";
 
 /**
- * A blob being written. Either the message is already in the temp file (streamed sources,
- * after a placeholder header) or it is still the caller's buffer (byte sources: written
- * with the header in one call at commit). `commit` writes the header, renames the file into
- * place and makes bytes and name durable; `abort` drops it.
+ * A blob being written into a slot (see SlotPool): either the message is already in the
+ * slot (streamed sources, after room for the header) or it is still the caller's buffer
+ * (byte sources: written with the header in one call). `write` writes the header;
+ * `makeDurable` syncs the bytes and renames the slot to the blob's final name; `discard`
+ * or `abort` drops it.
  */
 export class PendingBlob {
   private done = false;
@@ -42,7 +44,7 @@ export class PendingBlob {
     private readonly store: BlobStore,
     readonly guid: Uint8Array,
     readonly guidHex: string,
-    /** The temp file holding the message (streamed), or undefined (in `bytes`). */
+    /** The slot holding the message (streamed), or undefined (in `bytes`). */
     private readonly handle: FileHandle | undefined,
     private readonly bytes: Uint8Array | undefined,
     private tempPath: string,
@@ -53,17 +55,19 @@ export class PendingBlob {
   ) {}
 
   /**
-   * Write the header (and, for byte sources, the message) into the temp file. Resolves
-   * once every byte is written (under the temp name: nobody reads it), with the header and
-   * `makeDurable()`, which renames the file to its final name and then issues the fdatasync
-   * of the file and the fsync of the shard folder (whose handle was opened while the bytes
-   * were written) in parallel; it resolves once bytes and name are on disk (closing the
-   * handles is left off that path). `originUid` is the UID hint for rebuild.
+   * Write the header (and, for byte sources, the message) into the slot. Resolves once
+   * every byte is written (under the slot name: nobody reads it), with the header and
+   * `makeDurable()`: the fdatasync of the slot (bytes and new size; the slot's name was
+   * durable before it was handed out), then the rename to the final name — no folder fsync
+   * (RenameSyncs batches those in the background). It resolves once the bytes are durable
+   * and the blob is under its final name, so readers find it there. `originUid` is the UID
+   * hint for rebuild.
    *
    * Nothing may refer to the blob durably before `makeDurable()` resolves unless recovery
    * can undo it: the append path commits its index entry concurrently and acknowledges
    * only when both are durable; after a crash, open checks the blobs of the index's log
-   * tail (see UserStore.recoverUnsettledAppends).
+   * tail, looking in the slots for one whose rename was lost (see
+   * UserStore.recoverUnsettledAppends).
    */
   async write(
     originUid: number,
@@ -84,20 +88,15 @@ export class PendingBlob {
     const finalPath = store.pathOf(this.guidHex);
     const shardDir = dirname(finalPath);
     let handle = this.handle;
-    let dirHandle: Promise<FileHandle | undefined> = Promise.resolve(undefined);
     let parentDurable: Promise<void>;
     try {
       ({ parentDurable } = await store.ensureShard(this.guidHex));
-      // The shard folder's handle opens while the bytes are written (one step less later).
-      if (store.fsync) {
-        dirHandle = open(shardDir, "r").catch(() => undefined);
-      }
       if (handle) {
         await writeAll(handle, header, 0);
       } else {
-        const temp = await store.takeTemp();
-        handle = temp.handle;
-        this.tempPath = temp.path;
+        const slot = await store.takeSlot();
+        handle = slot.handle;
+        this.tempPath = slot.path;
         const total = header.byteLength + this.bytes!.byteLength;
         const { bytesWritten } = await handle.writev([header, this.bytes!], 0);
         // writev may write less than asked: finish with plain writes.
@@ -107,10 +106,11 @@ export class PendingBlob {
         }
       }
     } catch (error) {
-      store.activeTemps.delete(this.tempPath);
-      await rm(this.tempPath, { force: true }).catch(() => undefined);
-      await handle?.close().catch(() => undefined);
-      void dirHandle.then((d) => d?.close().catch(() => undefined));
+      if (handle) {
+        store.activeTemps.delete(this.tempPath);
+        await rm(this.tempPath, { force: true }).catch(() => undefined);
+        await handle.close().catch(() => undefined);
+      }
       throw error;
     }
     const file = handle;
@@ -119,48 +119,45 @@ export class PendingBlob {
     const makeDurable = (): Promise<void> => {
       started ??= (async () => {
         try {
+          // 1. Bytes and size durable under the slot's (durable) name: one journal commit,
+          // shared with the index's log append issued meanwhile when they meet.
+          if (store.fsync) await store.fs.datasync(file, tempPath);
+          // 2. The shard folder's own name (synced once per process and shard).
+          await parentDurable;
+          // 3. The final name, before the acknowledgement (readers look only there). Not
+          // synced here: until RenameSyncs flushes, a crash leaves the blob under its slot
+          // name, where the unclean-shutdown check finds it.
           await rename(tempPath, finalPath);
         } catch (error) {
           await rm(tempPath, { force: true }).catch(() => undefined);
-          void dirHandle.then((d) => d?.close().catch(() => undefined));
           throw error;
         } finally {
           store.activeTemps.delete(tempPath);
         }
-        if (!store.fsync) return;
-        // Both syncs are issued only after the rename, so that the rename, the file's new
-        // size and blocks (and a log append issued meanwhile) are in the same journal
-        // transaction and one commit makes them all durable.
-        const d = await dirHandle;
-        try {
-          await Promise.all([store.fs.datasync(file, finalPath), store.fs.fsyncDir(shardDir, d), parentDurable]);
-        } finally {
-          void d?.close().catch(() => undefined);
-        }
+        store.renames.renamed(shardDir);
       })();
-      // The descriptor is closed once the syncs are done, off the acknowledgement path.
+      // The descriptor is closed once done, off the acknowledgement path.
       void started.then(
         () => file.close().catch(() => undefined),
         () => file.close().catch(() => undefined),
       );
       return started;
     };
-    /** Drop the written temp file instead (the append failed before its index commit). */
+    /** Drop the written slot instead (the append failed before its index commit). */
     const discard = async (): Promise<void> => {
       if (started) return;
       started = Promise.reject(new StoreInputError("blob discarded"));
       started.catch(() => undefined);
-      store.activeTemps.delete(tempPath);
       await file.close().catch(() => undefined);
       await rm(tempPath, { force: true }).catch(() => undefined);
-      void dirHandle.then((d) => d?.close().catch(() => undefined));
+      store.activeTemps.delete(tempPath);
     };
     const decoded = decodeBlobHeader(header);
     if (decoded.kind !== "ok") throw new Error("blob header does not decode right after encoding");
     return { header: decoded.header, makeDurable, discard };
   }
 
-  /** Write the blob and wait until it is durable (bytes and name). */
+  /** Write the blob and wait until it is durable and in place. */
   async commit(originUid: number): Promise<BlobHeader> {
     const { header, makeDurable } = await this.write(originUid);
     await makeDurable();
@@ -190,29 +187,30 @@ export type BlobCheck =
 
 /**
  * The blobs of one user: <user>/blobs/<first two hex digits of the GUID>/<GUID hex>.
- * Temp files are <user>/blobs/tmp/<GUID hex>.tmp (same file system, so rename is atomic).
+ * Blobs are written into slots, <user>/blobs/tmp/<32 random hex>.slot (same file system, so
+ * rename is atomic), and renamed into place (see PendingBlob, SlotPool, RenameSyncs).
  */
 export class BlobStore {
   /** Shards that exist and whose names are durable (or being made durable) in this process. */
   private readonly known = new Map<string, { ready: Promise<void>; durable: Promise<void> }>();
   /** The first sync of `blobs/` (and of its name in the user's folder) in this process. */
   private baseSync: Promise<void> | undefined;
-  /** Temp files being written now (reclaim leaves them alone). */
+  /** Slots being written now, from take to rename or removal (reclaim leaves them alone). */
   readonly activeTemps = new Set<string>();
-  /**
-   * A temp file opened ahead of need, in the background after each take, so an append of
-   * bytes in hand does not wait for an open (one thread-pool round trip fewer).
-   */
-  private spare: Promise<{ handle: FileHandle; path: string } | undefined> | undefined;
-  private spareTemps = new Set<string>();
-  private closed = false;
+  /** Empty slots with durable names, made ahead of need. */
+  readonly slots: SlotPool;
+  /** Background folder fsyncs that make renames out of slots durable. */
+  readonly renames: RenameSyncs;
 
   constructor(
     readonly dir: string,
     readonly fsync: boolean,
     readonly maxMessageSize: number,
     readonly fs: StoreFs = nodeStoreFs,
-  ) {}
+  ) {
+    this.slots = new SlotPool(dir, fs, fsync, this.activeTemps);
+    this.renames = new RenameSyncs(fs, this.tempDir, fsync);
+  }
 
   pathOf(guidHex: string): string {
     return join(this.dir, guidHex.slice(0, 2), guidHex);
@@ -274,24 +272,12 @@ export class BlobStore {
   async begin(source: MessageSource, internalDate: number, origin: BlobOrigin): Promise<PendingBlob> {
     const guid = new Uint8Array(randomBytes(16));
     const guidHex = guidToHex(guid);
-    const tempPath = join(this.tempDir, guidHex + TEMP_SUFFIX);
     if (typeof source === "string" || source instanceof Uint8Array) {
       // Bytes in hand: hash now, write header and message together at commit.
       const bytes = typeof source === "string" ? Buffer.from(source, "latin1") : source;
       if (bytes.byteLength > this.maxMessageSize) throw tooLarge(this.maxMessageSize);
       const hash = createXxh64().update(bytes).digest();
-      return new PendingBlob(
-        this,
-        guid,
-        guidHex,
-        undefined,
-        bytes,
-        tempPath,
-        bytes.byteLength,
-        hash,
-        internalDate,
-        origin,
-      );
+      return new PendingBlob(this, guid, guidHex, undefined, bytes, "", bytes.byteLength, hash, internalDate, origin);
     }
     const iterable = source as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null;
     if (
@@ -300,9 +286,7 @@ export class BlobStore {
       (typeof iterable[Symbol.asyncIterator] !== "function" && typeof iterable[Symbol.iterator] !== "function")
     )
       throw new StoreInputError("a message must be bytes, a string, a Readable or an (async) iterable of chunks");
-    await this.ensureTempDir();
-    const handle = await open(tempPath, "wx", 0o600);
-    this.activeTemps.add(tempPath);
+    const { handle, path: tempPath } = await this.takeSlot();
     const offset = blobHeaderSize(origin.mailboxName);
     const hasher = createXxh64();
     let position = offset;
@@ -349,91 +333,25 @@ export class BlobStore {
     );
   }
 
-  /** Whether reclaim must leave a temp file alone (being written, or the spare). */
+  /** Whether reclaim must leave a file of `tmp/` alone (a slot being written, or one of the pool's). */
   isActiveTemp(path: string): boolean {
-    return this.activeTemps.has(path) || this.spareTemps.has(path);
+    return this.activeTemps.has(path) || this.slots.holds(path);
   }
 
-  /**
-   * A new temp file open for writing, registered in `activeTemps`: the spare one when it
-   * is ready, else opened now. Either way a new spare is prepared in the background.
-   */
-  async takeTemp(): Promise<{ handle: FileHandle; path: string }> {
-    const waiting = this.spare;
-    this.spare = undefined;
-    const got = waiting ? await waiting : undefined;
-    if (!this.closed && !this.spare) this.spare = this.openTemp().catch(() => undefined);
-    if (got) {
-      this.spareTemps.delete(got.path);
-      this.activeTemps.add(got.path);
-      return got;
-    }
-    const fresh = await this.openTemp();
-    this.spareTemps.delete(fresh.path);
-    this.activeTemps.add(fresh.path);
-    return fresh;
+  /** An empty slot with a durable name, registered in `activeTemps` until renamed or removed. */
+  takeSlot(): Promise<{ handle: FileHandle; path: string }> {
+    return this.slots.take();
   }
 
-  private async openTemp(): Promise<{ handle: FileHandle; path: string }> {
-    await this.ensureTempDir();
-    const path = join(this.tempDir, `${randomBytes(16).toString("hex")}${TEMP_SUFFIX}`);
-    this.spareTemps.add(path);
-    try {
-      return { handle: await open(path, "wx", 0o600), path };
-    } catch (error) {
-      this.spareTemps.delete(path);
-      throw error;
-    }
-  }
-
-  /** Drop the spare temp file (the user's store is closing). */
+  /** The user's store is closing: renames made durable, unused slots removed. */
   async close(): Promise<void> {
-    this.closed = true;
-    const waiting = this.spare;
-    this.spare = undefined;
-    const s = waiting ? await waiting : undefined;
-    if (!s) return;
-    await s.handle.close().catch(() => undefined);
-    await rm(s.path, { force: true }).catch(() => undefined);
-    this.spareTemps.delete(s.path);
-  }
-
-  private tempDirReady = false;
-
-  /** The temp folder, created once. */
-  async ensureTempDir(): Promise<void> {
-    if (this.tempDirReady) return;
-    await mkdir(this.tempDir, { recursive: true });
-    this.tempDirReady = true;
+    await this.renames.flush().catch(() => undefined);
+    await this.slots.close();
   }
 
   /** Read just the header of a blob (for scans). */
-  async readHeader(guidHex: string): Promise<BlobCheck> {
-    let handle: FileHandle;
-    try {
-      handle = await open(this.pathOf(guidHex), "r");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
-      return { kind: "damaged", reason: String(error) };
-    }
-    try {
-      const buf = Buffer.alloc(MAX_BLOB_HEADER_SIZE);
-      const { bytesRead } = await handle.read(buf, 0, buf.byteLength, 0);
-      const d = decodeBlobHeader(buf.subarray(0, bytesRead));
-      if (d.kind !== "ok") return d;
-      if (guidToHex(d.header.guid) !== guidHex)
-        return { kind: "damaged", reason: "GUID in header differs from the file name" };
-      const st = await handle.stat();
-      if (st.size !== d.header.headerSize + d.header.size)
-        return {
-          kind: "damaged",
-          reason: `file is ${st.size} bytes, header says ${d.header.headerSize + d.header.size}`,
-          header: d.header,
-        };
-      return { kind: "ok", header: d.header };
-    } finally {
-      await handle.close();
-    }
+  readHeader(guidHex: string): Promise<BlobCheck> {
+    return readHeaderAt(this.pathOf(guidHex), guidHex);
   }
 
   /**
@@ -464,22 +382,86 @@ export class BlobStore {
   }
 
   /** Check a blob fully without keeping its bytes (bounded memory). */
-  async check(guidHex: string, expectedHash?: bigint): Promise<BlobCheck> {
-    const head = await this.readHeader(guidHex);
-    if (head.kind !== "ok") return head;
-    const h = head.header;
-    const hasher = createXxh64();
-    try {
-      for await (const chunk of createReadStream(this.pathOf(guidHex), { start: h.headerSize, highWaterMark: 1 << 20 }))
-        hasher.update(chunk as Buffer);
-    } catch (error) {
-      return { kind: "damaged", reason: `unreadable: ${String(error)}`, header: h };
+  check(guidHex: string, expectedHash?: bigint): Promise<BlobCheck> {
+    return checkAt(this.pathOf(guidHex), guidHex, expectedHash);
+  }
+
+  /**
+   * The blobs held in slots of `tmp/` (not the ones this process is writing): GUID (hex,
+   * from the slot's header, whose checksum holds) → slot path. A blob is in a slot after a
+   * crash lost the rename of an append (acknowledged or not) or cut it short.
+   */
+  async slotBlobs(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const f of await readdir(this.tempDir).catch(() => [] as string[])) {
+      const path = join(this.tempDir, f);
+      if (this.isActiveTemp(path)) continue;
+      const h = await readHeaderAt(path, undefined);
+      // A slot cut short still names its GUID when its header survived.
+      if (h.kind !== "missing" && h.header) out.set(guidToHex(h.header.guid), path);
     }
-    if (hasher.digest() !== h.contentHash)
-      return { kind: "damaged", reason: "message bytes fail their xxh64", header: h };
-    if (expectedHash !== undefined && expectedHash !== h.contentHash)
-      return { kind: "damaged", reason: "content hash differs from the index's", header: h };
-    return { kind: "ok", header: h };
+    return out;
+  }
+
+  /**
+   * Put the blob `guidHex` back from its slot when its final name is missing: the slot must
+   * pass every check (header, size, content hash, and `expectedHash`). Renamed and synced
+   * (shard folder, then tmp/) before this resolves. Returns the check of the slot, or
+   * "missing" when no slot holds it.
+   */
+  async restoreFromSlot(guidHex: string, expectedHash?: bigint): Promise<BlobCheck> {
+    const found = await this.findInSlot(guidHex, expectedHash);
+    if (!found) return { kind: "missing" };
+    if (found.check.kind === "ok") await this.moveIntoPlace(found.path, guidHex);
+    return found.check;
+  }
+
+  /** The slot holding a copy of blob `guidHex` (by its header), checked fully; undefined when none does. */
+  async findInSlot(guidHex: string, expectedHash?: bigint): Promise<{ path: string; check: BlobCheck } | undefined> {
+    const path = (await this.slotBlobs()).get(guidHex);
+    if (!path) return undefined;
+    return { path, check: await checkAt(path, guidHex, expectedHash) };
+  }
+
+  private async moveIntoPlace(slotPath: string, guidHex: string): Promise<void> {
+    const { dir, parentDurable } = await this.ensureShard(guidHex);
+    await parentDurable;
+    await rename(slotPath, this.pathOf(guidHex));
+    if (this.fsync) {
+      await this.fs.fsyncDir(dir);
+      await this.fs.fsyncDir(this.tempDir);
+    }
+  }
+
+  /**
+   * Empty `tmp/` of everything but this process's own slots: an intact blob in a slot whose
+   * final name is missing is renamed into place (and from then on is an ordinary blob:
+   * kept while an index refers to it, reclaimed or adopted into `Recovered` otherwise);
+   * everything else — empty slots left by an earlier process, torn slots of appends never
+   * acknowledged, slot copies of blobs already in place, temp files of older versions — is
+   * removed. Returns the GUIDs put in place and the number of files removed.
+   */
+  async settleSlots(): Promise<{ restored: string[]; removed: number }> {
+    const restored: string[] = [];
+    let removed = 0;
+    for (const f of await readdir(this.tempDir).catch(() => [] as string[])) {
+      const path = join(this.tempDir, f);
+      if (this.isActiveTemp(path)) continue;
+      const h = await readHeaderAt(path, undefined);
+      if (h.kind === "missing") continue;
+      if (h.kind === "ok") {
+        const guidHex = guidToHex(h.header.guid);
+        const c = await checkAt(path, guidHex, undefined);
+        if (c.kind === "ok" && (await readHeaderAt(this.pathOf(guidHex), guidHex)).kind !== "ok") {
+          await this.moveIntoPlace(path, guidHex);
+          restored.push(guidHex);
+          continue;
+        }
+      }
+      await rm(path, { force: true });
+      removed++;
+    }
+    return { restored, removed };
   }
 
   /**
@@ -522,6 +504,54 @@ export class BlobStore {
     }
     return { guids, temps };
   }
+}
+
+/** The header of the blob file at `path`, checked against the file size (and `guidHex`, when given). */
+async function readHeaderAt(path: string, guidHex: string | undefined): Promise<BlobCheck> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
+    return { kind: "damaged", reason: String(error) };
+  }
+  try {
+    const buf = Buffer.alloc(MAX_BLOB_HEADER_SIZE);
+    const { bytesRead } = await handle.read(buf, 0, buf.byteLength, 0);
+    const d = decodeBlobHeader(buf.subarray(0, bytesRead));
+    if (d.kind !== "ok") return d;
+    if (guidHex !== undefined && guidToHex(d.header.guid) !== guidHex)
+      return { kind: "damaged", reason: "GUID in header differs from the file name" };
+    const st = await handle.stat();
+    if (st.size !== d.header.headerSize + d.header.size)
+      return {
+        kind: "damaged",
+        reason: `file is ${st.size} bytes, header says ${d.header.headerSize + d.header.size}`,
+        header: d.header,
+      };
+    return { kind: "ok", header: d.header };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Check the blob file at `path` fully without keeping its bytes (bounded memory). */
+async function checkAt(path: string, guidHex: string, expectedHash: bigint | undefined): Promise<BlobCheck> {
+  const head = await readHeaderAt(path, guidHex);
+  if (head.kind !== "ok") return head;
+  const h = head.header;
+  const hasher = createXxh64();
+  try {
+    for await (const chunk of createReadStream(path, { start: h.headerSize, highWaterMark: 1 << 20 }))
+      hasher.update(chunk as Buffer);
+  } catch (error) {
+    return { kind: "damaged", reason: `unreadable: ${String(error)}`, header: h };
+  }
+  if (hasher.digest() !== h.contentHash)
+    return { kind: "damaged", reason: "message bytes fail their xxh64", header: h };
+  if (expectedHash !== undefined && expectedHash !== h.contentHash)
+    return { kind: "damaged", reason: "content hash differs from the index's", header: h };
+  return { kind: "ok", header: h };
 }
 
 function tooLarge(max: number): MessageTooLargeError {

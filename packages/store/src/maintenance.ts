@@ -1,5 +1,5 @@
 import { access, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
   FileName,
   type MessageRecord,
@@ -176,13 +176,14 @@ export async function verifyUser(u: UserStore): Promise<UserVerifyReport> {
         c = await u.blobs.check(guid, t.recordAt(at).contentHash);
       }
       if (c.kind !== "ok") {
-        report.damagedBlobs.push({
-          user: u.name,
-          mailbox: entry.name,
-          uid: t.uids[i]!,
-          guid,
-          reason: c.kind === "missing" ? "blob file is missing" : c.reason,
-        });
+        let reason = c.kind === "missing" ? "blob file is missing" : c.reason;
+        if (c.kind === "missing") {
+          // A crash may have lost the rename out of its slot (made durable in the background).
+          const slot = await u.blobs.findInSlot(guid, t.recordAt(i).contentHash);
+          if (slot?.check.kind === "ok")
+            reason = `blob file is missing; an intact copy is in slot ${basename(slot.path)} (a crash lost its rename: repair or the next writable open puts it in place)`;
+        }
+        report.damagedBlobs.push({ user: u.name, mailbox: entry.name, uid: t.uids[i]!, guid, reason });
       }
     }
   }
@@ -207,6 +208,10 @@ export async function repairUser(u: UserStore): Promise<UserRepairReport> {
     damagedBlobs: [],
     reclaim: { removed: [], temps: 0, cacheEntries: 0, orphanFolders: [], orphanFoldersKept: [] },
   };
+  // Blobs whose rename out of a slot a crash lost go back in place first, so that index
+  // checks and a rebuild find them (see BlobStore.settleSlots).
+  const slots = await u.blobs.settleSlots();
+  if (slots.restored.length > 0) report.actions.push(`put ${slots.restored.length} blobs found in slots back in place`);
   const copies = await u.list.inspect();
   if (
     copies.primary.kind !== "ok" ||
@@ -378,7 +383,10 @@ export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
       refused: "mailbox folders outside the list hold mail (kept for an operator): no blob deleted",
     };
   }
-  const { guids, temps } = await u.blobs.list();
+  // Slots first: an intact blob whose rename a crash lost is put in place (and is then an
+  // ordinary blob: kept while referenced); empty and torn slots go.
+  const settled = await u.blobs.settleSlots();
+  const { guids } = await u.blobs.list();
   // Pins first, references second: a GUID unpinned in between was committed before (see UserStore).
   const pinned = u.pinned();
   const referenced = await u.referencedAmong(undefined);
@@ -398,12 +406,7 @@ export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
     await u.structures.remove(g);
     removed.push(g);
   }
-  let tempCount = 0;
-  for (const t of temps) {
-    if (u.blobs.isActiveTemp(t)) continue;
-    await rm(t, { force: true });
-    tempCount++;
-  }
+  const tempCount = settled.removed;
   const onDisk = new Set(guids);
   let cacheEntries = 0;
   for (const g of await u.structures.list()) {

@@ -83,6 +83,11 @@ export interface UnsettledRecoveryReport {
   /** Entries expunged because their blob is missing, torn or fails its hash (UIDs are not reused). */
   withdrawn: WithdrawnAppend[];
   /**
+   * Entries whose blob was not at its final name but intact in a slot of `blobs/tmp/` (the
+   * crash lost the rename, which is made durable in the background): renamed into place, kept.
+   */
+  restored: { mailbox: string; uid: number; guid: string }[];
+  /**
    * Entries of the log tail whose blob fails but names another mailbox as its origin: a
    * copied message, whose blob was durable before the copy was committed, so this is damage,
    * not a crash. Kept (verify reports it) rather than expunged.
@@ -121,6 +126,7 @@ export class UserStore {
     unclean: false,
     checked: 0,
     withdrawn: [],
+    restored: [],
     damaged: [],
     unchecked: [],
     reclaimed: [],
@@ -254,7 +260,17 @@ export class UserStore {
       const rec = t.recordAt(i);
       const guid = guidToHex(rec.guid);
       this.recovery.checked++;
-      const c = await this.blobs.check(guid, rec.contentHash);
+      let c = await this.blobs.check(guid, rec.contentHash);
+      if (c.kind === "missing") {
+        // The rename out of its slot may be what the crash lost: the blob is then intact
+        // under the slot's name (durable before the slot was used).
+        const fromSlot = await this.blobs.restoreFromSlot(guid, rec.contentHash);
+        if (fromSlot.kind === "ok") {
+          this.recovery.restored.push({ mailbox: entryName, uid, guid });
+          continue;
+        }
+        if (fromSlot.kind === "damaged") c = fromSlot;
+      }
       if (c.kind === "ok") continue;
       const reason = c.kind === "missing" ? "blob file is missing" : c.reason;
       const item = { mailbox: entryName, uid, guid, reason };

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdir, open, readdir, rm, stat, truncate } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
@@ -10,17 +10,24 @@ import { TEST_SCRYPT, tempDir } from "./helpers/store.js";
 /*
  * SIGKILL during a random append/copy/move/expunge workload, over and over on one data
  * folder. A SIGKILL keeps what the process wrote in the page cache; a power cut may not.
- * So after every kill the parent also does what a power cut may do to the blobs: every
- * blob the child created but did not report durable (its fdatasync and folder fsync done,
- * seen through the store's sync layer) is torn — deleted (the name never reached the
- * disk), cut short, or partly zeroed. Index files are left whole (the index's own
- * power-cut test covers them); that is the worst case for the store: an index entry
- * whose blob is gone. The next child reopens the store (the unclean-shutdown check runs);
- * every few kills the parent checks: every acknowledged message is there with its GUID
- * and its bytes verify, no index entry points to a missing or damaged blob, and a reclaim
- * scan leaves no blob that no index refers to. An append acknowledged before its blob was
- * durable, or a recovery that missed a torn blob, fails the check. HOLDFAST_LONG=1 runs
- * 1000 kills.
+ * So after every kill the parent also does what a power cut may do to the blobs, from
+ * what the child reported durable through the store's sync layer (bytes of a blob: its
+ * fdatasync done; a slot name: an fsync of blobs/tmp/ that started after it existed; a
+ * final name: such an fsync of its shard folder):
+ * - a slot whose name was not durable is deleted, with whatever it held;
+ * - a blob under its final name whose name was not durable may lose its rename (half the
+ *   time): it goes back to its slot — or vanishes if that slot's name was not durable;
+ * - every blob or slot whose bytes were not durable is torn (deleted, cut short, or partly
+ *   zeroed).
+ * Index files are left whole (the index's own power-cut test covers them); that is the
+ * worst case for the store: an index entry whose blob is gone. The next child reopens the
+ * store (the unclean-shutdown check runs, and must find blobs in their slots); every few
+ * kills the parent checks: every acknowledged message is there with its GUID and its
+ * bytes verify, no index entry points to a missing or damaged blob, and a reclaim scan
+ * leaves no blob that no index refers to and nothing in blobs/tmp/. An append acknowledged
+ * before its bytes were durable, a slot used before its name was durable, a recovery that
+ * drops an acknowledged append whose rename was lost, or a slot a scan cannot reclaim
+ * fails the check. HOLDFAST_LONG=1 runs 1000 kills.
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -170,6 +177,16 @@ async function check(dataDir: string, model: Model): Promise<{ messages: number;
   }
 }
 
+/** Every file in the blob slot folders of every user: name -> path. */
+async function slotFiles(dataDir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const user of await readdir(join(dataDir, "users")).catch(() => [] as string[])) {
+    const tmp = join(dataDir, "users", user, "blobs", "tmp");
+    for (const f of await readdir(tmp).catch(() => [] as string[])) out.set(f, join(tmp, f));
+  }
+  return out;
+}
+
 /** Every blob file of every user: GUID -> path. */
 async function blobFiles(dataDir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -182,6 +199,18 @@ async function blobFiles(dataDir: string): Promise<Map<string, string>> {
     }
   }
   return out;
+}
+
+/** The GUID in a slot's header (hex), or undefined when the slot is too short to say. */
+async function slotGuid(path: string): Promise<string | undefined> {
+  const h = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(16);
+    const { bytesRead } = await h.read(buf, 0, 16, 16);
+    return bytesRead === 16 ? buf.toString("hex") : undefined;
+  } finally {
+    await h.close();
+  }
 }
 
 /** What a power cut may leave of a blob that was not durable. */
@@ -217,6 +246,12 @@ async function lane(modulePath: string, kills: number, laneSeed: number) {
   let reclaimed = 0;
   let torn = 0;
   let withdrawn = 0;
+  let restored = 0;
+  let lostRenames = 0;
+  // Over every child of the lane (an open after a kill may rename a blob of an earlier child
+  // out of its slot and be killed before that rename is durable):
+  const dataOf = new Map<string, string>(); // GUID -> slot name, for blobs whose bytes are durable
+  const slotsDurable = new Set<string>(); // slot names that are durable
   let messages = 0;
   let rng = laneSeed;
   const next = () => {
@@ -227,6 +262,7 @@ async function lane(modulePath: string, kills: number, laneSeed: number) {
     // Mostly during the workload; one kill in ten during startup and recovery.
     const duringStartup = next() < 0.1;
     const before = await blobFiles(dataDir);
+    const slotsBefore = await slotFiles(dataDir);
     const result = await runChild(
       modulePath,
       dataDir,
@@ -235,12 +271,44 @@ async function lane(modulePath: string, kills: number, laneSeed: number) {
       Math.floor(next() * 250),
     );
     expect(result.signal, result.stderr).toBe("SIGKILL");
-    const durable = new Set(result.lines.filter((l) => l.op === "durable").map((l) => l.guid as string));
-    for (const [guid, path] of await blobFiles(dataDir))
-      if (!before.has(guid) && !durable.has(guid)) {
+    const named = new Set<string>();
+    for (const l of result.lines) {
+      if (l.op === "data") dataOf.set(l.guid as string, l.slot as string);
+      else if (l.op === "slots") for (const n of l.names as string[]) slotsDurable.add(n);
+      else if (l.op === "named") for (const g of l.guids as string[]) named.add(g);
+    }
+    for (const [guid, path] of await blobFiles(dataDir)) {
+      if (before.has(guid)) continue;
+      if (!named.has(guid) && next() < 0.5) {
+        // The rename did not reach the disk: back to the slot, if that name did.
+        const slot = dataOf.get(guid);
+        if (slot && slotsDurable.has(slot)) {
+          await rename(path, join(path, "..", "..", "tmp", slot));
+          lostRenames++;
+        } else {
+          await rm(path, { force: true });
+          torn++;
+        }
+        continue;
+      }
+      if (!dataOf.has(guid)) {
         await tear(path, next());
         torn++;
       }
+    }
+    for (const [name, path] of await slotFiles(dataDir)) {
+      if (slotsBefore.has(name)) continue;
+      if (!slotsDurable.has(name)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      const guid = await slotGuid(path);
+      if (guid !== undefined && !dataOf.has(guid)) {
+        await tear(path, next());
+        torn++;
+      }
+    }
+    for (const l of result.lines) if (l.op === "recovered") restored += l.restored as number;
     for (const l of result.lines) if (l.op === "recovered") withdrawn += l.withdrawn as number;
     acked += result.lines.filter((l) => ACKS.has(String(l.op))).length;
     applyLines(model, result.lines);
@@ -251,7 +319,7 @@ async function lane(modulePath: string, kills: number, laneSeed: number) {
     }
   }
   await rm(dataDir, { recursive: true, force: true });
-  return { acked, reclaimed, messages, torn, withdrawn };
+  return { acked, reclaimed, messages, torn, withdrawn, restored, lostRenames };
 }
 
 describe("crash safety", () => {
@@ -267,8 +335,11 @@ describe("crash safety", () => {
     // the next open withdrew (appends cut short between their index commit and blob sync).
     expect(sum((l) => l.torn)).toBeGreaterThan(0);
     expect(sum((l) => l.withdrawn)).toBeGreaterThan(0);
+    // Renames out of slots were undone, and the next open put acknowledged blobs back.
+    expect(sum((l) => l.lostRenames)).toBeGreaterThan(0);
+    expect(sum((l) => l.restored)).toBeGreaterThan(0);
     console.log(
-      `crash test: ${KILLS} kills, ${acked} acknowledged operations, ${lanes.map((l) => l.messages).join("+")} messages at the end, ${sum((l) => l.torn)} unsynced blobs torn, ${sum((l) => l.withdrawn)} unacknowledged entries withdrawn at open, ${sum((l) => l.reclaimed)} leaked blobs reclaimed by the checks`,
+      `crash test: ${KILLS} kills, ${acked} acknowledged operations, ${lanes.map((l) => l.messages).join("+")} messages at the end, ${sum((l) => l.torn)} unsynced blobs torn, ${sum((l) => l.withdrawn)} unacknowledged entries withdrawn at open, ${sum((l) => l.lostRenames)} renames undone and ${sum((l) => l.restored)} blobs put back from slots at open, ${sum((l) => l.reclaimed)} leaked blobs reclaimed by the checks`,
     );
   }, 300_000);
 });

@@ -1,6 +1,7 @@
+import { readdirSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { access, mkdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { access, mkdir, readdir, readFile, rename, rm, truncate, writeFile } from "node:fs/promises";
+import { basename, dirname, join, sep } from "node:path";
 import { describe, expect, it } from "vitest";
 import { nodeStoreFs, Store, type StoreFs, WRITER_MARKER } from "../src/index.js";
 import { message, TEST_SCRYPT, tempDir } from "./helpers/store.js";
@@ -17,12 +18,19 @@ class RecordingFs implements StoreFs {
   readonly events: Event[] = [];
   /** Blob datasyncs wait for this while it is set. */
   gate: Promise<void> | undefined;
+  /** Fsyncs of blob shard folders wait for this while it is set. */
+  shardGate: Promise<void> | undefined;
+  /** Slot names made durable: present in `blobs/tmp/` when an fsync of it started that has completed. */
+  readonly durableSlots = new Set<string>();
+  /** Blob datasyncs issued on a file whose name was not durable (must stay empty). */
+  readonly notDurableNames: string[] = [];
   /** Fail blob datasyncs (EIO) while true, or for the blobs this returns true for. */
   failData: boolean | ((path: string) => boolean) = false;
 
   async datasync(file: FileHandle, path: string): Promise<void> {
     this.events.push({ kind: "datasync-start", path });
     const isBlob = path.includes(`${sep}blobs${sep}`);
+    if (isBlob && !this.durableSlots.has(path)) this.notDurableNames.push(path);
     if (this.gate && isBlob) await this.gate;
     const fail = typeof this.failData === "function" ? this.failData(path) : this.failData;
     if (fail && isBlob) {
@@ -36,7 +44,11 @@ class RecordingFs implements StoreFs {
 
   async fsyncDir(path: string, handle?: FileHandle): Promise<void> {
     this.events.push({ kind: "dirsync-start", path });
+    // The names this fsync covers: those present when it starts.
+    const covered = path.endsWith(`${sep}blobs${sep}tmp`) ? readdirSync(path).map((f) => join(path, f)) : [];
+    if (this.shardGate && /[/\\]blobs[/\\][0-9a-f]{2}$/.test(path)) await this.shardGate;
     await nodeStoreFs.fsyncDir(path, handle);
+    for (const p of covered) this.durableSlots.add(p);
     this.events.push({ kind: "dirsync-done", path });
   }
 
@@ -84,7 +96,7 @@ describe("durability points", () => {
     }
   });
 
-  it("acknowledges an append, and shows it to other sessions, only after its blob's fdatasync and folder fsync", async () => {
+  it("acknowledges an append, and shows it to other sessions, only after its blob's fdatasync, and finds it at its final name", async () => {
     const fs = new RecordingFs();
     const { dataDir, store } = await openWith(fs);
     try {
@@ -127,9 +139,12 @@ describe("durability points", () => {
       const result = await appending;
       const done = fs.blob("datasync-done");
       expect(done).toHaveLength(1);
-      // The folder fsync finished too before the acknowledgement.
-      const blobDir = join(done[0]!.path, "..");
-      expect(fs.dirsDone()).toContain(blobDir);
+      // The fdatasync was of a slot whose name was durable before it was used; the blob is
+      // under its final name by the acknowledgement.
+      expect(done[0]!.path).toMatch(/[/\\]blobs[/\\]tmp[/\\][0-9a-f]{32}\.slot$/);
+      expect(fs.notDurableNames).toEqual([]);
+      expect(await exists(mb.blobs.pathOf(result.guid))).toBe(true);
+      expect(await exists(done[0]!.path)).toBe(false);
       const late = await selecting;
       expect(late.uids()).toEqual([result.uid]);
       await turns();
@@ -137,6 +152,82 @@ describe("durability points", () => {
       late.close();
       watcher.close();
     } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes every blob into a slot whose name was durable before it was handed out (bytes and streams, 8 in flight)", async () => {
+    const fs = new RecordingFs();
+    const { dataDir, store } = await openWith(fs);
+    try {
+      await store.users.add("alice", "pw");
+      const mb = await store.mailboxes("alice");
+      const acked: string[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; i < 5; i++) {
+            const bytes = message(`w${w}-${i}`);
+            // Every other append streams its message (written into the slot as it comes).
+            const source =
+              i % 2 === 0
+                ? bytes
+                : (async function* () {
+                    yield bytes.subarray(0, 10);
+                    yield bytes.subarray(10);
+                  })();
+            acked.push((await mb.append("INBOX", source)).guid);
+          }
+        }),
+      );
+      const synced = fs.blob("datasync-done").map((e) => e.path);
+      expect(synced).toHaveLength(40);
+      for (const p of synced) expect(p).toMatch(/[/\\]blobs[/\\]tmp[/\\][0-9a-f]{32}\.slot$/);
+      // The check itself: no fdatasync was ever issued on a name that was not durable yet.
+      expect(fs.notDurableNames).toEqual([]);
+      // Slots are made in batches: far fewer tmp/ fsyncs than appends.
+      const tmpSyncs = fs.dirsDone().filter((d) => d === mb.blobs.tempDir).length;
+      expect(tmpSyncs).toBeGreaterThan(0);
+      expect(tmpSyncs).toBeLessThanOrEqual(8);
+      for (const g of acked) expect(await exists(mb.blobs.pathOf(g))).toBe(true);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("has no folder fsync on the acknowledgement path: renames are made durable in the background and at close", async () => {
+    const fs = new RecordingFs();
+    const { dataDir, store } = await openWith(fs);
+    let released = false;
+    try {
+      await store.users.add("alice", "pw");
+      const mb = await store.mailboxes("alice");
+      await mb.append("INBOX", message("warm")); // shards of this process made durable, first slots made
+      let release!: () => void;
+      fs.shardGate = new Promise<void>((r) => {
+        release = r;
+      });
+      // Shard folder fsyncs are held; the appends are acknowledged all the same.
+      const results = [];
+      for (let i = 0; i < 3; i++) results.push(await mb.append("INBOX", message(`held ${i}`)));
+      expect(results.map((r) => r.uid)).toEqual([2, 3, 4]);
+      const shardOf = (g: string) => dirname(mb.blobs.pathOf(g));
+      const renamedAt = fs.events.length;
+      fs.shardGate = undefined;
+      release();
+      released = true;
+      await store.close();
+      // Close flushed the renames: each shard folder, then tmp/, fsynced after the renames.
+      const after = fs.events
+        .slice(renamedAt)
+        .filter((e) => e.kind === "dirsync-done")
+        .map((e) => e.path);
+      for (const r of results) expect(after).toContain(shardOf(r.guid));
+      expect(after).toContain(mb.blobs.tempDir);
+      expect(after.lastIndexOf(mb.blobs.tempDir)).toBeGreaterThan(after.indexOf(shardOf(results[0]!.guid)));
+    } finally {
+      if (!released) fs.shardGate = undefined;
       await store.close();
       await rm(dataDir, { recursive: true, force: true });
     }
@@ -314,6 +405,119 @@ describe("open after an unclean shutdown", () => {
       expect((await mb.status("INBOX")).messages).toBe(2);
     } finally {
       await again.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("puts back an acknowledged append whose rename a crash lost (blob intact in its slot); withdraws one whose slot is torn", async () => {
+    const { dataDir, home, a, b, c, blobPath } = await setup();
+    // What a power cut can leave when the renames out of the slots (not synced on the
+    // acknowledgement path) did not reach the disk: b's and c's blobs back under slot names.
+    // b's bytes were synced (it was acknowledged); c's slot is also cut short here (as if c
+    // had not been acknowledged), so c must be withdrawn, not restored.
+    const tmp = join(home, "blobs", "tmp");
+    await mkdir(tmp, { recursive: true });
+    const slotB = join(tmp, `${"b".repeat(32)}.slot`);
+    const slotC = join(tmp, `${"c".repeat(32)}.slot`);
+    await rename(blobPath(b.guid), slotB);
+    await rename(blobPath(c.guid), slotC);
+    await truncate(slotC, 150);
+    await writeFile(join(home, WRITER_MARKER), "{}\n");
+    // A read-only look (as the CLI or scrubber do beside a crashed writer) says where b is.
+    const look = await Store.open(dataDir, { scrypt: TEST_SCRYPT, readOnly: true });
+    try {
+      const v = await look.verify("alice");
+      const missing = v.users[0]!.damagedBlobs.find((d) => d.uid === b.uid)!;
+      expect(missing.reason).toContain(`intact copy is in slot ${basename(slotB)}`);
+    } finally {
+      await look.close();
+    }
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    try {
+      const mb = await store.mailboxes("alice");
+      expect(mb.recovery.unclean).toBe(true);
+      expect(mb.recovery.restored).toEqual([{ mailbox: "INBOX", uid: b.uid, guid: b.guid }]);
+      expect(mb.recovery.withdrawn.map((w) => [w.uid, w.guid])).toEqual([[c.uid, c.guid]]);
+      expect((await mb.readMessage("INBOX", b.uid)).toString()).toContain("test b");
+      expect((await mb.readMessage("INBOX", a.uid)).toString()).toContain("test a");
+      // Nothing left in tmp/: b moved into place, c's torn slot removed.
+      expect(await readdir(tmp)).toEqual([]);
+      const v = await store.verify("alice");
+      expect(v.ok).toBe(true);
+      expect(v.users[0]!.leakedBlobs).toEqual([]);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("reclaim leaves no slot behind: empty and torn slots go, an intact unreferenced blob in a slot is reclaimed like a leaked blob", async () => {
+    const { dataDir, home, b, blobPath } = await setup();
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    try {
+      const mb = await store.mailboxes("alice");
+      const tmp = join(home, "blobs", "tmp");
+      await mkdir(tmp, { recursive: true });
+      // Left by an earlier process: empty slots, a torn slot, a temp file of an older
+      // version, and an intact blob in a slot that no index refers to (an append cut short
+      // after its blob sync).
+      await writeFile(join(tmp, `${"1".repeat(32)}.slot`), "");
+      await writeFile(join(tmp, `${"2".repeat(32)}.slot`), "");
+      await writeFile(join(tmp, `${"3".repeat(32)}.slot`), "HFBLOB01 torn");
+      await writeFile(join(tmp, `${"4".repeat(32)}.tmp`), "older temp");
+      const pending = await mb.blobs.begin(message("unreferenced"), Date.now(), {
+        mailboxId: 1,
+        mailboxName: "INBOX",
+        uidValidity: 1,
+      });
+      const orphan = await pending.commit(9);
+      const orphanHex = Buffer.from(orphan.guid).toString("hex");
+      await rename(mb.blobs.pathOf(orphanHex), join(tmp, `${"5".repeat(32)}.slot`));
+      // And a referenced blob (b) whose copy sits in a slot: reclaim must put it back, not delete it.
+      await rename(blobPath(b.guid), join(tmp, `${"6".repeat(32)}.slot`));
+      const r = await store.reclaim("alice");
+      expect(r.removed).toEqual([orphanHex]);
+      expect(r.temps).toBe(4);
+      // Only the pool's own empty slots (made for this process's appends) may remain.
+      for (const f of await readdir(tmp)) expect(mb.blobs.isActiveTemp(join(tmp, f))).toBe(true);
+      expect((await mb.readMessage("INBOX", b.uid)).toString()).toContain("test b");
+      const v = await store.verify("alice");
+      expect(v.ok).toBe(true);
+      expect(v.users[0]!.leakedBlobs).toEqual([]);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("repair puts slot blobs back before rebuilding: a lost index is rebuilt with a message whose rename was lost", async () => {
+    const { dataDir, home, a, b, blobPath } = await setup();
+    const tmp = join(home, "blobs", "tmp");
+    await mkdir(tmp, { recursive: true });
+    await rename(blobPath(b.guid), join(tmp, `${"7".repeat(32)}.slot`));
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    try {
+      const mb = await store.mailboxes("alice");
+      const inbox = mb.listMailboxes().find((m) => m.name === "INBOX")!;
+      await store.close();
+      for (const f of ["index", "index.backup", "log"])
+        await rm(join(home, "mailboxes", String(inbox.id), f), { force: true });
+      const again = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+      try {
+        const report = await again.repair("alice");
+        const u = report.users[0]!;
+        expect(u.actions.join("; ")).toMatch(/1 blobs found in slots back in place/);
+        expect(u.rebuilt[0]!.messages).toBe(3);
+        const mb2 = await again.mailboxes("alice");
+        const s = await mb2.select("INBOX", { readOnly: true });
+        expect(s.messages().map((m) => Buffer.from(m.guid).toString("hex"))).toContain(b.guid);
+        expect(s.uids()).toContain(a.uid);
+        s.close();
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await store.close();
       await rm(dataDir, { recursive: true, force: true });
     }
   });
