@@ -117,6 +117,8 @@ export class Link {
   private activity = "none";
   private activitySince = Date.now();
   private lastProblem: string | null = null;
+  /** The total-time bound of the exchange holding the lock now (`bounded()`), if any. */
+  private exchangeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     client: ImapClient,
@@ -224,17 +226,21 @@ export class Link {
   }
 
   /**
-   * run() for a caller that already holds the lock (streamed FETCH). `limitMs`: the most one
-   * exchange may take in total (none: only the connection's silence timeout applies, for
-   * exchanges paced by the client such as streamed bodies).
+   * run() for a caller that already holds the lock (FETCH). `limitMs`: the most one exchange
+   * may take in total (default `commandDeadlineMs`); an exchange whose pace the client sets
+   * from some point on (a streamed body) lifts it with `unbound()` then.
    */
-  async runHeld<T>(op: (c: ImapClient) => Promise<T>, idempotent: boolean, limitMs?: number): Promise<T> {
+  async runHeld<T>(
+    op: (c: ImapClient) => Promise<T>,
+    idempotent: boolean,
+    limitMs: number = this.options.commandDeadlineMs,
+  ): Promise<T> {
     // Set at the first break: from then on, reconnecting and replaying share one deadline.
     let deadline: number | null = null;
     for (;;) {
       const c = await this.ensure(deadline ?? undefined);
       const left = deadline === null ? Number.POSITIVE_INFINITY : deadline - Date.now();
-      const limit = Math.min(limitMs ?? Number.POSITIVE_INFINITY, left);
+      const limit = Math.min(limitMs, left);
       try {
         this.setActivity(deadline === null ? "exchange" : "replay");
         return await this.bounded(c, op, limit, deadline === null ? "the command" : "the re-issued command");
@@ -270,7 +276,7 @@ export class Link {
     what: string,
   ): Promise<T> {
     if (!Number.isFinite(limitMs)) return op(c);
-    const timer = setTimeout(
+    const timer: NodeJS.Timeout = setTimeout(
       () => {
         const message = `${c.host.id} did not complete ${what} within ${Math.round(limitMs)} ms`;
         this.lastProblem = message;
@@ -279,11 +285,23 @@ export class Link {
       },
       Math.max(0, limitMs),
     );
+    this.exchangeTimer = timer;
     try {
       return await op(c);
     } finally {
       clearTimeout(timer);
+      if (this.exchangeTimer === timer) this.exchangeTimer = null;
     }
+  }
+
+  /**
+   * Lift the total-time bound of the exchange running now: a streamed body has started, and
+   * from here its pace is the client's (the connection's silence timeout, which does not run
+   * while the proxy holds back because the client is slow, still applies).
+   */
+  unbound(): void {
+    if (this.exchangeTimer) clearTimeout(this.exchangeTimer);
+    this.exchangeTimer = null;
   }
 
   private setActivity(what: string): void {
@@ -545,7 +563,7 @@ export class Link {
       if (this.selection?.tracker !== tracker) return;
       // The FETCH responses reach the tracker through the mailbox listener (held as
       // `incoming` since they are above highestUid); takeNew() delivers them in order.
-      await this.runHeld((c) => fetchNew(c, tracker.highestUid), true, this.options.commandDeadlineMs);
+      await this.runHeld((c) => fetchNew(c, tracker.highestUid), true);
       // After a reconnect during the fetch the selection has a new tracker, which then
       // received the answers: it delivers them (takeNew is harmless when it holds none).
       this.selection?.tracker.takeNew();

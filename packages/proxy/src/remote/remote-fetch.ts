@@ -276,6 +276,8 @@ function streamBody(
       if (ev.type === "literal-start") {
         if (literalId >= 0) return;
         literalId = ev.id;
+        // From here the client's reading sets the pace: no total-time bound (link.ts).
+        link.unbound();
         if (stream === null) {
           stream = new BodyStream(ev.size);
           stream.onPressure = (on) => (on ? c.pause() : c.resume());

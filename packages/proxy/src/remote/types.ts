@@ -79,8 +79,9 @@ export interface RemoteBackendOptions {
    * not a streamed FETCH body, which the client's reading speed paces) may take in total,
    * whatever the backend sends meanwhile. Past it the connection counts as broken: the
    * command is re-issued on a new connection when that is safe, else NO [UNAVAILABLE].
-   * Generous on purpose (a slow SEARCH is not a failure); a silent backend is caught
-   * earlier by `client.commandTimeoutMs`. Default 30 s.
+   * A streamed body is bounded only until its literal starts (then the client sets the
+   * pace). Generous on purpose (a slow SEARCH is not a failure); `client.commandTimeoutMs`
+   * (silence) applies as well. Default 30 s.
    */
   commandDeadlineMs?: number;
   logger?: Logger;
