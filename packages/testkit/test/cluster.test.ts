@@ -1,7 +1,10 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, Socket } from "node:net";
+import { hostname } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DovecotCluster, findDovecot, isAlive, startDovecotCluster } from "../src/index.js";
+import { type DovecotCluster, findDovecot, isAlive, mailUser, startDovecotCluster } from "../src/index.js";
 
 /** A minimal IMAP session over a socket: one command at a time, lines up to the tagged reply. */
 class Session {
@@ -127,6 +130,7 @@ describe("startDovecotCluster", () => {
       expect(conf).toMatch(/^mmap_disable = yes$/m);
       expect(conf).toMatch(/^mail_fsync = always$/m);
       expect(conf).toMatch(/^lock_method = fcntl$/m);
+      expect(conf).toMatch(/^dotlock_use_excl = no$/m);
       expect(conf).toMatch(/^maildir_very_dirty_syncs = no$/m);
       expect(conf).toContain(`base_dir = ${s.dir}/run`);
       expect(s.mailRoot).toBe(cluster.mailRoot);
@@ -160,6 +164,38 @@ describe("startDovecotCluster", () => {
     } finally {
       one.close();
       two.close();
+    }
+  });
+
+  it("a uidlist dotlock left by a dead process (it names its owner) is overridden within seconds, not 120 s", async () => {
+    // What a killed imap process leaves with dotlock_use_excl = no: the lock, holding
+    // "pid:host" of a process that is gone. (An EMPTY lock, which the default O_EXCL creation
+    // can leave, is only overridden after 120 s: docs/failover.md, "The 120 s stall".)
+    const [, b] = cluster.servers;
+    const maildir = b!.maildirOf("carol");
+    const { uid, gid } = mailUser();
+    const dead = spawnSync("true").pid!;
+    expect(isAlive(dead)).toBe(false);
+    const lock = join(maildir, "dovecot-uidlist.lock");
+    writeFileSync(lock, `${dead}:${hostname()}`);
+    chownSync(lock, uid, gid);
+    // A new file in new/: the next sync must give it a UID, so it needs the lock.
+    const file = join(maildir, "new", `${Date.now()}.M1P${process.pid}.testkit`);
+    writeFileSync(file, message(9));
+    chownSync(file, uid, gid);
+    const s = await Session.open(b!.port);
+    try {
+      await s.run("LOGIN carol pw-c");
+      const started = Date.now();
+      const selected = await s.run("SELECT INBOX");
+      const took = Date.now() - started;
+      // Dovecot reads the owner's pid once the lock is 2 s old, finds it gone, overrides.
+      expect(took).toBeLessThan(8000);
+      expect(selected).toMatch(/\* \d+ EXISTS/);
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      s.close();
+      rmSync(lock, { force: true });
     }
   });
 
