@@ -5,9 +5,14 @@
 // large FETCH bodies, and the proxy's RSS per 1,000 idle sessions; prints the issue's targets
 // beside the figures. Knobs: HOLDFAST_BENCH_SECONDS, HOLDFAST_BENCH_SESSIONS (shared with the
 // local scenario), HOLDFAST_BENCH_REMOTE_IDLE (1000), HOLDFAST_BENCH_LARGE_MB (5),
-// HOLDFAST_BENCH_LATENCY_OPS (2000).
+// HOLDFAST_BENCH_LATENCY_OPS (2000), HOLDFAST_BENCH_PARTS (idle,mixed,latency,large: which
+// measurements to run, e.g. `large` alone while working on body throughput).
+// The large-body part also prints the CPU time each process spent per GB delivered (the
+// bench client, Dovecot's processes, the proxy) and how many of the machine's cores were
+// busy: where the cycles go when the targets differ.
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { LoadClient } from "./imap-load-client.mjs";
 
@@ -16,6 +21,7 @@ const SESSIONS = Number(process.env.HOLDFAST_BENCH_SESSIONS ?? 50);
 const IDLE = Number(process.env.HOLDFAST_BENCH_REMOTE_IDLE ?? 1000);
 const LARGE_MB = Number(process.env.HOLDFAST_BENCH_LARGE_MB ?? 5);
 const LATENCY_OPS = Number(process.env.HOLDFAST_BENCH_LATENCY_OPS ?? 2000);
+const PARTS = new Set((process.env.HOLDFAST_BENCH_PARTS ?? "idle,mixed,latency,large").split(",").map((p) => p.trim()));
 const MESSAGES = 200;
 const LARGE_MESSAGES = 4;
 const LARGE_SESSIONS = 4;
@@ -43,6 +49,27 @@ async function rssMb(pids) {
     } catch {}
   }
   return total;
+}
+
+const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
+
+/** CPU seconds (user + system) the processes `pids` have used so far. */
+async function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {}
+  }
+  return ticks / TICK;
+}
+
+/** CPU seconds all cores of the machine have been busy (everything but idle and iowait). */
+async function machineBusySeconds() {
+  const cpu = (await readFile("/proc/stat", "utf8")).split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  return (cpu.reduce((a, b) => a + b, 0) - cpu[3] - cpu[4]) / TICK;
 }
 
 /** Dovecot's master (its config lives in `dir`) and all its descendants. */
@@ -142,6 +169,8 @@ class Measures {
     this.sequential = [];
     this.largeMb = 0;
     this.largeSeconds = 0;
+    /** CPU seconds spent during the large-body slices: bench client, Dovecot, proxy, machine. */
+    this.largeCpu = { client: 0, dovecot: 0, proxy: 0, machine: 0 };
     this.appended = 0;
   }
 }
@@ -180,8 +209,18 @@ async function sequentialSlice(client, m, ops) {
   }
 }
 
-/** LARGE_SESSIONS clients fetching the LARGE_MB messages whole for `ms`. */
-async function largeSlice(clients, m, ms) {
+/**
+ * LARGE_SESSIONS clients fetching the LARGE_MB messages whole for `ms`. The CPU time of
+ * every process involved is read around it (outside the timed part).
+ */
+async function largeSlice(clients, m, ms, cpu) {
+  const dovecot = await cpu.dovecotPids();
+  const cpuBefore = {
+    client: process.cpuUsage(),
+    dovecot: await cpuSeconds(dovecot),
+    proxy: await cpuSeconds(cpu.proxyPids),
+    machine: await machineBusySeconds(),
+  };
   const started = performance.now();
   const deadline = started + ms;
   let fetched = 0;
@@ -195,6 +234,11 @@ async function largeSlice(clients, m, ms) {
   );
   m.largeMb += fetched * LARGE_MB;
   m.largeSeconds += (performance.now() - started) / 1000;
+  const client = process.cpuUsage(cpuBefore.client);
+  m.largeCpu.client += (client.user + client.system) / 1e6;
+  m.largeCpu.dovecot += (await cpuSeconds(dovecot)) - cpuBefore.dovecot;
+  m.largeCpu.proxy += (await cpuSeconds(cpu.proxyPids)) - cpuBefore.proxy;
+  m.largeCpu.machine += (await machineBusySeconds()) - cpuBefore.machine;
 }
 
 /** RSS growth of `pids()` with IDLE sessions open (logged in, INBOX selected, in IDLE), per 1,000. */
@@ -230,18 +274,26 @@ export async function runRemote() {
     return;
   }
   const dovecot = await startDovecot(testkit);
-  const targets = [{ name: "Dovecot direct", port: dovecot.port, pids: () => dovecotPids(dovecot.dir) }];
+  const targets = [{ name: "Dovecot direct", port: dovecot.port, pids: () => dovecotPids(dovecot.dir), proxyPids: [] }];
   const missing = [];
   try {
     for (const mode of ["passthrough", "stateful"]) {
       const p = await startProxy(mode, dovecot.port);
       if (p.unavailable) missing.push(`${mode}: ${p.unavailable}`);
-      else targets.push({ name: `holdfast ${mode}`, mode, port: p.port, pids: async () => [p.pid], stop: p.stop });
+      else
+        targets.push({
+          name: `holdfast ${mode}`,
+          mode,
+          port: p.port,
+          pids: async () => [p.pid],
+          proxyPids: [p.pid],
+          stop: p.stop,
+        });
     }
     // idle first, on fresh proxy processes: RSS growth then is the sessions', not the
     // leftovers of the load phases
     const idle = new Map();
-    for (const t of targets) if (t.stop) idle.set(t, await idleRss(t.port, t.pids));
+    if (PARTS.has("idle")) for (const t of targets) if (t.stop) idle.set(t, await idleRss(t.port, t.pids));
     const open = new Map();
     for (const t of targets) {
       open.set(t, {
@@ -254,9 +306,13 @@ export async function runRemote() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of targets) {
         const o = open.get(t);
-        await mixedSlice(o.mixed, o.m, (SECONDS * 1000) / ROUNDS, round);
-        await sequentialSlice(o.sequential, o.m, Math.ceil(LATENCY_OPS / ROUNDS));
-        await largeSlice(o.large, o.m, (SECONDS * 500) / ROUNDS);
+        if (PARTS.has("mixed")) await mixedSlice(o.mixed, o.m, (SECONDS * 1000) / ROUNDS, round);
+        if (PARTS.has("latency")) await sequentialSlice(o.sequential, o.m, Math.ceil(LATENCY_OPS / ROUNDS));
+        if (PARTS.has("large"))
+          await largeSlice(o.large, o.m, (SECONDS * 500) / ROUNDS, {
+            dovecotPids: () => dovecotPids(dovecot.dir),
+            proxyPids: t.proxyPids,
+          });
       }
     }
     const rows = [];
@@ -269,7 +325,8 @@ export async function runRemote() {
         t,
         load: { ops: m.mixed.length / m.mixedSeconds, p50: percentile(m.mixed, 50), p99: percentile(m.mixed, 99) },
         lat: { p50: percentile(m.sequential, 50), p99: percentile(m.sequential, 99) },
-        mbs: m.largeMb / m.largeSeconds,
+        mbs: m.largeSeconds > 0 ? m.largeMb / m.largeSeconds : 0,
+        large: m,
         idle: idle.get(t) ?? null,
       });
     }
@@ -292,6 +349,28 @@ export async function runRemote() {
       })),
     );
     for (const m of missing) console.log(`not measured: ${m}`);
+    if (PARTS.has("large")) {
+      console.log(
+        `\nLarge bodies: CPU seconds per GB delivered to the clients, per process (${availableParallelism()} cores shared by all of them)\n`,
+      );
+      console.table(
+        rows.map(({ t, large: m }) => {
+          const gb = m.largeMb / 1024;
+          const perGb = (s) => (gb > 0 ? (s / gb).toFixed(2) : "-");
+          const { client, dovecot: dc, proxy: px, machine } = m.largeCpu;
+          return {
+            server: t.name,
+            "GB moved": gb.toFixed(1),
+            "bench client s/GB": perGb(client),
+            "Dovecot s/GB": perGb(dc),
+            "proxy s/GB": t === direct.t ? "-" : perGb(px),
+            "these three s/GB": perGb(client + dc + px),
+            "whole machine s/GB": perGb(machine),
+            "cores busy": (machine / m.largeSeconds).toFixed(2),
+          };
+        }),
+      );
+    }
     const targetsTable = [];
     for (const { t, load, lat, mbs } of rows.slice(1)) {
       const want = t.mode === "passthrough" ? 95 : 80;

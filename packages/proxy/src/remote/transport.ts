@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { connect as netConnect, type Socket } from "node:net";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
+import { readInLargeChunks } from "../large-reads.js";
 import { ImapConnectionError } from "./errors.js";
 import type { BackendHost } from "./types.js";
 
@@ -25,6 +26,8 @@ export function connectTcp(host: BackendHost, timeoutMs: number, preamble?: Buff
       clearTimeout(timer);
       socket.off("error", onError);
       if (preamble && preamble.length > 0) socket.write(preamble);
+      // FETCH bodies come in on this socket: read them in large chunks (not under TLS)
+      if ((host.tls ?? "none") === "none") readInLargeChunks(socket);
       resolve(socket);
     });
     const onError = (error: Error) => {

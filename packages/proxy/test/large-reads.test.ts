@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { connect, createServer, type Server, Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { afterEach, describe, expect, it } from "vitest";
+import { LARGE_READ_BYTES, largeReadCounts, readInLargeChunks, SHARED_READ_BYTES } from "../src/large-reads.js";
+
+/*
+ * Large reads on real loopback sockets: every byte arrives, in order, in chunks the reader
+ * may keep (a shared read buffer reused too early would corrupt kept chunks), bytes that
+ * arrive before anyone listens are kept, pause/resume and end behave as with Node's reads.
+ */
+
+/** Byte i of a test stream: a pattern with a period that is no power of two. */
+function pattern(from: number, length: number): Buffer {
+  const b = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) b[i] = (from + i) % 251;
+  return b;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+});
+
+/** A server that writes `total` pattern bytes to each connection in writes of `step`, then ends. */
+async function source(total: number, step: number): Promise<number> {
+  const server = createServer((socket) => {
+    socket.on("error", () => {});
+    let sent = 0;
+    const go = () => {
+      while (sent < total) {
+        const n = Math.min(step, total - sent);
+        const ok = socket.write(pattern(sent, n));
+        sent += n;
+        if (!ok) return void socket.once("drain", go);
+      }
+      socket.end();
+    };
+    go();
+  });
+  servers.push(server);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return (server.address() as { port: number }).port;
+}
+
+async function connected(port: number): Promise<Socket> {
+  const socket = connect(port, "127.0.0.1");
+  await once(socket, "connect");
+  return socket;
+}
+
+describe("readInLargeChunks", () => {
+  it("delivers every byte in order in chunks that stay intact, larger than 64 KiB when data is queued", async () => {
+    const total = 12 * 1024 * 1024 + 12_345;
+    const port = await source(total, 100_000);
+    const socket = await connected(port);
+    expect(readInLargeChunks(socket)).toBe(true);
+    expect(readInLargeChunks(socket)).toBe(true); // idempotent
+    const before = { ...largeReadCounts };
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      // a slow reader now and then: the kernel queues several MB meanwhile
+      if (chunks.length % 5 === 0) {
+        socket.pause();
+        setTimeout(() => socket.resume(), 20);
+      }
+    });
+    await once(socket, "end");
+    const all = Buffer.concat(chunks);
+    expect(all.length).toBe(total);
+    expect(all.equals(pattern(0, total))).toBe(true);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeGreaterThan(SHARED_READ_BYTES);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(LARGE_READ_BYTES);
+    expect(largeReadCounts.large).toBeGreaterThan(before.large);
+    socket.destroy();
+  });
+
+  it("keeps bytes that arrive before a data listener is attached", async () => {
+    const port = await source(1000, 1000);
+    const socket = await connected(port);
+    expect(readInLargeChunks(socket)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    await once(socket, "end");
+    expect(Buffer.concat(chunks).equals(pattern(0, 1000))).toBe(true);
+    socket.destroy();
+  });
+
+  it("relays through pipe to a slow reader with back-pressure, byte for byte", async () => {
+    const total = 8 * 1024 * 1024;
+    const port = await source(total, 300_000);
+    // relay: each client connection gets the source's bytes through a switched socket
+    const relay = createServer(async (client) => {
+      const upstream = await connected(port);
+      readInLargeChunks(upstream);
+      upstream.pipe(client);
+    });
+    servers.push(relay);
+    relay.listen(0, "127.0.0.1");
+    await once(relay, "listening");
+    const sink = await connected((relay.address() as { port: number }).port);
+    const hash = createHash("sha256");
+    let got = 0;
+    sink.on("data", (c: Buffer) => {
+      hash.update(c);
+      got += c.length;
+      if (got % 7 === 0 || c.length > 200_000) {
+        sink.pause();
+        setTimeout(() => sink.resume(), 5);
+      }
+    });
+    await once(sink, "end");
+    expect(got).toBe(total);
+    expect(hash.digest("hex")).toBe(createHash("sha256").update(pattern(0, total)).digest("hex"));
+    sink.destroy();
+  });
+
+  it("leaves sockets it cannot switch as they are: not connected, TLS", async () => {
+    expect(readInLargeChunks(new Socket())).toBe(false);
+    const port = await source(0, 1);
+    const tls = tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+    tls.on("error", () => {});
+    expect(readInLargeChunks(tls)).toBe(false);
+    tls.destroy();
+  });
+});
