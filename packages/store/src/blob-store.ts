@@ -343,10 +343,18 @@ export class BlobStore {
     return this.slots.take();
   }
 
-  /** The user's store is closing: renames made durable, unused slots removed. */
-  async close(): Promise<void> {
-    await this.renames.flush().catch(() => undefined);
+  /**
+   * The user's store is closing: renames made durable, unused slots removed. Resolves false
+   * when the renames could not be synced (the writer marker must then stay, so that the
+   * next open looks in the slots).
+   */
+  async close(): Promise<boolean> {
+    const synced = await this.renames.flush().then(
+      () => true,
+      () => false,
+    );
     await this.slots.close();
+    return synced;
   }
 
   /** Read just the header of a blob (for scans). */

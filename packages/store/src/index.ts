@@ -8,6 +8,7 @@ export {
   encodeBlobHeader,
   guidToHex,
 } from "./blob-format.js";
+export { SLOT_NAME, SLOT_SUFFIX } from "./blob-slots.js";
 export type { BlobOrigin, MessageSource } from "./blob-store.js";
 export {
   BlobDamagedError,

@@ -1266,11 +1266,12 @@ export class UserStore {
     const handles = [...this.handles.values()];
     this.handles.clear();
     const closing = await Promise.allSettled(handles.map((h) => h.close("store closed")));
-    await this.blobs.close();
+    const renamesSynced = await this.blobs.close();
     if (this.settings.readOnly) return;
     // A clean close: the next open need not check anything — unless a mailbox is still
-    // marked (a failure this process could not check) or an index did not close cleanly.
-    if (this.suspects.size > 0 || closing.some((c) => c.status === "rejected")) return;
+    // marked (a failure this process could not check), an index did not close cleanly, or
+    // the renames out of the blob slots could not be made durable.
+    if (this.suspects.size > 0 || closing.some((c) => c.status === "rejected") || !renamesSynced) return;
     await rm(join(this.dir, WRITER_MARKER), { force: true });
     if (this.settings.fsync) await this.fs.fsyncDir(this.dir).catch(() => undefined);
   }
