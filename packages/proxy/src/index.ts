@@ -13,7 +13,14 @@ export {
   type SelectedMailbox,
   type SelectedState,
 } from "./backend.js";
-export { type CapabilityContext, capabilities } from "./capabilities.js";
+export {
+  backendLacks,
+  type CapabilityContext,
+  type CapabilityRefusal,
+  capabilities,
+  capabilitiesUsedBy,
+  refusalFor,
+} from "./capabilities.js";
 export { DEFAULT_TIMEOUTS, type Timeouts } from "./connection.js";
 export { matchesListPattern } from "./list-pattern.js";
 export { LocalBackend } from "./local/local-backend.js";

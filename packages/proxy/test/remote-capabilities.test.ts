@@ -2,8 +2,8 @@ import { rmSync } from "node:fs";
 import { createMailRoot, type DovecotServer, startDovecot } from "@holdfast/testkit";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { capabilities } from "../src/index.js";
-import { ImapClient } from "../src/remote/index.js";
+import { BackendError, capabilities } from "../src/index.js";
+import { createRemoteBackend, ImapClient } from "../src/remote/index.js";
 import { RawClient } from "./helpers/raw-client.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
 import { MESSAGE } from "./remote-fixtures.js";
@@ -338,6 +338,52 @@ describe("after a failover to a host with fewer capabilities", () => {
       expect(lines.some((l) => /^n OK/.test(l))).toBe(false);
     } finally {
       await full.restart();
+    }
+  });
+});
+
+describe("the remote session's own guards", () => {
+  // What the front end refuses up front (withheld at login) the remote session must not
+  // carry out wrongly either: between the front end's check and the command a failover can
+  // move the session to a lesser host. Here the session simply lives on the minimal host.
+  it("STATUS SIZE/HIGHESTMODSEQ, LIST selections and a multi-message APPEND fail with UNAVAILABLE instead of half answers", async () => {
+    const { authenticator, backend } = createRemoteBackend({
+      route: async () => [{ id: "minimal", host: minimal.host, port: minimal.port }],
+    });
+    const context = { remoteAddress: "127.0.0.1", remotePort: 1, secure: false, sessionId: "guards" };
+    expect(await authenticator.authenticate(USER.name, USER.password, context)).toBe(USER.name);
+    const session = await backend.open(USER.name, context);
+    try {
+      expect(session.withheldCapabilities?.()).toEqual(
+        new Set(["CONDSTORE", "QRESYNC", "BINARY", "MULTIAPPEND", "STATUS=SIZE", "LIST-EXTENDED", "IMAP4rev2"]),
+      );
+      const unavailable = (e: unknown) => e instanceof BackendError && e.code === "UNAVAILABLE";
+      for (const items of [["MESSAGES", "SIZE"], ["HIGHESTMODSEQ"]] as const) {
+        const error = await session.status("Caps", [...items]).catch((e: unknown) => e);
+        expect(unavailable(error)).toBe(true);
+      }
+      expect((await session.status("Caps", ["MESSAGES"])).MESSAGES).toBe((await truth(full, "Caps")).length);
+      const listed = await session
+        .list("", ["*"], { selection: ["RECURSIVEMATCH", "SUBSCRIBED"], returnOptions: {} })
+        .catch((e: unknown) => e);
+      expect(unavailable(listed)).toBe(true);
+
+      const before = await truth(full, "Target");
+      const tx = await session.beginAppend("Target");
+      for (const subject of ["guard-a", "guard-b"]) {
+        const data = MESSAGE(subject);
+        await tx.stage({
+          flags: [],
+          size: data.length,
+          body: (async function* () {
+            yield data;
+          })(),
+        });
+      }
+      expect(unavailable(await tx.commit().catch((e: unknown) => e))).toBe(true);
+      expect(await truth(full, "Target")).toEqual(before);
+    } finally {
+      await session.close();
     }
   });
 });

@@ -81,6 +81,11 @@ export class RemoteAppend implements AppendTransaction {
       let sent = false;
       const result = await this.link
         .run(async (c) => {
+          // One APPEND per message would not be all or none (the front end refuses several
+          // messages when MULTIAPPEND is withheld; here after a failover to a lesser host).
+          if (this.staged.length > 1 && !c.capabilities.has("MULTIAPPEND")) {
+            throw new BackendError("UNAVAILABLE", "MULTIAPPEND is not available on this server now.");
+          }
           sent = true;
           const batches = c.capabilities.has("MULTIAPPEND") ? [this.staged] : this.staged.map((s) => [s]);
           let uidValidity = 0;

@@ -221,7 +221,9 @@ export class RemoteSelectedMailbox implements SelectedMailbox {
           copyUid([r.code, ...statusCodes(r.untagged)]) ?? { uidValidity: 0, source: Array.from(uids), destination: [] }
         );
       }
-      if (!c.capabilities.has("UIDPLUS")) throw new BackendError("CANNOT", "MOVE is not available on this server.");
+      // The front end refuses MOVE when withheld; this is a failover to a lesser host.
+      if (!c.capabilities.has("UIDPLUS"))
+        throw new BackendError("UNAVAILABLE", "MOVE is not available on this server now.");
       const r = await c.command({ name: "COPY", uid: true, set, mailbox });
       await c.command({
         name: "STORE",
@@ -244,7 +246,7 @@ export class RemoteSelectedMailbox implements SelectedMailbox {
     if (uids && uids.length === 0) return [];
     return this.link.run(async (c) => {
       if (uids && !c.capabilities.has("UIDPLUS")) {
-        throw new BackendError("CANNOT", "UID EXPUNGE is not available on this server (no UIDPLUS).");
+        throw new BackendError("UNAVAILABLE", "UID EXPUNGE is not available on this server now (no UIDPLUS).");
       }
       this.collecting = [];
       try {

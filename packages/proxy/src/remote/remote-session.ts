@@ -107,6 +107,11 @@ export class RemoteSession implements BackendSession {
         });
         return r.untagged;
       }
+      // Without LIST-EXTENDED only SUBSCRIBED (as LSUB) can be answered; other selection
+      // options would be silently ignored (the front end refuses them when withheld).
+      if (selection.some((s) => s !== "SUBSCRIBED" && s !== "SPECIAL-USE") || options.returnOptions.subscribed) {
+        throw new BackendError("UNAVAILABLE", "LIST-EXTENDED is not available on this server now.");
+      }
       const out: UntaggedData[] = [];
       for (const p of pats) {
         const r = selection.includes("SUBSCRIBED")
@@ -149,6 +154,10 @@ export class RemoteSession implements BackendSession {
       const asked = items.filter(
         (i) => i !== "APPENDLIMIT" && (!STATUS_NEEDS[i] || c.capabilities.has(STATUS_NEEDS[i]!)),
       );
+      // SIZE / HIGHESTMODSEQ the backend cannot give (the front end refuses them when
+      // withheld; here after a failover to a lesser host): not silently left out.
+      const missing = items.find((i) => i !== "DELETED" && i !== "APPENDLIMIT" && !asked.includes(i));
+      if (missing) throw new BackendError("UNAVAILABLE", `STATUS ${missing} is not available on this server now.`);
       emulateDeleted = items.includes("DELETED") && !asked.includes("DELETED");
       let out: StatusAttributes = {};
       if (asked.length > 0) {
