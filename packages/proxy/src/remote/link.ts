@@ -240,6 +240,8 @@ export class Link {
     for (;;) {
       const c = await this.ensure(deadline ?? undefined);
       const left = deadline === null ? Number.POSITIVE_INFINITY : deadline - Date.now();
+      // Out of time on a live connection: answer now rather than start and cut the replay.
+      if (left <= 0) throw new BackendError("UNAVAILABLE", "The mail server did not answer in time; please try again.");
       const limit = Math.min(limitMs, left);
       try {
         this.setActivity(deadline === null ? "exchange" : "replay");
