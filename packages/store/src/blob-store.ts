@@ -413,8 +413,8 @@ export class BlobStore {
 
   /**
    * Put the blob `guidHex` back from its slot when its final name is missing: the slot must
-   * pass every check (header, size, content hash, and `expectedHash`). Renamed and synced
-   * (shard folder, then tmp/) before this resolves. Returns the check of the slot, or
+   * pass every check (header, size, content hash, and `expectedHash`). Renamed before this
+   * resolves (synced with the other renames). Returns the check of the slot, or
    * "missing" when no slot holds it.
    */
   async restoreFromSlot(guidHex: string, expectedHash?: bigint): Promise<BlobCheck> {
@@ -431,14 +431,16 @@ export class BlobStore {
     return { path, check: await checkAt(path, guidHex, expectedHash) };
   }
 
+  /**
+   * Rename a checked blob from its slot to its final name. Like an append's rename it is
+   * not synced here (RenameSyncs does, in the background and at close): until then a crash
+   * leaves it in the slot, whose name is durable, and the next check finds it there again.
+   */
   private async moveIntoPlace(slotPath: string, guidHex: string): Promise<void> {
     const { dir, parentDurable } = await this.ensureShard(guidHex);
     await parentDurable;
     await rename(slotPath, this.pathOf(guidHex));
-    if (this.fsync) {
-      await this.fs.fsyncDir(dir);
-      await this.fs.fsyncDir(this.tempDir);
-    }
+    this.renames.renamed(dir);
   }
 
   /**

@@ -1,7 +1,13 @@
 import type { StoreFs } from "./store-fs.js";
 
-/** How long a rename may wait for the folder fsyncs that make it durable. */
-const FLUSH_DELAY_MS = 1000;
+/**
+ * How long a rename may wait for the folder fsyncs that make it durable. A flush costs one
+ * fsync per shard folder that received a blob (up to 256) plus one of `tmp/`, and each may
+ * cost a disk cache flush even when the journal already committed the rename: so at most
+ * 257 folder fsyncs per this period, whatever the append rate. The cost of waiting longer
+ * is only work for the check after a crash (more blobs to find in their slots).
+ */
+const FLUSH_DELAY_MS = 5000;
 
 /**
  * The folder fsyncs that make blob renames (slot → final name) durable, batched in the
