@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { createMailRoot, type DovecotServer, startDovecot } from "@holdfast/testkit";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackendError, capabilities } from "../src/index.js";
+import { BackendError, backendLacks, capabilities, capabilitiesUsedBy, refusalFor } from "../src/index.js";
 import { createRemoteBackend, ImapClient } from "../src/remote/index.js";
 import { RawClient } from "./helpers/raw-client.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
@@ -385,5 +385,77 @@ describe("the remote session's own guards", () => {
     } finally {
       await session.close();
     }
+  });
+});
+
+describe("the capability rules themselves", () => {
+  const view = (caps: string, enabled = "") => ({
+    capabilities: new Set(caps.split(" ").filter(Boolean)),
+    enabled: new Set(enabled.split(" ").filter(Boolean)),
+  });
+
+  it("backendLacks: what ENABLE got counts for CONDSTORE/QRESYNC; MOVE is emulated with UIDPLUS; IMAP4rev2 goes with its parts", () => {
+    const all = "UIDPLUS MOVE CONDSTORE QRESYNC BINARY MULTIAPPEND STATUS=SIZE LIST-EXTENDED SPECIAL-USE CHILDREN";
+    expect(backendLacks(view(all, "CONDSTORE QRESYNC"))).toEqual(new Set());
+    // Offered but not enabled (no ENABLE there): no MODSEQs for the proxy to give.
+    expect(backendLacks(view(all))).toEqual(new Set(["CONDSTORE", "QRESYNC"]));
+    // QRESYNC enabled implies CONDSTORE (RFC 7162).
+    expect(backendLacks(view(all, "QRESYNC")).has("CONDSTORE")).toBe(false);
+    const noMove = backendLacks(view(all.replace("MOVE ", ""), "CONDSTORE QRESYNC"));
+    expect(noMove).toEqual(new Set());
+    const noUidplus = backendLacks(view(all.replace("UIDPLUS ", ""), "CONDSTORE QRESYNC"));
+    expect(noUidplus).toEqual(new Set(["UIDPLUS", "IMAP4rev2"]));
+    // SPECIAL-USE is kept (the proxy applies the selection; no mailbox is special there).
+    expect(backendLacks(view(all.replace("SPECIAL-USE ", ""), "CONDSTORE QRESYNC"))).toEqual(new Set());
+  });
+
+  it("capabilitiesUsedBy: nested MODSEQ search keys, literal8 APPEND but not UTF8 (...), LIST-STATUS items", () => {
+    const used = (command: Parameters<typeof capabilitiesUsedBy>[0]) => [...capabilitiesUsedBy(command)].sort();
+    expect(
+      used({
+        tag: "a",
+        name: "SEARCH",
+        uid: true,
+        criteria: [{ type: "OR", left: { type: "ALL" }, right: { type: "NOT", key: { type: "MODSEQ", modseq: 5n } } }],
+      }),
+    ).toEqual(["CONDSTORE"]);
+    const message = { flags: [], size: 3, binary: true, utf8: true };
+    expect(used({ tag: "a", name: "APPEND", mailbox: "x", messages: [message] })).toEqual([]);
+    expect(used({ tag: "a", name: "APPEND", mailbox: "x", messages: [{ ...message, utf8: false }] })).toEqual([
+      "BINARY",
+    ]);
+    expect(
+      used({
+        tag: "a",
+        name: "LIST",
+        reference: "",
+        patterns: ["*"],
+        selection: [],
+        returnOptions: { status: ["MESSAGES", "HIGHESTMODSEQ"] },
+        extended: true,
+      }),
+    ).toEqual(["CONDSTORE"]);
+    expect(used({ tag: "a", name: "EXPUNGE", uid: false })).toEqual([]);
+    expect(used({ tag: "a", name: "EXPUNGE", uid: true, set: [{ start: 1, end: 1 }] })).toEqual(["UIDPLUS"]);
+  });
+
+  it("refusalFor: BAD for a capability withheld at login, NO [UNAVAILABLE] for one the current host lacks, nothing otherwise", () => {
+    const move = { tag: "m", name: "MOVE" as const, uid: true, set: [{ start: 1, end: 1 }], mailbox: "x" };
+    expect(refusalFor(move, new Set(), undefined)).toBeNull();
+    expect(refusalFor(move, new Set(["MOVE"]), undefined)?.status).toBe("BAD");
+    const now = refusalFor(move, new Set(), () => new Set(["MOVE"]));
+    expect(now?.status).toBe("NO");
+    expect(now?.code).toEqual({ name: "UNAVAILABLE" });
+    expect(refusalFor(move, new Set(["UIDPLUS"]), () => new Set(["UIDPLUS"]))).toBeNull();
+    // A command that uses nothing backend-dependent never asks the session.
+    let asked = false;
+    const noop = { tag: "n", name: "NOOP" as const };
+    expect(
+      refusalFor(noop, new Set(["MOVE"]), () => {
+        asked = true;
+        return new Set(["MOVE"]);
+      }),
+    ).toBeNull();
+    expect(asked).toBe(false);
   });
 });
