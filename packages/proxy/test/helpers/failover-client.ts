@@ -57,8 +57,10 @@ export class SoakClient {
       logger: false,
       disableAutoIdle: true,
       qresync: options.qresync,
-      // Longer than any failover: a command waiting for a reconnect must not time out here.
-      socketTimeout: 120_000,
+      // Longer than any failover may take (docs/failover.md, "Bounded waits": at most
+      // commandDeadlineMs + budget + attemptTimeoutMs, 70 s with the defaults the soak uses),
+      // shorter than imapflow's default 5 minutes: a stall fails here, with the stall report.
+      socketTimeout: 90_000,
     } as ConstructorParameters<typeof ImapFlow>[0]);
     this.client.on("close", () => {
       this.closed = true;
