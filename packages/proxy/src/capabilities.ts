@@ -59,14 +59,13 @@ export function capabilities(ctx: CapabilityContext): string[] {
 
 /*
  * Capabilities that depend on the backend (stateful remote mode). Everything else in the
- * lists above is implemented by the front end itself whatever the backend is (ESEARCH from
+ * lists above is implemented by the front end itself whatever the backend is: ESEARCH from
  * a plain SEARCH result, SEARCHRES kept in the session, LIST-STATUS as LIST + STATUS, IDLE
- * by the backend's IDLE or NOOP polling, UTF8=ACCEPT by name conversion, SPECIAL-USE: a
- * backend without it has no special-use mailboxes, and the LIST (SPECIAL-USE) selection is
- * then applied by the proxy, matching none ...): see the
- * table in the package README. A predicate says whether a backend connection can honour
- * the capability; `enabled` is what the proxy managed to ENABLE there (it asks for
- * CONDSTORE and QRESYNC on every backend that offers them).
+ * by the backend's IDLE or NOOP polling, UTF8=ACCEPT by name conversion, SPECIAL-USE (a
+ * backend without it has no special-use mailboxes; the proxy applies the LIST (SPECIAL-USE)
+ * selection itself). The table is in the package README. A predicate says whether a
+ * backend connection can honour the capability; `enabled` is what the proxy managed to
+ * ENABLE there (it asks for CONDSTORE and QRESYNC on every backend that offers them).
  */
 interface BackendView {
   /** Upper case. */
