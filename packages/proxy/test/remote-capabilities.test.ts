@@ -203,6 +203,14 @@ describe("post-login capabilities follow the backend", () => {
       expect(advertised).toContain(c);
     }
     expect(await capabilityCommand(raw)).toEqual(advertised);
+    // AUTHENTICATE PLAIN advertises the same list in its tagged OK.
+    const other = await RawClient.open(proxy.port);
+    raws.push(other);
+    await other.line();
+    const plain = Buffer.from(`\0${USER.name}\0${USER.password}`).toString("base64");
+    const authenticated = await other.command("p", `AUTHENTICATE PLAIN ${plain}`, 10_000);
+    expect(authenticated.at(-1)).toBe(`p OK [CAPABILITY ${advertised.join(" ")}] Logged in.`);
+    other.close();
 
     const enabled = await raw.command("e", "ENABLE CONDSTORE QRESYNC UTF8=ACCEPT");
     expect(enabled).toContain("* ENABLED UTF8=ACCEPT");
