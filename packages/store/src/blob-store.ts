@@ -444,34 +444,38 @@ export class BlobStore {
   }
 
   /**
-   * Empty `tmp/` of everything but this process's own slots: an intact blob in a slot whose
-   * final name is missing is renamed into place (and from then on is an ordinary blob:
-   * kept while an index refers to it, reclaimed or adopted into `Recovered` otherwise);
-   * everything else — empty slots left by an earlier process, torn slots of appends never
-   * acknowledged, slot copies of blobs already in place, temp files of older versions — is
-   * removed. Returns the GUIDs put in place and the number of files removed.
+   * Empty `tmp/` of everything but this process's own slots. A slot whose header names a
+   * blob whose final name is missing is renamed into place — and from then on is an
+   * ordinary blob: kept while an index refers to it, reclaimed or adopted into `Recovered`
+   * otherwise. That holds even when its bytes fail their checks: a damaged blob an index
+   * refers to is reported by verify (never deleted while referenced); one that no index
+   * refers to (an append cut short) is reclaimed. Everything else — empty slots left by an
+   * earlier process, slots without a valid header, slot copies of blobs already in place,
+   * temp files of older versions — is removed. Returns the GUIDs put in place intact, those
+   * put in place damaged, and the number of files removed.
    */
-  async settleSlots(): Promise<{ restored: string[]; removed: number }> {
+  async settleSlots(): Promise<{ restored: string[]; damaged: string[]; removed: number }> {
     const restored: string[] = [];
+    const damaged: string[] = [];
     let removed = 0;
     for (const f of await readdir(this.tempDir).catch(() => [] as string[])) {
       const path = join(this.tempDir, f);
       if (this.isActiveTemp(path)) continue;
       const h = await readHeaderAt(path, undefined);
       if (h.kind === "missing") continue;
-      if (h.kind === "ok") {
+      if (h.header) {
         const guidHex = guidToHex(h.header.guid);
-        const c = await checkAt(path, guidHex, undefined);
-        if (c.kind === "ok" && (await readHeaderAt(this.pathOf(guidHex), guidHex)).kind !== "ok") {
+        if ((await readHeaderAt(this.pathOf(guidHex), guidHex)).kind === "missing") {
+          const c = await checkAt(path, guidHex, undefined);
           await this.moveIntoPlace(path, guidHex);
-          restored.push(guidHex);
+          (c.kind === "ok" ? restored : damaged).push(guidHex);
           continue;
         }
       }
       await rm(path, { force: true });
       removed++;
     }
-    return { restored, removed };
+    return { restored, damaged, removed };
   }
 
   /**

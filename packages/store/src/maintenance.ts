@@ -368,6 +368,10 @@ export async function rebuildMailbox(u: UserStore, id: number): Promise<RebuildR
 
 /** Delete blobs no index refers to, and stale temp files. Refused while any mailbox is unreadable. */
 export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
+  // Slots first, even when deleting blobs is refused below (settling never deletes an intact
+  // blob): an intact blob whose rename a crash lost is put in place (and is then an ordinary
+  // blob: kept while referenced); empty and torn slots go.
+  const settled = await u.blobs.settleSlots();
   const orphans = await u.removeOrphanFolders();
   const orphanFolders = orphans.removed;
   const orphanFoldersKept = orphans.kept;
@@ -376,16 +380,13 @@ export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
     // generation old): their messages' blobs are referenced only there. Delete nothing.
     return {
       removed: [],
-      temps: 0,
+      temps: settled.removed,
       cacheEntries: 0,
       orphanFolders,
       orphanFoldersKept,
       refused: "mailbox folders outside the list hold mail (kept for an operator): no blob deleted",
     };
   }
-  // Slots first: an intact blob whose rename a crash lost is put in place (and is then an
-  // ordinary blob: kept while referenced); empty and torn slots go.
-  const settled = await u.blobs.settleSlots();
   const { guids } = await u.blobs.list();
   // Pins first, references second: a GUID unpinned in between was committed before (see UserStore).
   const pinned = u.pinned();
@@ -393,7 +394,7 @@ export async function reclaimUser(u: UserStore): Promise<ReclaimReport> {
   if (!referenced)
     return {
       removed: [],
-      temps: 0,
+      temps: settled.removed,
       cacheEntries: 0,
       orphanFolders,
       orphanFoldersKept,

@@ -490,6 +490,31 @@ describe("open after an unclean shutdown", () => {
     }
   });
 
+  it("a damaged blob an index refers to, found in a slot, is put in place and reported, never deleted", async () => {
+    const { dataDir, home, c, blobPath } = await setup();
+    const tmp = join(home, "blobs", "tmp");
+    await mkdir(tmp, { recursive: true });
+    const slot = join(tmp, `${"8".repeat(32)}.slot`);
+    await rename(blobPath(c.guid), slot);
+    const bytes = await readFile(slot);
+    bytes[bytes.byteLength - 3] ^= 0x20; // bit rot in the body, header intact
+    await writeFile(slot, bytes);
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT });
+    try {
+      const r = await store.reclaim("alice");
+      expect(r.removed).toEqual([]);
+      expect(await readdir(tmp)).toEqual([]);
+      expect(await exists(blobPath(c.guid))).toBe(true);
+      const v = await store.verify("alice");
+      expect(v.users[0]!.damagedBlobs.map((d) => [d.uid, d.reason])).toEqual([
+        [c.uid, "message bytes fail their xxh64"],
+      ]);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("repair puts slot blobs back before rebuilding: a lost index is rebuilt with a message whose rename was lost", async () => {
     const { dataDir, home, a, b, blobPath } = await setup();
     const tmp = join(home, "blobs", "tmp");
