@@ -132,6 +132,40 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
     expect(ms).toBeLessThan(commandDeadlineMs + budgetMs + attemptTimeoutMs + 2000);
   });
 
+  it("an APPEND cut off in flight whose outcome check hangs on a lock gets NO [UNAVAILABLE] within the check's bound", {
+    timeout: 60_000,
+  }, async () => {
+    const budgetMs = 5000;
+    const attemptTimeoutMs = 1000;
+    const commandDeadlineMs = 1500;
+    const p = await startRemoteProxy(cluster.servers, {
+      reconnect: { budgetMs, attemptTimeoutMs, initialDelayMs: 20, spreadMs: 50 },
+      commandDeadlineMs,
+    });
+    proxies.push(p);
+    const raw = await session(p);
+    await raw.command("c", "CREATE Stuck", 15_000);
+    // Only the target mailbox is locked: the session's own re-select (INBOX) gets through,
+    // the APPEND (its save needs the lock) and then the outcome check (SELECT Stuck) hang.
+    const { uid, gid } = mailUser();
+    const lock = join(maildir(), ".Stuck", "dovecot-uidlist.lock");
+    writeFileSync(lock, "");
+    chownSync(lock, uid, gid);
+    try {
+      const text = "From: a@example.org\r\nSubject: stuck\r\nMessage-ID: <stuck-1@bounds.example>\r\n\r\nhello\r\n";
+      raw.write(`a APPEND Stuck {${text.length}+}\r\n${text}\r\n`);
+      const { line, ms } = await answer(raw, "a", 30_000);
+      console.log(`APPEND with a hung outcome check: answered after ${ms} ms: ${line}`);
+      expect(line).toMatch(/^a NO \[UNAVAILABLE\]/);
+      // cut at the deadline, a quick reconnect, the check cut at its bound
+      expect(ms).toBeLessThan(commandDeadlineMs + attemptTimeoutMs + 3000);
+      // The session itself is fine.
+      expect((await raw.command("n", "NOOP", 15_000)).at(-1)).toMatch(/^n OK/);
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  });
+
   it("the same session carries on once the lock is gone (nothing was wedged on the proxy side)", {
     timeout: 60_000,
   }, async () => {
