@@ -67,6 +67,15 @@ interface Waiter {
   result: CommitResult;
 }
 
+/** A promise's outcome without rejection (for work started before it is known to be needed). */
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
 /** A tiny FIFO mutex: log writes and checkpoints never overlap. */
 class Mutex {
   private tail: Promise<void> = Promise.resolve();
@@ -169,21 +178,32 @@ export class MailboxIndex implements ViewHost {
           await fs.unlink(join(folder, temp));
         if (lock?.tookOver) await lock.removeLeftovers();
       }
-      const log = await fs.readFile(join(folder, FileName.log));
-      const logScan = scanLog(log);
-      const names = (await fs.readdir(folder)) ?? [];
       // Fast path: an intact snapshot streamed from its file (no whole-file buffer) when the
       // log is undamaged. Anything else takes the full path, which reads every copy whole.
+      // The stream starts at once, beside the reads of the log and the folder, so that their
+      // waits overlap it; it is always awaited (never left running), and its result is
+      // dropped when the log turns out unsound.
+      const streaming = options.checkBackup ? undefined : settle(loadSnapshotFile(fs, join(folder, FileName.snapshot)));
+      let log: Uint8Array | undefined;
+      let listed: string[] | undefined;
+      try {
+        [log, listed] = await Promise.all([fs.readFile(join(folder, FileName.log)), fs.readdir(folder)]);
+      } catch (error) {
+        await streaming;
+        throw error;
+      }
+      const logScan = scanLog(log);
       // The backup must exist when the log starts after it (checked by name: cheap).
-      const backupAsNeeded = (logScan.header?.baseSeq ?? 0) === 0 || names.includes(FileName.backup);
+      const backupAsNeeded = (logScan.header?.baseSeq ?? 0) === 0 || (listed ?? []).includes(FileName.backup);
       const logSound =
         log !== undefined &&
         logScan.header !== undefined &&
         logScan.damage.length === 0 &&
         logScan.tail.kind !== "corrupt-tail" &&
         backupAsNeeded;
-      const streamed =
-        logSound && !options.checkBackup ? await loadSnapshotFile(fs, join(folder, FileName.snapshot)) : undefined;
+      const outcome = await streaming;
+      if (logSound && outcome?.ok === false) throw outcome.error;
+      const streamed = logSound && outcome?.ok ? outcome.value : undefined;
       const snapshot = streamed ? undefined : await fs.readFile(join(folder, FileName.snapshot));
       const snapshotRead: SnapshotRead | undefined = streamed
         ? { kind: "ok", ...streamed }
@@ -199,7 +219,14 @@ export class MailboxIndex implements ViewHost {
         if (!options.create || readOnly) throw new IndexNotFoundError(`no mailbox index in ${folder}`);
         return await MailboxIndex.create(folder, fs, lock!, options.uidValidity, settings);
       }
-      const { state, report, plan } = recover({ snapshot, snapshotRead, backup, log, backupUnchecked: !backupNeeded });
+      const { state, report, plan } = recover({
+        snapshot,
+        snapshotRead,
+        backup,
+        log,
+        logScan,
+        backupUnchecked: !backupNeeded,
+      });
       let readOnlyReason = readOnly ? "opened read-only" : undefined;
       if (!report.lossless) readOnlyReason = `damage no copy covers: ${report.problems.join("; ")}`;
       let logFile: IndexFile | undefined;

@@ -89,6 +89,8 @@ export interface RecoveryInput {
    * only matters when the snapshot is damaged; verify reads it always).
    */
   backupUnchecked?: boolean;
+  /** `scanLog(log)`, when the caller has it already (open does: saves walking the log twice). */
+  logScan?: LogScan;
   /** UIDVALIDITY to use if one must be chosen (default: now in seconds). */
   freshUidValidity?: () => number;
 }
@@ -171,7 +173,7 @@ function mergeRanges(ranges: [number, number][]): [number, number][] {
 export function recover(input: RecoveryInput): RecoveryResult {
   const P = input.snapshotRead ?? (input.snapshot ? readSnapshot(input.snapshot) : undefined);
   const B = input.backup ? readSnapshot(input.backup) : undefined;
-  const scan: LogScan = scanLog(input.log);
+  const scan: LogScan = input.logScan ?? scanLog(input.log);
   const txns = [...scan.txns].sort((a, b) => a.seq - b.seq);
   const seqs = txns.map((t) => t.seq);
   const logCheck: LogCheck = {

@@ -1,6 +1,7 @@
 /*
- * Child process of the SIGKILL crash test. Opens the mailbox in argv[2] and commits random
- * transactions until it is killed. Before each commit's I/O starts it prints
+ * Child process of the SIGKILL crash test. Once the parent writes a line to its stdin, opens
+ * the mailbox in argv[2] and commits random transactions until it is killed. Before each
+ * commit's I/O starts it prints
  *   T <seq> <json>   the transaction's intended result (appended, changed, expunged UIDs)
  * and once the commit has resolved (durable)
  *   A <seq>
@@ -21,7 +22,23 @@ function flagsOf(index: MailboxIndex, uid: number): string[] {
   return [...systemFlagNames(t.flags[i]!), ...index.state.keywords.namesOf(t.keywordsAt(i))].sort();
 }
 
+/**
+ * Resolves when the parent writes a line to stdin: it starts this process ahead of its turn
+ * and lets it open the mailbox only once the previous child is killed and checked. Exits
+ * when stdin ends first (the parent is gone or gave up on this child).
+ */
+function waitForGo(): Promise<void> {
+  return new Promise((resolve) => {
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk: string) => {
+      if (chunk.includes("\n")) resolve();
+    });
+    process.stdin.on("end", () => process.exit(0));
+  });
+}
+
 await initChecksum();
+await waitForGo();
 const index = await MailboxIndex.open(folder, { create: true, uidValidity: 99, autoCheckpointBytes: 16 * 1024 });
 process.stdout.write("READY\n");
 const t = index.state.messages;
