@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { StoreClosedError } from "./errors.js";
 import { ensureDurableDir, type StoreFs } from "./store-fs.js";
 
 /** File name suffix of a blob slot in `blobs/tmp/`. */
@@ -18,6 +19,11 @@ export interface BlobSlot {
 /** How many slots one batch creates (one folder fsync each), and the level that starts the next batch. */
 const BATCH = 16;
 const LOW_WATER = 8;
+/**
+ * Ready slots hold open descriptors: a user with no append for this long gives them back
+ * (closed and removed), so that only users that are appending hold any.
+ */
+const IDLE_MS = 30_000;
 
 /**
  * Pre-created blob slots of one user. An append writes its blob into a slot whose *name is
@@ -29,7 +35,8 @@ const LOW_WATER = 8;
  * the slot was created* has completed (and after `tmp/` itself is durable in `blobs/`).
  * Slots are created in batches of BATCH files with one folder fsync per batch, in the
  * background when LOW_WATER or fewer are left; an append finds one ready except at the
- * first append of a process or when appends outrun the batches.
+ * first append of a process or when appends outrun the batches. A user that stops appending
+ * gives its ready slots back after IDLE_MS (each holds an open descriptor).
  */
 export class SlotPool {
   private readonly ready: BlobSlot[] = [];
@@ -38,6 +45,7 @@ export class SlotPool {
   private batch: Promise<void> | undefined;
   private tmpDurable = false;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     /** `<user>/blobs` (its own name in the user's folder is made durable by the user store). */
@@ -60,12 +68,13 @@ export class SlotPool {
   /** An empty slot with a durable name, removed from the pool (the caller owns it now). */
   async take(): Promise<BlobSlot> {
     for (;;) {
-      if (this.closed) throw new Error("the blob slot pool is closed");
+      if (this.closed) throw new StoreClosedError("the user's blob store is closed");
       const slot = this.ready.shift();
       if (slot) {
         this.active.add(slot.path);
         this.own.delete(slot.path);
         if (this.ready.length <= LOW_WATER) this.refill().catch(() => undefined);
+        this.armIdle();
         return slot;
       }
       // None ready: wait for the batch being made (a failure reaches this caller).
@@ -117,6 +126,23 @@ export class SlotPool {
     this.ready.push(...made);
   }
 
+  /** (Re)start the idle timer: IDLE_MS after the last take, the ready slots are given back. */
+  private armIdle(): void {
+    if (this.idleTimer) this.idleTimer.refresh();
+    else {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        if (this.batch) {
+          this.armIdle(); // a batch is being made: look again later
+          return;
+        }
+        const left = this.ready.splice(0);
+        void Promise.all(left.map((s) => this.drop(s)));
+      }, IDLE_MS);
+      this.idleTimer.unref();
+    }
+  }
+
   private async drop(slot: BlobSlot): Promise<void> {
     await slot.handle.close().catch(() => undefined);
     await rm(slot.path, { force: true }).catch(() => undefined);
@@ -129,6 +155,8 @@ export class SlotPool {
    */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     await this.batch?.catch(() => undefined);
     const left = this.ready.splice(0);
     await Promise.all(left.map((s) => this.drop(s)));
