@@ -39,8 +39,8 @@ import { TLSSocket } from "node:tls";
 export const SHARED_READ_BYTES = 64 * 1024;
 /** Size of the buffers of a socket that is streaming. */
 export const LARGE_READ_BYTES = 1024 * 1024;
-/** Unused large buffers kept (a copied-out partial read leaves one). */
-const SPARES = 4;
+/** Unused large buffers kept (a copied-out partial read or a completed relay write leaves one). */
+const SPARES = 8;
 
 interface OnreadSlots {
   buffer: symbol;
@@ -93,14 +93,20 @@ interface StreamHandle {
   useUserBuffer?(buffer: Uint8Array): void;
 }
 
-const switched = new WeakSet<Socket>();
+/** A switched socket: where its next read goes, and where its bytes go when relayed. */
+interface Reader {
+  next: Buffer;
+  relayTo: Socket | null;
+}
+
+const readers = new WeakMap<Socket, Reader>();
 
 /**
  * Make `socket` (plain TCP, connected) read into large buffers while it streams; its
  * readable side behaves as before. Idempotent. Returns whether the socket reads that way now.
  */
 export function readInLargeChunks(socket: Socket): boolean {
-  if (switched.has(socket)) return true;
+  if (readers.has(socket)) return true;
   const s = onreadSlots();
   const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
   const record = socket as unknown as Record<symbol, unknown>;
@@ -115,34 +121,66 @@ export function readInLargeChunks(socket: Socket): boolean {
   ) {
     return false;
   }
-  let next: Buffer = shared;
+  const reader: Reader = { next: shared, relayTo: null };
+  const resume = () => socket.resume();
   const onRead = (length: number, buffer: Buffer): boolean => {
+    if (buffer === shared) largeReadCounts.shared++;
+    else largeReadCounts.large++;
+    const to = reader.relayTo;
+    if (to !== null) {
+      // Relayed: a large buffer is written as is and reused once the write completed.
+      let ok: boolean;
+      if (buffer === shared) ok = to.write(Buffer.from(buffer.subarray(0, length)));
+      else
+        ok = to.write(length === buffer.length ? buffer : buffer.subarray(0, length), (error) => {
+          if (!error && spares.length < SPARES) spares.push(buffer);
+        });
+      reader.next = length === buffer.length ? takeLarge() : shared;
+      if (ok) return true;
+      to.once("drain", resume);
+      return false; // Node stops reading until resume()
+    }
     let chunk: Buffer;
     if (buffer === shared) {
-      largeReadCounts.shared++;
       chunk = Buffer.from(buffer.subarray(0, length));
-      next = length === buffer.length ? takeLarge() : shared;
+      reader.next = length === buffer.length ? takeLarge() : shared;
     } else if (length === buffer.length) {
-      largeReadCounts.large++;
       chunk = buffer;
-      next = takeLarge();
+      reader.next = takeLarge();
     } else {
-      largeReadCounts.large++;
       if (length >= buffer.length / 2) chunk = buffer.subarray(0, length);
       else {
         chunk = Buffer.from(buffer.subarray(0, length));
         if (spares.length < SPARES) spares.push(buffer);
       }
-      next = shared;
+      reader.next = shared;
     }
     // What Node does with its own reads: false (a full readable buffer: nobody is reading)
     // makes Node stop reading until the socket is read from or resumed.
     return socket.push(chunk);
   };
   record[s.callback] = onRead;
-  record[s.generator] = () => next;
+  record[s.generator] = () => reader.next;
   record[s.buffer] = shared;
   handle.useUserBuffer(shared);
-  switched.add(socket);
+  readers.set(socket, reader);
+  return true;
+}
+
+/**
+ * Send everything `from` receives to `to` (a splice's backend → client direction) straight
+ * from the read buffers: no readable-stream step, and a large buffer goes back to the free
+ * list when its write completed instead of to the GC. `from` stops reading while `to` is
+ * over its high-water mark; its end ends `to`; errors and closes are the caller's (as with
+ * `pipe`). Bytes `from` had already read and not delivered go first. Returns false, having
+ * changed nothing, when `from` cannot be switched (then pipe).
+ */
+export function relayInLargeChunks(from: Socket, to: Socket): boolean {
+  if (!readInLargeChunks(from)) return false;
+  const reader = readers.get(from)!;
+  for (let chunk: Buffer | null = from.read(); chunk !== null; chunk = from.read()) to.write(chunk);
+  reader.relayTo = to;
+  from.once("end", () => to.end());
+  from.resume();
   return true;
 }

@@ -3,7 +3,13 @@ import { once } from "node:events";
 import { connect, createServer, type Server, Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
-import { LARGE_READ_BYTES, largeReadCounts, readInLargeChunks, SHARED_READ_BYTES } from "../src/large-reads.js";
+import {
+  LARGE_READ_BYTES,
+  largeReadCounts,
+  readInLargeChunks,
+  relayInLargeChunks,
+  SHARED_READ_BYTES,
+} from "../src/large-reads.js";
 
 /*
  * Large reads on real loopback sockets: every byte arrives, in order, in chunks the reader
@@ -51,6 +57,34 @@ async function connected(port: number): Promise<Socket> {
   return socket;
 }
 
+/**
+ * Read a connection to its end, stopping now and then for long enough that the kernel's
+ * buffers fill and the relay's writes stay pending (a read buffer reused too early would
+ * then be overwritten); the bytes' count and SHA-256.
+ */
+async function slowSink(port: number): Promise<{ got: number; hash: string }> {
+  const sink = await connected(port);
+  const hash = createHash("sha256");
+  let got = 0;
+  let pausedAt = 0;
+  const stall = (ms: number) => {
+    sink.pause();
+    setTimeout(() => sink.resume(), ms);
+  };
+  stall(150);
+  sink.on("data", (c: Buffer) => {
+    hash.update(c);
+    got += c.length;
+    if (got - pausedAt > 2 * 1024 * 1024) {
+      pausedAt = got;
+      stall(100);
+    }
+  });
+  await once(sink, "end");
+  sink.destroy();
+  return { got, hash: hash.digest("hex") };
+}
+
 describe("readInLargeChunks", () => {
   it("delivers every byte in order in chunks that stay intact, larger than 64 KiB when data is queued", async () => {
     const total = 12 * 1024 * 1024 + 12_345;
@@ -90,33 +124,30 @@ describe("readInLargeChunks", () => {
     socket.destroy();
   });
 
-  it("relays through pipe to a slow reader with back-pressure, byte for byte", async () => {
+  it.each([
+    ["pipe", (from: Socket, to: Socket) => readInLargeChunks(from) && from.pipe(to) !== null],
+    ["relayInLargeChunks", relayInLargeChunks],
+  ])("relays through %s to a slow reader with back-pressure, byte for byte", async (_, relayWith) => {
     const total = 8 * 1024 * 1024;
     const port = await source(total, 300_000);
     // relay: each client connection gets the source's bytes through a switched socket
     const relay = createServer(async (client) => {
       const upstream = await connected(port);
-      readInLargeChunks(upstream);
-      upstream.pipe(client);
+      // bytes that arrive before the relay starts go first
+      await new Promise((r) => setTimeout(r, 20));
+      expect(relayWith(upstream, client)).toBe(true);
     });
     servers.push(relay);
     relay.listen(0, "127.0.0.1");
     await once(relay, "listening");
-    const sink = await connected((relay.address() as { port: number }).port);
-    const hash = createHash("sha256");
-    let got = 0;
-    sink.on("data", (c: Buffer) => {
-      hash.update(c);
-      got += c.length;
-      if (got % 7 === 0 || c.length > 200_000) {
-        sink.pause();
-        setTimeout(() => sink.resume(), 5);
-      }
-    });
-    await once(sink, "end");
-    expect(got).toBe(total);
-    expect(hash.digest("hex")).toBe(createHash("sha256").update(pattern(0, total)).digest("hex"));
-    sink.destroy();
+    const relayPort = (relay.address() as { port: number }).port;
+    // two sinks at once: they share the free list of large buffers
+    const results = await Promise.all([slowSink(relayPort), slowSink(relayPort)]);
+    const want = createHash("sha256").update(pattern(0, total)).digest("hex");
+    expect(results).toEqual([
+      { got: total, hash: want },
+      { got: total, hash: want },
+    ]);
   });
 
   it("leaves sockets it cannot switch as they are: not connected, TLS", async () => {

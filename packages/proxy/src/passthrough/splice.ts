@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { readInLargeChunks } from "../large-reads.js";
+import { relayInLargeChunks } from "../large-reads.js";
 import type { Logger } from "../logger.js";
 
 /**
@@ -7,9 +7,11 @@ import type { Logger } from "../logger.js";
  * perdition do after login). `toBackend`/`toClient` are bytes each side sent before the
  * splice that the other must still get; they are written first, in order.
  *
- * - Back-pressure: `pipe` pauses the reading side while the other's buffer is full.
- * - The backend socket (FETCH bodies: nearly all the bytes) reads in chunks of up to 1 MiB
- *   (large-reads.ts; about half the relay's CPU per byte of Node's 64 KiB reads).
+ * - Back-pressure: the reading side pauses while the other's buffer is full.
+ * - Backend → client (FETCH bodies: nearly all the bytes) goes straight from the backend
+ *   socket's read buffers of up to 1 MiB to the client (large-reads.ts: about half the
+ *   relay's CPU per byte of `pipe` with Node's 64 KiB reads); client → backend is piped, as
+ *   is everything on a socket that cannot be switched (TLS).
  * - Half-close: an end from one side ends the other's writable side (pipe's `end`), so a
  *   BYE the backend sends before closing still reaches the client.
  * - Errors and closes: an error on either side destroys both; when the backend closes, the
@@ -43,7 +45,6 @@ export function splice(
   client.once("close", () => backend.destroy());
   if (pending.toClient.length > 0) client.write(pending.toClient);
   if (pending.toBackend.length > 0) backend.write(pending.toBackend);
-  readInLargeChunks(backend);
   client.pipe(backend);
-  backend.pipe(client);
+  if (!relayInLargeChunks(backend, client)) backend.pipe(client);
 }
