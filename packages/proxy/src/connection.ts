@@ -80,6 +80,9 @@ export interface AppendInProgress {
 
 const NO_CAPABILITIES: ReadonlySet<string> = new Set();
 const MAX_QUEUED_EVENTS = 32;
+/** Encoded responses held for one write at most this long (bytes) before being written. */
+const BATCH_FLUSH_BYTES = 64 * 1024;
+const RESOLVED: Promise<void> = Promise.resolve();
 /** Raw input held during a passthrough login beyond which the socket is paused. */
 const RAW_HOLD_PAUSE_BYTES = 64 * 1024;
 
@@ -182,6 +185,7 @@ export class ImapConnection {
     socket.on("error", (error) => this.log.debug({ err: error.message }, "socket error"));
     socket.on("close", () => void this.cleanup());
     socket.on("timeout", () => void this.onTimeout());
+    this.timeoutMs = -1;
     this.applyTimeout();
   }
 
@@ -221,10 +225,17 @@ export class ImapConnection {
     return this.withheldAtLogin;
   }
 
+  /** The socket's inactivity timeout as last set (-1: not yet, on this socket). */
+  private timeoutMs = -1;
+
   applyTimeout(): void {
     if (this.spliced) return;
     const t = this.options.timeouts;
     const ms = this.idling ? t.idleCommandMs : this.state === "not-authenticated" ? t.preAuthMs : t.idleMs;
+    // Node restarts the timer on every read and write by itself; setTimeout() replaces the
+    // timer object, which is measurable when done after every command: only on a change.
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
     this.socket.setTimeout(ms);
   }
 
@@ -301,6 +312,7 @@ export class ImapConnection {
    * socket closes; then the session is closed as usual.
    */
   handOver(): { socket: Socket; buffered: Buffer } {
+    this.flushBatch();
     this.spliced = true;
     this.inbox = [];
     this.socket.removeAllListeners("data");
@@ -467,10 +479,36 @@ export class ImapConnection {
    * the caller's command); literal sources are streamed later with back-pressure, and a
    * source that gives more or fewer bytes than it announced closes the connection, since
    * the client could no longer find where the next response starts.
+   *
+   * Two paths, one order:
+   * - Plain bytes (nearly every response) go into `batch`, written in ONE socket write:
+   *   at once for a tagged completion or a continuation (the client waits for those; the
+   *   bookkeeping after a command then runs after the bytes are on their way, not before),
+   *   when the batch passes BATCH_FLUSH_BYTES, and otherwise at the next tick (untagged
+   *   responses pushed during IDLE). A round of microtasks that sends a command's untagged
+   *   lines and its completion thus costs one write system call.
+   * - A response with a literal source (a streamed body) flushes the batch and goes through
+   *   the `writing` chain; until that chain is idle (`chained` is 0) every later response
+   *   goes through it too, so nothing overtakes a body that is still streaming.
+   * Back-pressure: the promise resolves once the socket is below its high-water mark.
    */
   send(response: Response): Promise<void> {
     const utf8 = this.enabled.has("UTF8=ACCEPT") || this.enabled.has("IMAP4rev2");
     const parts = encodeResponseParts(response, { utf8 });
+    if (this.chained === 0 && parts.every((part) => Buffer.isBuffer(part))) {
+      for (const part of parts as Buffer[]) {
+        this.batch.push(part);
+        this.batchBytes += part.length;
+      }
+      if (response.kind !== "untagged" || this.batchBytes >= BATCH_FLUSH_BYTES) this.flushBatch();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(this.flushBatch);
+      }
+      return this.socket.writableNeedDrain ? this.drained() : RESOLVED;
+    }
+    this.flushBatch();
+    this.chained++;
     this.writing = this.writing
       .then(async () => {
         for (const part of parts) {
@@ -493,22 +531,58 @@ export class ImapConnection {
       .catch((error) => {
         this.log.warn({ err: (error as Error).message }, "write failed; closing");
         this.socket.destroy();
+      })
+      .finally(() => {
+        this.chained--;
       });
     return this.writing;
+  }
+
+  /** Responses encoded and not yet written (see send). */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+  /** Responses queued on the `writing` chain and not finished. */
+  private chained = 0;
+
+  /** Write the batch in one system call (bound: also the nextTick callback). */
+  private readonly flushBatch = (): void => {
+    this.flushScheduled = false;
+    if (this.batch.length === 0) return;
+    const data = this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchBytes);
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.closed || this.spliced || this.socket.destroyed) return;
+    this.options.observer.bytesOut(data.length);
+    this.socket.write(data);
+  };
+
+  /** Resolves when the socket drains (or closes). */
+  private drained(): Promise<void> {
+    const socket = this.socket;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        resolve();
+      };
+      socket.on("drain", done);
+      socket.on("close", done);
+    });
   }
 
   /** The socket is corked until the current run of microtasks ends (see write). */
   private corked = false;
 
   /**
-   * Write one chunk; wait for the socket to drain (or close) when its buffer is full.
+   * Write one chunk of a chained response (see send); wait for the socket to drain (or
+   * close) when its buffer is full.
    *
    * Writes are coalesced: the first write of a run of microtasks corks the socket and a
-   * process.nextTick uncorks it, which Node runs only once that run is over. A command's
-   * untagged lines, its literals and its tagged completion (and the notifications flushed
-   * before it) usually come from one such run, so they leave in one writev instead of one
-   * write system call each. A write that finds the buffer over its high-water mark still
-   * waits for "drain"; the uncork is already scheduled, so that wait always ends.
+   * process.nextTick uncorks it, which Node runs only once that run is over, so a streamed
+   * response's head and the lines after it leave in one writev. A write that finds the
+   * buffer over its high-water mark still waits for "drain"; the uncork is already
+   * scheduled, so that wait always ends.
    */
   private async write(chunk: Buffer): Promise<void> {
     if (this.closed || this.spliced || this.socket.destroyed) return;
@@ -522,17 +596,7 @@ export class ImapConnection {
         socket.uncork();
       });
     }
-    if (!this.socket.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.socket.off("drain", done);
-          this.socket.off("close", done);
-          resolve();
-        };
-        this.socket.on("drain", done);
-        this.socket.on("close", done);
-      });
-    }
+    if (!this.socket.write(chunk)) await this.drained();
   }
 
   untagged(status: "OK" | "NO" | "BAD", text: string, code?: ResponseCode): Promise<void> {
@@ -550,7 +614,11 @@ export class ImapConnection {
     code?: ResponseCode,
     permission?: FlushPermission,
   ): Promise<void> {
-    if (permission) await this.flushNotifications(permission);
+    // Nothing queued (the common case): no detour through the flush.
+    const queue = this.selected?.queue;
+    if (permission && queue && (queue.hasPending || queue.inconsistency !== null)) {
+      await this.flushNotifications(permission);
+    }
     if (this.byeSent) return; // the session already ended with BYE
     this.lastStatus = status;
     await this.send({ kind: "tagged", tag, status, text, ...(code ? { code } : {}) });
@@ -675,12 +743,14 @@ export class ImapConnection {
     });
     this.byeSent = true;
     await this.writing;
+    this.flushBatch();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
   /** Replace the socket after STARTTLS: a fresh parser, so nothing sent in plaintext carries over. */
   upgrade(socket: TLSSocket): void {
+    this.flushBatch(); // the STARTTLS completion: in plaintext, before the handshake
     this.rawHold = false; // never: STARTTLS is not a login step; plaintext is dropped anyway
     this.rawHeld = [];
     this.rawHeldBytes = 0;

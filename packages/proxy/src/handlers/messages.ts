@@ -13,6 +13,19 @@ import { nameFromWire } from "./names.js";
  * FETCH, STORE or SEARCH by sequence number).
  */
 
+/**
+ * Resolve the command's set to UIDs. A sequence set that does not resolve gives a string
+ * (the reason), which the caller answers BAD with. Synchronous: no await on the hot path.
+ */
+function resolveTargets(sel: SelectedContext, set: SequenceSet, uid: boolean): Uint32Array | string {
+  if (uid) return sel.queue.map.resolveUidSet(set, { saved: sel.saved });
+  const resolved = sel.queue.map.resolveSequenceSet(set, { saved: sel.saved });
+  if (!resolved.ok) return `Invalid message sequence set: ${resolved.error}.`;
+  const out = new Uint32Array(resolved.seqs.length);
+  for (let i = 0; i < out.length; i++) out[i] = sel.queue.map.uidAt(resolved.seqs[i]!)!;
+  return out;
+}
+
 /** Resolve the command's set to UIDs; answers BAD (and returns null) when it is invalid. */
 async function targetUids(
   conn: ImapConnection,
@@ -20,16 +33,10 @@ async function targetUids(
   set: SequenceSet,
   uid: boolean,
 ): Promise<Uint32Array | null> {
-  const sel = conn.selected!;
-  if (uid) return sel.queue.map.resolveUidSet(set, { saved: sel.saved });
-  const resolved = sel.queue.map.resolveSequenceSet(set, { saved: sel.saved });
-  if (!resolved.ok) {
-    await conn.tagged(tag, "BAD", `Invalid message sequence set: ${resolved.error}.`);
-    return null;
-  }
-  const out = new Uint32Array(resolved.seqs.length);
-  for (let i = 0; i < out.length; i++) out[i] = sel.queue.map.uidAt(resolved.seqs[i]!)!;
-  return out;
+  const uids = resolveTargets(conn.selected!, set, uid);
+  if (typeof uids !== "string") return uids;
+  await conn.tagged(tag, "BAD", uids);
+  return null;
 }
 
 function marksSeen(items: FetchAttribute[]): boolean {
@@ -39,19 +46,27 @@ function marksSeen(items: FetchAttribute[]): boolean {
   );
 }
 
+function hasItem(items: readonly FetchAttribute[], type: FetchAttribute["type"]): boolean {
+  for (let i = 0; i < items.length; i++) if (items[i]!.type === type) return true;
+  return false;
+}
+
 export async function fetch(conn: ImapConnection, command: Extract<Command, { name: "FETCH" }>): Promise<void> {
   const sel = conn.selected!;
   const permission = flushPermissionFor("FETCH", command.uid);
-  const uids = await targetUids(conn, command.tag, command.set, command.uid);
-  if (!uids) return;
-  // The codec has already expanded FAST/ALL/FULL into `items`.
-  const items = [...command.items];
-  if (command.uid && !items.some((i) => i.type === "UID")) items.unshift({ type: "UID" });
+  const uids = resolveTargets(sel, command.set, command.uid);
+  if (typeof uids === "string") {
+    await conn.tagged(command.tag, "BAD", uids);
+    return;
+  }
+  // The codec has already expanded FAST/ALL/FULL into `items`. Copied only when changed.
+  let items = command.items;
+  if (command.uid && !hasItem(items, "UID")) items = [{ type: "UID" }, ...items];
   if (command.changedSince !== undefined) {
     conn.enabled.add("CONDSTORE");
-    if (!items.some((i) => i.type === "MODSEQ")) items.push({ type: "MODSEQ" });
+    if (!hasItem(items, "MODSEQ")) items = [...items, { type: "MODSEQ" }];
   }
-  if (items.some((i) => i.type === "MODSEQ")) conn.enabled.add("CONDSTORE");
+  if (hasItem(items, "MODSEQ")) conn.enabled.add("CONDSTORE");
   if (command.vanished) {
     if (!command.uid || command.changedSince === undefined || !conn.enabled.has("QRESYNC")) {
       await conn.tagged(command.tag, "BAD", "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC.");
@@ -74,22 +89,27 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
       await conn.send({ kind: "untagged", data: { type: "VANISHED", earlier: true, uids: uidSetOf(vanished) } });
   }
   const markSeen = marksSeen(items) && !sel.readOnly;
-  const seen = new Set<number>();
+  const rev2 = conn.enabled.has("IMAP4rev2");
+  // Only a FETCH by number answers NO for messages expunged meanwhile (see below).
+  const seen = !command.uid && command.changedSince === undefined ? new Set<number>() : null;
   for await (const message of sel.mailbox.fetch(uids, items, { markSeen, changedSince: command.changedSince })) {
     const seq = sel.queue.map.seqOf(message.uid);
     if (seq === undefined) continue;
-    seen.add(message.uid);
-    for (const i of message.items) if (i.name === "FLAGS") conn.announceFlags(i.value);
-    const items = conn.enabled.has("IMAP4rev2")
-      ? message.items.map((i) =>
-          i.name === "FLAGS" ? { name: "FLAGS" as const, value: visibleFlags(conn.enabled, i.value) } : i,
-        )
-      : message.items;
-    await conn.send({ kind: "untagged", data: { type: "FETCH", seq, items } });
+    seen?.add(message.uid);
+    let fetched = message.items;
+    for (let i = 0; i < fetched.length; i++) {
+      const item = fetched[i]!;
+      if (item.name !== "FLAGS") continue;
+      conn.announceFlags(item.value);
+      if (rev2) {
+        fetched = fetched.slice();
+        fetched[i] = { name: "FLAGS", value: visibleFlags(conn.enabled, item.value) };
+      }
+    }
+    await conn.send({ kind: "untagged", data: { type: "FETCH", seq, items: fetched } });
   }
-  const missing = uids.some((u) => !seen.has(u) && sel.queue.isExpungePending(u));
   // Only for FETCH by number: a UID FETCH simply has nothing to say about a vanished UID.
-  if (missing && !command.uid && command.changedSince === undefined) {
+  if (seen !== null && uids.some((u) => !seen.has(u) && sel.queue.isExpungePending(u))) {
     await conn.tagged(
       command.tag,
       "NO",
@@ -99,7 +119,13 @@ export async function fetch(conn: ImapConnection, command: Extract<Command, { na
     );
     return;
   }
-  await conn.tagged(command.tag, "OK", `${command.uid ? "UID " : ""}FETCH completed.`, undefined, permission);
+  await conn.tagged(
+    command.tag,
+    "OK",
+    command.uid ? "UID FETCH completed." : "FETCH completed.",
+    undefined,
+    permission,
+  );
 }
 
 export async function store(conn: ImapConnection, command: Extract<Command, { name: "STORE" }>): Promise<void> {

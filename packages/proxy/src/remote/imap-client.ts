@@ -98,8 +98,17 @@ export class ImapClient {
   private readonly closeListeners = new Set<(error: ImapConnectionError) => void>();
   private paused = false;
   private detached = false;
-  /** The socket's inactivity timeout as last set (-1: never set). */
-  private timeoutMs = -1;
+  /**
+   * Command timeout: a watchdog timer, not the socket's own inactivity timeout, which would
+   * have to be switched on and off around every command (each switch replaces a timer
+   * object: measurable per command). `lastActivity` (performance.now()) moves on every read
+   * and write and when a wait begins; the watchdog, armed once per wait and re-armed for
+   * the remainder while bytes keep moving, fails the connection only after a full
+   * `commandTimeoutMs` of silence while the server owes us an answer.
+   */
+  private watchdog: NodeJS.Timeout | null = null;
+  private lastActivity = 0;
+  private wasWaiting = false;
   private readonly commandTimeoutMs: number;
   private readonly streamThreshold: number;
 
@@ -181,14 +190,12 @@ export class ImapClient {
     socket.on("data", this.onData);
     socket.on("error", this.onSocketError);
     socket.on("close", this.onSocketClose);
-    socket.on("timeout", this.onSocketTimeout);
   }
 
   private detachListeners(socket: Socket): void {
     socket.off("data", this.onData);
     socket.off("error", this.onSocketError);
     socket.off("close", this.onSocketClose);
-    socket.off("timeout", this.onSocketTimeout);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -200,6 +207,7 @@ export class ImapClient {
       this.destroy(new ImapConnectionError("PROTOCOL", `response parser failed: ${(error as Error).message}`));
       return;
     }
+    this.lastActivity = performance.now();
     for (const event of events) {
       if (this.closedError) return;
       this.onEvent(event);
@@ -220,26 +228,33 @@ export class ImapClient {
     );
   };
 
-  private readonly onSocketTimeout = (): void => {
-    this.destroy(
-      new ImapConnectionError("TIMEOUT", `${this.host.id} did not answer within ${this.commandTimeoutMs} ms`),
-    );
-  };
-
   /**
    * Silence is a failure only while the server owes us something: a command other than
    * IDLE is in flight and we are reading (not paused because the client is slow).
    */
   private armTimeout(): void {
     if (this.closedError || this.detached) return;
-    const waiting = this.inflight.some((p) => !p.idle) && !this.paused;
-    const ms = waiting ? this.commandTimeoutMs : 0;
-    // Node re-arms the inactivity timer on every read and write by itself: only a change
-    // of state needs a call (each call re-enrolls a timer, measurable per response).
-    if (ms === this.timeoutMs) return;
-    this.timeoutMs = ms;
-    this.socket.setTimeout(ms);
+    const waiting = !this.paused && this.inflight.some((p) => !p.idle);
+    if (waiting && !this.wasWaiting) this.lastActivity = performance.now();
+    this.wasWaiting = waiting;
+    if (waiting && this.watchdog === null) this.startWatchdog(this.commandTimeoutMs);
   }
+
+  private startWatchdog(ms: number): void {
+    this.watchdog = setTimeout(this.onWatchdog, ms);
+    this.watchdog.unref();
+  }
+
+  private readonly onWatchdog = (): void => {
+    this.watchdog = null;
+    if (this.closedError || this.detached || !this.wasWaiting) return;
+    const quiet = performance.now() - this.lastActivity;
+    if (quiet >= this.commandTimeoutMs) {
+      this.destroy(
+        new ImapConnectionError("TIMEOUT", `${this.host.id} did not answer within ${this.commandTimeoutMs} ms`),
+      );
+    } else this.startWatchdog(Math.max(1, Math.ceil(this.commandTimeoutMs - quiet)));
+  };
 
   private onEvent(event: ResponseParserEvent): void {
     switch (event.type) {
@@ -369,7 +384,6 @@ export class ImapClient {
     this.parser = this.newParser();
     const tls = await startTls(plain, this.host, timeoutMs);
     this.socket = tls;
-    this.timeoutMs = -1;
     this.attach(tls);
   }
 
@@ -478,9 +492,11 @@ export class ImapClient {
 
   private write(chunk: Buffer): Promise<void> {
     if (this.closedError || this.socket.destroyed) return Promise.resolve();
+    this.lastActivity = performance.now();
     if (this.socket.write(chunk)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
+        this.lastActivity = performance.now();
         this.socket.off("drain", done);
         this.socket.off("close", done);
         resolve();
@@ -612,10 +628,9 @@ export class ImapClient {
         ? error
         : new ImapConnectionError("CLOSED", error ? error.message : `connection to ${this.host.id} closed`);
     this.closedError = e;
-    if (!this.detached) {
-      this.socket.setTimeout(0);
-      this.socket.destroy();
-    }
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+    if (!this.detached) this.socket.destroy();
     const waiting = this.inflight.splice(0);
     this.toWrite.length = 0;
     const go = this.waitingContinuation;
@@ -637,7 +652,8 @@ export class ImapClient {
     if (this.inflight.length > 0) throw new ImapConnectionError("PROTOCOL", "detach() with commands in flight");
     this.detached = true;
     this.detachListeners(this.socket);
-    this.socket.setTimeout(0);
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
     if (this.paused) this.socket.resume();
     const socket = this.socket;
     this.closedError = new ImapConnectionError("CLOSED", "connection was detached");
