@@ -408,9 +408,17 @@ export class Link {
         return await fn(c);
       } finally {
         clearTimeout(timer);
+        // Not awaited: the answer does not wait for the backend's goodbye.
         if (expired) c.destroy();
-        else await c.logout();
+        else void c.logout();
       }
+    } catch (error) {
+      // Connection failures and the timeout are "not reachable now" for the client; a
+      // backend's refusal stays as it is for the caller to map.
+      if (error instanceof ImapConnectionError) {
+        throw new BackendError("UNAVAILABLE", `The mail server did not answer in time (${error.message}).`);
+      }
+      throw error;
     } finally {
       clearTimeout(timer);
     }
