@@ -54,6 +54,7 @@ export class SlotPool {
     private readonly fsync: boolean,
     /** Slots handed out and not yet renamed or removed: a slot moves here in the same step it leaves the pool. */
     private readonly active: Set<string>,
+    private readonly idleMs: number = IDLE_MS,
   ) {}
 
   get dir(): string {
@@ -138,7 +139,7 @@ export class SlotPool {
         }
         const left = this.ready.splice(0);
         void Promise.all(left.map((s) => this.drop(s)));
-      }, IDLE_MS);
+      }, this.idleMs);
       this.idleTimer.unref();
     }
   }

@@ -1,0 +1,78 @@
+import type { FileHandle } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SlotPool } from "../src/blob-slots.js";
+import { nodeStoreFs, SLOT_NAME, StoreClosedError, type StoreFs } from "../src/index.js";
+import { tempDir } from "./helpers/store.js";
+
+/** The real sync layer, remembering which names of tmp/ each completed folder fsync covered. */
+class NamesFs implements StoreFs {
+  readonly durable = new Set<string>();
+  tmpSyncs = 0;
+  datasync(file: FileHandle, path: string): Promise<void> {
+    return nodeStoreFs.datasync(file, path);
+  }
+  async fsyncDir(path: string, handle?: FileHandle): Promise<void> {
+    const names = basename(path) === "tmp" ? await readdir(path) : [];
+    await nodeStoreFs.fsyncDir(path, handle);
+    if (basename(path) === "tmp") this.tmpSyncs++;
+    for (const n of names) this.durable.add(n);
+  }
+}
+
+describe("blob slot pool", () => {
+  it("hands out empty slots whose names were durable, made in batches, and gives idle ones back", async () => {
+    const dir = await tempDir("holdfast-slots-");
+    const blobs = join(dir, "blobs");
+    await mkdir(blobs);
+    const fs = new NamesFs();
+    const active = new Set<string>();
+    const pool = new SlotPool(blobs, fs, true, active, 200);
+    try {
+      const taken = [];
+      for (let i = 0; i < 20; i++) taken.push(await pool.take());
+      for (const s of taken) {
+        expect(basename(s.path)).toMatch(SLOT_NAME);
+        expect(fs.durable.has(basename(s.path))).toBe(true);
+        expect(active.has(s.path)).toBe(true);
+        expect(pool.holds(s.path)).toBe(false);
+        expect((await stat(s.path)).size).toBe(0);
+        await s.handle.close();
+      }
+      // 20 slots from batches of 16: two or three folder fsyncs, not twenty.
+      expect(fs.tmpSyncs).toBeGreaterThanOrEqual(2);
+      expect(fs.tmpSyncs).toBeLessThanOrEqual(3);
+      const tmp = join(blobs, "tmp");
+      const ready = (await readdir(tmp)).filter((f) => pool.holds(join(tmp, f)));
+      expect(ready.length).toBeGreaterThan(0);
+      // No take for the idle period: the ready slots are closed and removed.
+      await new Promise((r) => setTimeout(r, 600));
+      expect((await readdir(tmp)).filter((f) => pool.holds(join(tmp, f)))).toEqual([]);
+      expect((await readdir(tmp)).sort()).toEqual(taken.map((s) => basename(s.path)).sort());
+      // And a later append gets a fresh durable slot.
+      const again = await pool.take();
+      expect(fs.durable.has(basename(again.path))).toBe(true);
+      await again.handle.close();
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("close removes the unused slots and refuses further takes with StoreClosedError", async () => {
+    const dir = await tempDir("holdfast-slots-");
+    const blobs = join(dir, "blobs");
+    await mkdir(blobs);
+    const pool = new SlotPool(blobs, nodeStoreFs, true, new Set());
+    try {
+      const s = await pool.take();
+      await s.handle.close();
+      await pool.close();
+      expect(await readdir(join(blobs, "tmp"))).toEqual([basename(s.path)]);
+      await expect(pool.take()).rejects.toThrow(StoreClosedError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
