@@ -27,7 +27,7 @@ import { MailboxState } from "./state.js";
  * open showed the main thread idle for 10–60 ms per open with one read in flight (a
  * finished read waits for its I/O thread to be scheduled, and on a busy 2-core machine that
  * is often longer than decoding a chunk takes); with several in flight, the next chunk is
- * almost always there. The first chunk (with the header) is read together with the size.
+ * almost always there. The header block is read together with the size (one wait).
  *
  * Invariant: a buffer is handed to a new read only after the chunk it held is fully
  * decoded (the ring slot is reused in order), and every read started is awaited before
