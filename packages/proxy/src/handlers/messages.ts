@@ -51,9 +51,13 @@ function hasItem(items: readonly FetchAttribute[], type: FetchAttribute["type"])
   return false;
 }
 
+/** flushPermissionFor("FETCH", uid), made once (it builds a new object per call). */
+const FETCH_BY_UID = flushPermissionFor("FETCH", true);
+const FETCH_BY_SEQ = flushPermissionFor("FETCH", false);
+
 export async function fetch(conn: ImapConnection, command: Extract<Command, { name: "FETCH" }>): Promise<void> {
   const sel = conn.selected!;
-  const permission = flushPermissionFor("FETCH", command.uid);
+  const permission = command.uid ? FETCH_BY_UID : FETCH_BY_SEQ;
   const uids = resolveTargets(sel, command.set, command.uid);
   if (typeof uids === "string") {
     await conn.tagged(command.tag, "BAD", uids);

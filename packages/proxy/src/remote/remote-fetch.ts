@@ -42,7 +42,7 @@ interface BodyRequest {
   backend: BodyAttribute;
 }
 
-function bodyRequest(item: FetchAttribute): BodyRequest | null {
+export function bodyRequest(item: FetchAttribute): BodyRequest | null {
   switch (item.type) {
     case "RFC822":
       return { client: item, backend: { type: "BODY[]", peek: true, section: { part: [] } } };
@@ -84,7 +84,7 @@ function uidOf(items: FetchResponseItem[]): number {
 }
 
 /** A FETCH answer the proxy could not read would silently lose messages: refuse instead. */
-function complete<T extends { skipped: number }>(result: T): T {
+export function complete<T extends { skipped: number }>(result: T): T {
   if (result.skipped > 0) {
     throw new BackendError(
       "SERVERBUG",
@@ -95,7 +95,7 @@ function complete<T extends { skipped: number }>(result: T): T {
 }
 
 /** Merge the FETCH responses of a command by UID (a message may be reported in several). */
-function byUid(untagged: UntaggedData[], wanted: Set<number>): Map<number, FetchResponseItem[]> {
+export function byUid(untagged: UntaggedData[], wanted: Set<number>): Map<number, FetchResponseItem[]> {
   const out = new Map<number, FetchResponseItem[]>();
   for (const u of untagged) {
     if (u.type !== "FETCH") continue;
@@ -113,7 +113,7 @@ function byUid(untagged: UntaggedData[], wanted: Set<number>): Map<number, Fetch
   return out;
 }
 
-function metaItems(items: FetchAttribute[], withSize: boolean, modseq: boolean): FetchAttribute[] {
+export function metaItems(items: FetchAttribute[], withSize: boolean, modseq: boolean): FetchAttribute[] {
   const out: FetchAttribute[] = [{ type: "UID" }];
   for (const item of items) {
     if (bodyRequest(item) !== null || item.type === "UID") continue;
@@ -126,7 +126,7 @@ function metaItems(items: FetchAttribute[], withSize: boolean, modseq: boolean):
 }
 
 /** The response items in the order the client asked for them. */
-function assemble(
+export function assemble(
   requested: FetchAttribute[],
   uid: number,
   meta: FetchResponseItem[],

@@ -14,7 +14,7 @@ import type { ImapClient } from "./imap-client.js";
 import type { Link } from "./link.js";
 import type { MailboxNames } from "./mailbox-names.js";
 import { expand } from "./mailbox-tracker.js";
-import { fetchMessages } from "./remote-fetch.js";
+import { assemble, bodyRequest, byUid, complete, fetchMessages, metaItems } from "./remote-fetch.js";
 
 /*
  * The selected mailbox of a remote session. Every operation is a UID command on the
@@ -26,6 +26,10 @@ import { fetchMessages } from "./remote-fetch.js";
 type CopyResult = { uidValidity: number; source: number[]; destination: number[] };
 
 const CHUNK = 1000;
+/** Most UIDs a metadata-only FETCH asks the backend for in one command (as fetchMessages). */
+const METADATA_CHUNK = 500;
+
+const notBody = (item: FetchAttribute): boolean => bodyRequest(item) === null;
 
 function copyUid(codes: (ResponseCode | undefined)[]): CopyResult | null {
   for (const code of codes) {
@@ -114,7 +118,62 @@ export class RemoteSelectedMailbox implements SelectedMailbox {
     options: { markSeen: boolean; changedSince?: bigint },
   ): AsyncIterable<{ uid: number; items: FetchResponseItem[] }> {
     this.check();
+    if (uids.length > 0 && uids.length <= METADATA_CHUNK && !options.markSeen && items.every(notBody)) {
+      return this.fetchMetadata(uids, items, options.changedSince);
+    }
     return fetchMessages(this.link, uids, items, options, this.streamThreshold);
+  }
+
+  /**
+   * The common FETCH of metadata only (FLAGS, UID, sizes, envelopes, structures; no body,
+   * nothing to mark \Seen) for at most one backend command's worth of UIDs: one idempotent
+   * exchange, answered whole, then handed out. The same backend command and the same
+   * response items as fetchMessages gives (its helpers), without its per-message generator
+   * steps and without holding the backend connection while the client reads the answer.
+   */
+  private fetchMetadata(
+    uids: Uint32Array,
+    items: FetchAttribute[],
+    changedSince: bigint | undefined,
+  ): AsyncIterable<{ uid: number; items: FetchResponseItem[] }> {
+    const wanted = Array.from(uids);
+    const answer = async (): Promise<{ uid: number; items: FetchResponseItem[] }[]> => {
+      const meta = metaItems(items, false, changedSince !== undefined);
+      const byUids = await this.link.run(async (c) => {
+        const result = complete(
+          await c.command({
+            name: "FETCH",
+            uid: true,
+            set: uidSetOf(wanted),
+            items: meta,
+            vanished: false,
+            ...(changedSince !== undefined ? { changedSince } : {}),
+          }),
+        );
+        return byUid(result.untagged, new Set(wanted));
+      }, true);
+      const out: { uid: number; items: FetchResponseItem[] }[] = [];
+      const none = new Map();
+      // In the order asked for (UIDs ascending): a UID missing from the answer is gone.
+      for (const uid of wanted) {
+        const m = byUids.get(uid);
+        if (m) out.push({ uid, items: assemble(items, uid, m, none) });
+      }
+      return out;
+    };
+    return {
+      [Symbol.asyncIterator]() {
+        let messages: { uid: number; items: FetchResponseItem[] }[] | null = null;
+        let next = 0;
+        return {
+          async next(): Promise<IteratorResult<{ uid: number; items: FetchResponseItem[] }>> {
+            messages ??= await answer();
+            if (next < messages.length) return { value: messages[next++]!, done: false };
+            return { value: undefined, done: true };
+          },
+        };
+      },
+    };
   }
 
   async store(
