@@ -10,6 +10,18 @@
 // The large-body part also prints the CPU time each process spent per GB delivered (the
 // bench client, Dovecot's processes, the proxy) and how many of the machine's cores were
 // busy: where the cycles go when the targets differ.
+//
+// Large bodies on the 2-core development VM (2026-11-28, other workers' load 8-21): every
+// target keeps both cores busy, so MB/s is about 2 cores / (CPU seconds per GB of all the
+// processes involved). Direct: bench client ~1.0 + Dovecot ~1.7 = ~2.7-2.9 s/GB. A proxy
+// adds its own s/GB on top (it reads and writes every byte once more through the kernel),
+// so 70% of direct needs the proxy at <= ~1.2 s/GB. Measured proxy s/GB: with Node's 64 KiB
+// reads passthrough 2.05 and stateful 2.87 (56% and 43-48% of direct); with the backend
+// socket read in chunks of up to 1 MiB (@holdfast/proxy large-reads.ts) passthrough
+// 1.36-1.82 and stateful 1.61-2.43 in runs between 22:10 and 22:20 (63-84% and 55-76% of
+// direct). A trivial Node relay between a fast local source and sink used 1.5-1.75 s/GB
+// with `pipe` and 0.7-0.8 with 1 MiB reads; in this bench Dovecot writes more slowly than
+// the proxy reads, so reads average ~100-200 KB and the relay stays above that floor.
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
