@@ -18,7 +18,14 @@ import { nameFromWire } from "./names.js";
  * (the reason), which the caller answers BAD with. Synchronous: no await on the hot path.
  */
 function resolveTargets(sel: SelectedContext, set: SequenceSet, uid: boolean): Uint32Array | string {
-  if (uid) return sel.queue.map.resolveUidSet(set, { saved: sel.saved });
+  if (uid) {
+    // One UID (a client fetching or flagging one message): no range arithmetic.
+    const only = set !== "$" && set.length === 1 ? set[0]! : null;
+    if (only && typeof only.start === "number" && only.start === only.end) {
+      return sel.queue.map.has(only.start) ? Uint32Array.of(only.start) : new Uint32Array(0);
+    }
+    return sel.queue.map.resolveUidSet(set, { saved: sel.saved });
+  }
   const resolved = sel.queue.map.resolveSequenceSet(set, { saved: sel.saved });
   if (!resolved.ok) return `Invalid message sequence set: ${resolved.error}.`;
   const out = new Uint32Array(resolved.seqs.length);
