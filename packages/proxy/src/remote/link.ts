@@ -60,8 +60,8 @@ import { fetchNew, reselect, SessionEnded } from "./selection.js";
  * - once the connection broke under a command, that command is answered within
  *   `budgetMs + attemptTimeoutMs` of the break: re-connections and replays share that
  *   deadline, after which it is NO [UNAVAILABLE] (or BYE if the budget was spent);
- * - entering IDLE (waiting for the backend's `+`) and the APPEND outcome check are cut at
- *   `attemptTimeoutMs`.
+ * - entering IDLE (waiting for the backend's `+`) is cut at `commandDeadlineMs`, the APPEND
+ *   outcome check at `attemptTimeoutMs`, other side connections at `commandDeadlineMs`.
  */
 
 export interface SelectionSpec {
@@ -667,7 +667,7 @@ export class Link {
       // mailbox first, which waits on a lock of shared storage) would otherwise hold the lock,
       // and every client command behind it, without any timeout (IDLE has none).
       this.setActivity("entering IDLE");
-      const handle = await this.bounded(c, (cc) => cc.idle(), this.options.reconnect.attemptTimeoutMs, "IDLE's start");
+      const handle = await this.bounded(c, (cc) => cc.idle(), this.options.commandDeadlineMs, "IDLE's start");
       this.setActivity("none");
       if (c.closed || this.client !== c) return;
       // Set before the lock is released: release() then does not schedule another IDLE.

@@ -68,9 +68,8 @@ export interface RemoteBackendOptions {
      * mailbox (connect, greeting, login, ID, ENABLE, SELECT, resync listing), whatever the
      * host sends meanwhile: a host that accepts connections but does not get through (Dovecot
      * waiting on a lock of shared storage sends `* NO Mailbox is locked` every 30 s, which a
-     * silence timeout never catches) is left for the next one. Also bounds the wait for a
-     * backend's IDLE to be accepted and the APPEND outcome check. Clipped to what is left of
-     * the budget. Default 10 s.
+     * silence timeout never catches) is left for the next one. Also bounds the APPEND
+     * outcome check. Clipped to what is left of the budget. Default 10 s.
      */
     attemptTimeoutMs?: number;
   };
@@ -80,7 +79,7 @@ export interface RemoteBackendOptions {
    * whatever the backend sends meanwhile. Past it the connection counts as broken: the
    * command is re-issued on a new connection when that is safe, else NO [UNAVAILABLE].
    * A streamed body is bounded only until its literal starts (then the client sets the
-   * pace). Generous on purpose (a slow SEARCH is not a failure); `client.commandTimeoutMs`
+   * pace). Also bounds the wait for the backend to accept IDLE and side connections. Generous on purpose (a slow SEARCH is not a failure); `client.commandTimeoutMs`
    * (silence) applies as well. Default 30 s.
    */
   commandDeadlineMs?: number;
