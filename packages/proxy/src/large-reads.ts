@@ -33,6 +33,12 @@ import { TLSSocket } from "node:tls";
  *   the socket gets another. A partial one drained the socket: from at least half full it
  *   is emitted as a view (at most 2x the bytes held), below that the bytes are copied out
  *   and the buffer is kept for the next stream; the socket goes back to SHARED.
+ * - A paused socket (its consumer is slow) goes back to SHARED too, and a relayed one keeps
+ *   a LARGE buffer only while the client takes each write at once: a stalled session holds
+ *   at most the bytes already read (<= 1 MiB being written, or its consumer's queue), never
+ *   an empty 1 MiB read-ahead as well.
+ * - Relayed (a splice: relayInLargeChunks), a LARGE buffer is written to the client as is
+ *   and goes back to the free list once that write has completed.
  */
 
 /** Size of the shared buffer every switched socket reads into while its traffic is small. */
@@ -135,7 +141,9 @@ export function readInLargeChunks(socket: Socket): boolean {
         ok = to.write(length === buffer.length ? buffer : buffer.subarray(0, length), (error) => {
           if (!error && spares.length < SPARES) spares.push(buffer);
         });
-      reader.next = length === buffer.length ? takeLarge() : shared;
+      // A large buffer again only while the client keeps up (the write went out at once): a
+      // slow client's session holds at most the one being written, not another read ahead.
+      reader.next = length === buffer.length && to.writableLength === 0 ? takeLarge() : shared;
       if (ok) return true;
       to.once("drain", resume);
       return false; // Node stops reading until resume()
@@ -157,7 +165,13 @@ export function readInLargeChunks(socket: Socket): boolean {
     }
     // What Node does with its own reads: false (a full readable buffer: nobody is reading)
     // makes Node stop reading until the socket is read from or resumed.
-    return socket.push(chunk);
+    const more = socket.push(chunk);
+    if (socket.readableFlowing !== true && reader.next !== shared) {
+      // paused (a slow consumer) or not read: hold no large buffer meanwhile
+      if (spares.length < SPARES) spares.push(reader.next);
+      reader.next = shared;
+    }
+    return more;
   };
   record[s.callback] = onRead;
   record[s.generator] = () => reader.next;
