@@ -9,11 +9,6 @@ import { KEYWORD_WORDS } from "./format.js";
  * Keywords 0..31 are a bit mask per message; the rare message with a keyword numbered 32
  * or higher keeps its other mask words in `extraKeywords` (UID → words 1..7).
  *
- * The eight columns are views into four arrays (see `Columns`), so that the snapshot loader
- * fills them through four typed arrays at fixed offsets instead of eight: in a profile of
- * opening a million-message index, decoding through eight cost ~22 ms of CPU, through four
- * ~15 ms (through one, no less).
- *
  * Invariant: uids[0..count) is strictly increasing.
  */
 
@@ -36,49 +31,6 @@ export interface MessageRecord {
 
 const EXTRA_WORDS = KEYWORD_WORDS - 1;
 
-/**
- * The columns of a table with room for `capacity` (c) messages, as views into four arrays:
- *
- *   array       elements   columns (element offsets)
- *   doubles     f64 × 2c   modseqs [0, c), dates [c, 2c)
- *   words       u32 × 5c   uids [0, c), keywords0 [c, 2c), sizes [2c, 3c), hashWords [3c, 5c)
- *   guidWords   u32 × 4c   guids (16 bytes per message)
- *   flags       u8 × c     flags
- *
- * Why four and not one buffer: the largest is 20 bytes per message, so at a million messages
- * each stays under glibc's 32 MiB mmap threshold and memory freed by an earlier state is
- * reused; one 53 MB buffer is always a fresh mapping, faulted in page by page (~13,000
- * faults, tens of ms, at every open).
- */
-export class Columns {
-  readonly doubles: Float64Array;
-  readonly words: Uint32Array;
-  readonly guidWords: Uint32Array;
-  readonly flags: Uint8Array;
-  readonly modseqs: Float64Array;
-  readonly dates: Float64Array;
-  readonly uids: Uint32Array;
-  readonly keywords0: Uint32Array;
-  readonly sizes: Uint32Array;
-  readonly hashWords: Uint32Array;
-  readonly guids: Uint8Array;
-
-  constructor(readonly capacity: number) {
-    const c = capacity;
-    this.doubles = new Float64Array(2 * c);
-    this.words = new Uint32Array(5 * c);
-    this.guidWords = new Uint32Array(4 * c);
-    this.flags = new Uint8Array(c);
-    this.modseqs = this.doubles.subarray(0, c);
-    this.dates = this.doubles.subarray(c, 2 * c);
-    this.uids = this.words.subarray(0, c);
-    this.keywords0 = this.words.subarray(c, 2 * c);
-    this.sizes = this.words.subarray(2 * c, 3 * c);
-    this.hashWords = this.words.subarray(3 * c, 5 * c);
-    this.guids = new Uint8Array(this.guidWords.buffer, 0, 16 * c);
-  }
-}
-
 export class MessageTable {
   count = 0;
   uids: Uint32Array;
@@ -90,47 +42,39 @@ export class MessageTable {
   guids: Uint8Array;
   /** Content hashes as (low, high) 32-bit word pairs: no BigInt per message on load. */
   hashWords: Uint32Array;
-  /** The arrays behind the columns (the loader writes through them). */
-  columns: Columns;
   readonly extraKeywords = new Map<number, Uint32Array>();
 
   constructor(capacity = 16) {
-    this.columns = new Columns(Math.max(capacity, 1));
-    const c = this.columns;
-    this.uids = c.uids;
-    this.flags = c.flags;
-    this.keywords0 = c.keywords0;
-    this.modseqs = c.modseqs;
-    this.sizes = c.sizes;
-    this.dates = c.dates;
-    this.guids = c.guids;
-    this.hashWords = c.hashWords;
+    const n = Math.max(capacity, 1);
+    this.uids = new Uint32Array(n);
+    this.flags = new Uint8Array(n);
+    this.keywords0 = new Uint32Array(n);
+    this.modseqs = new Float64Array(n);
+    this.sizes = new Uint32Array(n);
+    this.dates = new Float64Array(n);
+    this.guids = new Uint8Array(n * 16);
+    this.hashWords = new Uint32Array(n * 2);
   }
 
   get capacity(): number {
-    return this.columns.capacity;
+    return this.uids.length;
   }
 
   private grow(needed: number): void {
-    const next = new Columns(Math.max(needed, Math.ceil(this.capacity * 1.25) + 16));
-    const n = this.count;
-    next.uids.set(this.uids.subarray(0, n));
-    next.flags.set(this.flags.subarray(0, n));
-    next.keywords0.set(this.keywords0.subarray(0, n));
-    next.modseqs.set(this.modseqs.subarray(0, n));
-    next.sizes.set(this.sizes.subarray(0, n));
-    next.dates.set(this.dates.subarray(0, n));
-    next.guids.set(this.guids.subarray(0, n * 16));
-    next.hashWords.set(this.hashWords.subarray(0, n * 2));
-    this.columns = next;
-    this.uids = next.uids;
-    this.flags = next.flags;
-    this.keywords0 = next.keywords0;
-    this.modseqs = next.modseqs;
-    this.sizes = next.sizes;
-    this.dates = next.dates;
-    this.guids = next.guids;
-    this.hashWords = next.hashWords;
+    const capacity = Math.max(needed, Math.ceil(this.capacity * 1.25) + 16);
+    const copy = <T extends Uint8Array | Uint32Array | Float64Array>(old: T, make: (n: number) => T, per = 1): T => {
+      const next = make(capacity * per);
+      next.set(old.subarray(0, this.count * per) as never);
+      return next;
+    };
+    this.uids = copy(this.uids, (n) => new Uint32Array(n));
+    this.flags = copy(this.flags, (n) => new Uint8Array(n));
+    this.keywords0 = copy(this.keywords0, (n) => new Uint32Array(n));
+    this.modseqs = copy(this.modseqs, (n) => new Float64Array(n));
+    this.sizes = copy(this.sizes, (n) => new Uint32Array(n));
+    this.dates = copy(this.dates, (n) => new Float64Array(n));
+    this.guids = copy(this.guids, (n) => new Uint8Array(n), 16);
+    this.hashWords = copy(this.hashWords, (n) => new Uint32Array(n), 2);
   }
 
   /** Reserve room so that `extra` more messages can be added without reallocating. */
