@@ -570,18 +570,27 @@ export class ImapConnection {
     this.socket.write(data);
   };
 
-  /** Resolves when the socket drains (or closes). */
+  /** The wait for "drain" in progress, shared by every send that finds the socket full. */
+  private drainWait: Promise<void> | null = null;
+
+  /**
+   * Resolves when the socket drains (or closes). One wait, however many responses are
+   * queued meanwhile (notifications are sent without awaiting each): not a listener each.
+   */
   private drained(): Promise<void> {
+    if (this.drainWait) return this.drainWait;
     const socket = this.socket;
-    return new Promise<void>((resolve) => {
+    this.drainWait = new Promise<void>((resolve) => {
       const done = () => {
         socket.off("drain", done);
         socket.off("close", done);
+        if (this.socket === socket) this.drainWait = null;
         resolve();
       };
       socket.on("drain", done);
       socket.on("close", done);
     });
+    return this.drainWait;
   }
 
   /** The socket is corked until the current run of microtasks ends (see write). */
@@ -768,6 +777,7 @@ export class ImapConnection {
   /** Replace the socket after STARTTLS: a fresh parser, so nothing sent in plaintext carries over. */
   upgrade(socket: TLSSocket): void {
     this.flushBatch(); // the STARTTLS completion: in plaintext, before the handshake
+    this.drainWait = null; // a wait on the plain socket still ends with it
     this.rawHold = false; // never: STARTTLS is not a login step; plaintext is dropped anyway
     this.rawHeld = [];
     this.rawHeldBytes = 0;
