@@ -19,7 +19,10 @@
 // reads passthrough 2.05 and stateful 2.87 (56% and 43-48% of direct); with the backend
 // socket read in chunks of up to 1 MiB (@holdfast/proxy large-reads.ts) passthrough
 // 1.36-1.82 and stateful 1.61-2.43 in runs between 22:10 and 22:20 (63-84% and 55-76% of
-// direct). A trivial Node relay between a fast local source and sink used 1.5-1.75 s/GB
+// direct); in the quietest run (22:37, the machine busy almost only with the bench) client
+// 0.88 + Dovecot 1.63 s/GB direct, 757 MB/s; passthrough proxy 1.27 s/GB, 479 MB/s (63%);
+// stateful proxy 2.13 s/GB, 409 MB/s (54%): what 2 cores / total s/GB predicts (the 21:10
+// figures before the change: 56% and 48%). A trivial Node relay between a fast local source and sink used 1.5-1.75 s/GB
 // with `pipe` and 0.7-0.8 with 1 MiB reads; in this bench Dovecot writes more slowly than
 // the proxy reads, so reads average ~100-200 KB and the relay stays above that floor.
 import { spawn } from "node:child_process";
