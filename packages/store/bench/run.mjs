@@ -5,7 +5,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Store } from "../dist/index.js";
+import { PerformanceObserver } from "node:perf_hooks";
+import { nodeStoreFs, Store } from "../dist/index.js";
 
 const SCRYPT = { N: 1024, r: 8, p: 1, keyLength: 32 };
 
@@ -46,7 +47,39 @@ async function appends(mb, bytes, count, concurrency) {
   return count / ((performance.now() - start) / 1000);
 }
 
+/**
+ * Background work seen during the bench, to explain slow appends: every folder fsync of the
+ * store (through its StoreFs layer: a slot batch's sync of blobs/tmp/, the rename flushes'
+ * shard and tmp/ syncs) and every garbage collection, with start and end times.
+ */
+const events = [];
+const recordingFs = {
+  datasync: (file, path) => nodeStoreFs.datasync(file, path),
+  fsyncDir: async (path, handle) => {
+    const start = performance.now();
+    try {
+      return await nodeStoreFs.fsyncDir(path, handle);
+    } finally {
+      events.push({ kind: path.endsWith("/tmp") ? "tmp/ fsync" : "shard fsync", start, end: performance.now() });
+    }
+  },
+};
+const gcs = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) events.push({ kind: "gc", start: e.startTime, end: e.startTime + e.duration });
+});
+gcs.observe({ entryTypes: ["gc"] });
+
 const rows = [];
+const tails = [];
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+/** p50/p90/p99/max of latencies in ms. */
+const spread = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return [50, 90, 99]
+    .map((p) => percentile(s, p).toFixed(2))
+    .concat(s[s.length - 1].toFixed(2))
+    .join(" / ");
+};
 const fmt = (n) => n.toFixed(n < 100 ? 1 : 0);
 const pct = (a, b) => `${((a / b) * 100).toFixed(0)}%`;
 const median = (xs) => {
@@ -64,10 +97,11 @@ try {
   const fill = await filling.mailboxes("bench");
   for (let i = 0; i < 2500; i++) await fill.append("Archive", small);
   await filling.close();
-  const store = await Store.open(join(dir, "data"), { scrypt: SCRYPT });
+  const store = await Store.open(join(dir, "data"), { scrypt: SCRYPT, fs: recordingFs });
   const mb = await store.mailboxes("bench");
   for (const [label, size, count] of [
-    ["10 KB", 10 * 1024, 300],
+    // HOLDFAST_BENCH_APPENDS=3000 runs long enough (~10 s) to include the 5 s rename flushes.
+    ["10 KB", 10 * 1024, Number(process.env.HOLDFAST_BENCH_APPENDS ?? 300)],
     ["1 MB", 1024 * 1024, 40],
   ]) {
     const bytes = makeMessage(size);
@@ -82,6 +116,7 @@ try {
     let storeMs = 0;
     const rawEach = [];
     const storeEach = [];
+    const storeSpans = [];
     for (let i = 0; i < count; i++) {
       const t0 = performance.now();
       await rawWrite(rawDir, `raw-${i}`, bytes);
@@ -92,6 +127,7 @@ try {
       rawMs += t1 - t0;
       rawEach.push(t1 - t0);
       storeEach.push(t2 - t1);
+      storeSpans.push([t1, t2]);
     }
     const r = count / (rawMs / 1000);
     const s = count / (storeMs / 1000);
@@ -99,6 +135,23 @@ try {
     // jobs' disk flushes) can dominate a mean; the median shows the typical operation.
     const rm = 1000 / median(rawEach);
     const sm = 1000 / median(storeEach);
+    // Which appends overlapped background work, and what they cost (sum over the run).
+    const by = new Map();
+    for (const [a, b] of storeSpans) {
+      const kinds = [...new Set(events.filter((e) => e.start < b && e.end > a).map((e) => e.kind))];
+      const key = kinds.length ? kinds.sort().join(" + ") : "nothing";
+      const entry = by.get(key) ?? { n: 0, ms: [] };
+      entry.n++;
+      entry.ms.push(b - a);
+      by.set(key, entry);
+    }
+    tails.push(
+      `${label} one at a time, latency ms p50 / p90 / p99 / max: raw ${spread(rawEach)}; append ${spread(storeEach)}`,
+    );
+    for (const [key, { n, ms }] of by)
+      tails.push(
+        `  appends overlapping ${key}: ${n}, ${ms.reduce((x, y) => x + y, 0).toFixed(0)} ms in all (${spread(ms)})`,
+      );
     const c = await appends(mb, bytes, count, 8);
     rows.push([
       `append ${label}, one at a time`,
@@ -150,3 +203,6 @@ console.log("reference for BODYSTRUCTURE: read + verify the blob, parse it with 
 console.log(line(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
+console.log("");
+for (const t of tails) console.log(t);
+gcs.disconnect();

@@ -24,6 +24,12 @@ const LOW_WATER = 8;
  * (closed and removed), so that only users that are appending hold any.
  */
 const IDLE_MS = 30_000;
+/**
+ * How long a created batch waits for an append's fdatasync to issue its folder fsync
+ * beside (see SlotPool.syncing) before it issues it alone: only reached when appends are
+ * rare, when a lone folder fsync delays nobody.
+ */
+const SHARE_WAIT_MS = 1000;
 
 /**
  * Pre-created blob slots of one user. An append writes its blob into a slot whose *name is
@@ -37,6 +43,13 @@ const IDLE_MS = 30_000;
  * background when LOW_WATER or fewer are left; an append finds one ready except at the
  * first append of a process or when appends outrun the batches. A user that stops appending
  * gives its ready slots back after IDLE_MS (each holds an open descriptor).
+ *
+ * A batch's folder fsync is not issued as soon as its files exist, but together with the
+ * next append's fdatasync (`syncing()`), so that both need the same journal commit: issued
+ * alone while an append syncs, it costs that append a second commit in a row (the bench's
+ * slowest appends were those). It is issued at once when a take is waiting for the batch,
+ * at close, and after SHARE_WAIT_MS without an append. The invariant above is unchanged:
+ * only the moment the fsync starts moves, always after the batch's files were created.
  */
 export class SlotPool {
   private readonly ready: BlobSlot[] = [];
@@ -46,6 +59,10 @@ export class SlotPool {
   private tmpDurable = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Set while a created batch waits for a moment to issue its folder fsync: issues it now. */
+  private issueSync: (() => void) | undefined;
+  /** Takes waiting for a batch (its fsync is then issued without waiting for an append). */
+  private waiting = 0;
 
   constructor(
     /** `<user>/blobs` (its own name in the user's folder is made durable by the user store). */
@@ -78,9 +95,39 @@ export class SlotPool {
         this.armIdle();
         return slot;
       }
-      // None ready: wait for the batch being made (a failure reaches this caller).
-      await this.refill();
+      // None ready: wait for the batch being made (a failure reaches this caller), whose
+      // folder fsync must not wait for an append any more.
+      const batch = this.refill();
+      this.waiting++;
+      this.issueSync?.();
+      try {
+        await batch;
+      } finally {
+        this.waiting--;
+      }
     }
+  }
+
+  /**
+   * An append's fdatasync was just issued: a batch waiting to sync its folder issues that
+   * fsync now, so that the two share one journal commit instead of queueing behind each other.
+   */
+  syncing(): void {
+    this.issueSync?.();
+  }
+
+  /** Resolves when the batch's folder fsync should be issued (see the class comment). */
+  private syncMoment(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.issueSync?.(), SHARE_WAIT_MS);
+      timer.unref();
+      this.issueSync = () => {
+        this.issueSync = undefined;
+        clearTimeout(timer);
+        resolve();
+      };
+      if (this.closed || this.waiting > 0) this.issueSync();
+    });
   }
 
   /** Start a batch unless one is running; resolves when it is ready. */
@@ -99,23 +146,45 @@ export class SlotPool {
       this.tmpDurable = true;
     }
     const made: BlobSlot[] = [];
-    const results = await Promise.allSettled(
-      Array.from({ length: BATCH }, async () => {
-        const path = join(this.dir, `${randomBytes(16).toString("hex")}${SLOT_SUFFIX}`);
-        this.own.add(path);
-        try {
-          made.push({ path, handle: await open(path, "wx", 0o600) });
-        } catch (error) {
-          this.own.delete(path);
-          throw error;
-        }
-      }),
-    );
+    const createOne = async (): Promise<void> => {
+      const path = join(this.dir, `${randomBytes(16).toString("hex")}${SLOT_SUFFIX}`);
+      this.own.add(path);
+      try {
+        made.push({ path, handle: await open(path, "wx", 0o600) });
+      } catch (error) {
+        this.own.delete(path);
+        throw error;
+      }
+    };
+    // In the background the files are created one at a time: BATCH opens at once would
+    // queue an append's own write, fdatasync and rename behind them in the thread pool (4
+    // threads). A take waiting for this batch gets them all at once.
+    const width = this.waiting > 0 ? BATCH : 1;
+    let left = BATCH;
+    const results = (
+      await Promise.all(
+        Array.from({ length: width }, async () => {
+          const outcomes: PromiseSettledResult<void>[] = [];
+          while (left > 0 && !this.closed) {
+            left--;
+            outcomes.push(...(await Promise.allSettled([createOne()])));
+          }
+          return outcomes;
+        }),
+      )
+    ).flat();
+    if (this.closed) {
+      await Promise.all(made.map((s) => this.drop(s)));
+      return;
+    }
     try {
       if (made.length === 0) throw (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason;
       // One fsync of tmp/ makes every name of the batch durable: it starts after all of
-      // them were created.
-      if (this.fsync) await this.fs.fsyncDir(this.dir);
+      // them were created (issued beside an append's fdatasync when one comes soon).
+      if (this.fsync) {
+        await this.syncMoment();
+        await this.fs.fsyncDir(this.dir);
+      }
     } catch (error) {
       await Promise.all(made.map((s) => this.drop(s)));
       throw error;
@@ -158,6 +227,7 @@ export class SlotPool {
     this.closed = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
+    this.issueSync?.();
     await this.batch?.catch(() => undefined);
     const left = this.ready.splice(0);
     await Promise.all(left.map((s) => this.drop(s)));

@@ -121,7 +121,12 @@ export class PendingBlob {
         try {
           // 1. Bytes and size durable under the slot's (durable) name: one journal commit,
           // shared with the index's log append issued meanwhile when they meet.
-          if (store.fsync) await store.fs.datasync(file, tempPath);
+          if (store.fsync) {
+            const synced = store.fs.datasync(file, tempPath);
+            // A slot batch waiting for its folder fsync issues it now, into the same commit.
+            store.slots.syncing();
+            await synced;
+          }
           // 2. The shard folder's own name (synced once per process and shard).
           await parentDurable;
           // 3. The final name, before the acknowledgement (readers look only there). Not

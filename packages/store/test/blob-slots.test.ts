@@ -60,6 +60,45 @@ describe("blob slot pool", () => {
     }
   });
 
+  it("issues a background batch's folder fsync beside an append's fdatasync (or alone after 1 s), never before its files exist", async () => {
+    const dir = await tempDir("holdfast-slots-");
+    const blobs = join(dir, "blobs");
+    await mkdir(blobs);
+    const fs = new NamesFs();
+    const pool = new SlotPool(blobs, fs, true, new Set());
+    const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      // The first take waits for its batch: that fsync is issued at once.
+      const taken = [await pool.take()];
+      expect(fs.tmpSyncs).toBe(1);
+      // Down to 8 ready: the next batch is created in the background and waits for an append's sync.
+      for (let i = 0; i < 7; i++) taken.push(await pool.take());
+      await settle(150);
+      expect(fs.tmpSyncs).toBe(1);
+      const tmp = join(blobs, "tmp");
+      expect((await readdir(tmp)).length).toBe(32);
+      pool.syncing(); // an append's fdatasync was issued: the batch's fsync goes with it
+      await settle(150);
+      expect(fs.tmpSyncs).toBe(2);
+      // The next batch gets no append sync: it issues its fsync alone after about a second.
+      for (let i = 0; i < 16; i++) taken.push(await pool.take());
+      await settle(150);
+      expect(fs.tmpSyncs).toBe(2);
+      await settle(1200);
+      expect(fs.tmpSyncs).toBe(3);
+      // A take that finds none ready does not wait for an append's sync either.
+      for (let i = 0; i < 25; i++) taken.push(await pool.take()); // 24 were ready
+      expect(fs.tmpSyncs).toBe(4);
+      for (const s of taken) {
+        expect(fs.durable.has(basename(s.path))).toBe(true);
+        await s.handle.close();
+      }
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("close removes the unused slots and refuses further takes with StoreClosedError", async () => {
     const dir = await tempDir("holdfast-slots-");
     const blobs = join(dir, "blobs");
