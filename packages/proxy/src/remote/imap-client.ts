@@ -73,9 +73,6 @@ export type MailboxEventListener = (data: UntaggedData) => void;
 
 const MAILBOX_EVENTS = new Set(["EXISTS", "EXPUNGE", "VANISHED", "FETCH", "RECENT", "FLAGS"]);
 
-/** write()'s answer when nothing has to be waited for (one shared, already resolved promise). */
-const WRITTEN: Promise<void> = Promise.resolve();
-
 export class ImapClient {
   /** Upper case. Updated from the greeting, CAPABILITY responses and response codes. */
   readonly capabilities = new Set<string>();
@@ -466,12 +463,8 @@ export class ImapClient {
         const pending = this.toWrite[0]!;
         while (pending.parts.length > 0 && !this.closedError) {
           const part = pending.parts.shift()!;
-          if (Buffer.isBuffer(part)) {
-            // Accepted by the socket (the common case): no await, so a command's bytes go
-            // out and the pump finishes in the same turn (no microtask hop per part).
-            const written = this.write(part);
-            if (written !== WRITTEN) await written;
-          } else if ("wait" in part) {
+          if (Buffer.isBuffer(part)) await this.write(part);
+          else if ("wait" in part) {
             await new Promise<void>((resolve) => {
               this.waitingContinuation = resolve;
             });
@@ -499,11 +492,10 @@ export class ImapClient {
     }
   }
 
-  /** WRITTEN when the socket took the chunk (or there is nothing to write to); else the drain wait. */
   private write(chunk: Buffer): Promise<void> {
-    if (this.closedError || this.socket.destroyed) return WRITTEN;
+    if (this.closedError || this.socket.destroyed) return Promise.resolve();
     this.lastActivity = performance.now();
-    if (this.socket.write(chunk)) return WRITTEN;
+    if (this.socket.write(chunk)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         this.lastActivity = performance.now();

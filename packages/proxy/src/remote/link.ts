@@ -201,22 +201,17 @@ export class Link {
     return () => {
       if (released) return;
       released = true;
-      this.unlock();
+      this.holders--;
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.busy = false;
+      if (this.holders > 0 || this.closing || this.dead !== null) return;
+      if (this.client === null) this.recoverInBackground();
+      else {
+        this.quietSince = performance.now();
+        this.scheduleIdle();
+      }
     };
-  }
-
-  /** Let go of the lock (once per taking): the next waiter gets it, or idle is scheduled. */
-  private unlock(): void {
-    this.holders--;
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.busy = false;
-    if (this.holders > 0 || this.closing || this.dead !== null) return;
-    if (this.client === null) this.recoverInBackground();
-    else {
-      this.quietSince = performance.now();
-      this.scheduleIdle();
-    }
   }
 
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -233,88 +228,7 @@ export class Link {
    * failure during an idempotent op reconnects and runs it again; during another op it is
    * UNAVAILABLE. Backend refusals become BackendError.
    */
-  run<T>(op: (c: ImapClient) => Promise<T>, idempotent: boolean): Promise<T> {
-    const c = this.client;
-    // Fast path, the common case of a client's command: the lock is free (so nobody waits),
-    // the connection is up and no recovery runs. The lock is taken synchronously and the op
-    // starts in this same turn: no promise for the lock, ensure() or bounded() (each await
-    // is an extra microtask hop per command; measured on the 1-client latency benchmark).
-    // Same semantics as the general path: IDLE is left first (DONE pipelined), the exchange
-    // is bounded by commandDeadlineMs, and a break falls back to the general replay loop
-    // with the lock still held.
-    if (this.busy || c === null || c.closed || this.dead !== null || this.closing || this.recovering) {
-      return this.runQueued(op, idempotent);
-    }
-    this.holders++;
-    this.busy = true;
-    this.leaveIdle();
-    this.setActivity("exchange");
-    const limit = this.options.commandDeadlineMs;
-    let exchange: { c: ImapClient; deadline: number; limitMs: number; what: string } | null = null;
-    let pending: Promise<T>;
-    try {
-      if (Number.isFinite(limit)) {
-        exchange = {
-          c,
-          deadline: performance.now() + Math.max(0, limit),
-          limitMs: Math.max(0, limit),
-          what: "the command",
-        };
-        this.exchange = exchange;
-        if (this.exchangeTimer === null || this.exchangeTimerDue > exchange.deadline) {
-          this.armExchangeTimer(exchange.limitMs);
-        }
-      }
-      pending = op(c);
-    } catch (error) {
-      // A synchronous throw from op: as a rejected exchange.
-      pending = Promise.reject(error);
-    }
-    return pending.then(
-      (value) => {
-        if (exchange !== null && this.exchange === exchange) this.exchange = null;
-        this.setActivity("none");
-        this.unlock();
-        return value;
-      },
-      (error: unknown) => {
-        if (exchange !== null && this.exchange === exchange) this.exchange = null;
-        this.setActivity("none");
-        return this.afterFastFailure(c, op, idempotent, error);
-      },
-    );
-  }
-
-  /** The fast path's exchange failed (lock held): as runHeld's loop would, then release. */
-  private async afterFastFailure<T>(
-    c: ImapClient,
-    op: (c: ImapClient) => Promise<T>,
-    idempotent: boolean,
-    error: unknown,
-  ): Promise<T> {
-    try {
-      if (!(error instanceof ImapConnectionError) || !c.closed) throw toBackendError(error);
-      this.dropClient(c);
-      if (!idempotent) {
-        throw new BackendError(
-          "UNAVAILABLE",
-          "The mail server connection broke during this command; it may or may not have been carried out.",
-        );
-      }
-      const { budgetMs, attemptTimeoutMs } = this.options.reconnect;
-      return await this.runHeld(
-        op,
-        idempotent,
-        this.options.commandDeadlineMs,
-        Date.now() + budgetMs + attemptTimeoutMs,
-      );
-    } finally {
-      this.unlock();
-    }
-  }
-
-  /** run() when the lock is taken or the connection needs recovering: waits its turn. */
-  private async runQueued<T>(op: (c: ImapClient) => Promise<T>, idempotent: boolean): Promise<T> {
+  async run<T>(op: (c: ImapClient) => Promise<T>, idempotent: boolean): Promise<T> {
     const release = await this.acquire();
     try {
       return await this.runHeld(op, idempotent, this.options.commandDeadlineMs);
@@ -332,13 +246,9 @@ export class Link {
     op: (c: ImapClient) => Promise<T>,
     idempotent: boolean,
     limitMs: number = this.options.commandDeadlineMs,
-    brokeDeadline?: number,
   ): Promise<T> {
     // Set at the first break: from then on, reconnecting and replaying share one deadline.
-    let deadline: number | null = brokeDeadline ?? null;
-    if (deadline !== null && Date.now() >= deadline) {
-      throw new BackendError("UNAVAILABLE", "The mail server did not answer in time; please try again.");
-    }
+    let deadline: number | null = null;
     for (;;) {
       const c = await this.ensure(deadline ?? undefined);
       const left = deadline === null ? Number.POSITIVE_INFINITY : deadline - Date.now();

@@ -136,42 +136,44 @@ export class RemoteSelectedMailbox implements SelectedMailbox {
     items: FetchAttribute[],
     changedSince: bigint | undefined,
   ): AsyncIterable<{ uid: number; items: FetchResponseItem[] }> {
-    const link = this.link;
-    let messages: { uid: number; items: FetchResponseItem[] }[] | null = null;
-    let next = 0;
-    // Promise chains, not async functions: each await would be one more microtask hop per
-    // command on the hot path (1-client latency benchmark). Asked for at the first next().
-    const answer = (): Promise<void> => {
-      const wanted = Array.from(uids);
-      const command = {
-        name: "FETCH" as const,
-        uid: true,
-        set: uidSetOf(wanted),
-        items: metaItems(items, false, changedSince !== undefined),
-        vanished: false,
-        ...(changedSince !== undefined ? { changedSince } : {}),
-      };
-      const wantedSet = new Set(wanted);
-      // The same command object on a replay after failover: the client never changes it.
-      return link
-        .run((c) => c.command(command).then((result) => byUid(complete(result).untagged, wantedSet)), true)
-        .then((byUids) => {
-          const out: { uid: number; items: FetchResponseItem[] }[] = [];
-          const none = new Map();
-          // In the order asked for (UIDs ascending): a UID missing from the answer is gone.
-          for (const uid of wanted) {
-            const m = byUids.get(uid);
-            if (m) out.push({ uid, items: assemble(items, uid, m, none) });
-          }
-          messages = out;
-        });
+    const wanted = Array.from(uids);
+    const answer = async (): Promise<{ uid: number; items: FetchResponseItem[] }[]> => {
+      const meta = metaItems(items, false, changedSince !== undefined);
+      const byUids = await this.link.run(async (c) => {
+        const result = complete(
+          await c.command({
+            name: "FETCH",
+            uid: true,
+            set: uidSetOf(wanted),
+            items: meta,
+            vanished: false,
+            ...(changedSince !== undefined ? { changedSince } : {}),
+          }),
+        );
+        return byUid(result.untagged, new Set(wanted));
+      }, true);
+      const out: { uid: number; items: FetchResponseItem[] }[] = [];
+      const none = new Map();
+      // In the order asked for (UIDs ascending): a UID missing from the answer is gone.
+      for (const uid of wanted) {
+        const m = byUids.get(uid);
+        if (m) out.push({ uid, items: assemble(items, uid, m, none) });
+      }
+      return out;
     };
-    const step = (): IteratorResult<{ uid: number; items: FetchResponseItem[] }> =>
-      next < messages!.length ? { value: messages![next++]!, done: false } : { value: undefined, done: true };
-    const iterator: AsyncIterator<{ uid: number; items: FetchResponseItem[] }> = {
-      next: () => (messages !== null ? Promise.resolve(step()) : answer().then(step)),
+    return {
+      [Symbol.asyncIterator]() {
+        let messages: { uid: number; items: FetchResponseItem[] }[] | null = null;
+        let next = 0;
+        return {
+          async next(): Promise<IteratorResult<{ uid: number; items: FetchResponseItem[] }>> {
+            messages ??= await answer();
+            if (next < messages.length) return { value: messages[next++]!, done: false };
+            return { value: undefined, done: true };
+          },
+        };
+      },
     };
-    return { [Symbol.asyncIterator]: () => iterator };
   }
 
   async store(
