@@ -389,13 +389,47 @@ export class Link {
     // Bounded as a whole (connect, login, and whatever fn does): past `limitMs` the side
     // connection is destroyed, which fails the command fn waits for.
     const host = this.host;
+    const message = `${host.id}: the side connection did not finish within ${limitMs} ms`;
+    try {
+      return await this.openBounded(host, limitMs, message, async (c, expired) => {
+        try {
+          return await fn(c);
+        } finally {
+          // Not awaited: the answer does not wait for the backend's goodbye.
+          if (expired()) c.destroy();
+          else void c.logout();
+        }
+      });
+    } catch (error) {
+      // Connection failures and the timeout are "not reachable now" for the client; a
+      // backend's refusal stays as it is for the caller to map.
+      if (error instanceof ImapConnectionError) {
+        throw new BackendError("UNAVAILABLE", `The mail server did not answer in time (${error.message}).`);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Open a connection to `host` and run `use` on it, the whole bounded by `limitMs`: past it
+   * the connection is destroyed with `message` (which fails whatever `use` waits for), also
+   * when the limit passes while connecting. `use` owns the connection it is given.
+   */
+  private async openBounded<T>(
+    host: RoutedHost,
+    limitMs: number,
+    message: string,
+    use: (c: ImapClient, expired: () => boolean) => Promise<T>,
+  ): Promise<T> {
     let client: ImapClient | null = null;
     let expired = false;
-    const message = `${host.id}: the side connection did not finish within ${limitMs} ms`;
-    const timer = setTimeout(() => {
-      expired = true;
-      client?.destroy(new ImapConnectionError("TIMEOUT", message));
-    }, limitMs);
+    const timer = setTimeout(
+      () => {
+        expired = true;
+        client?.destroy(new ImapConnectionError("TIMEOUT", message));
+      },
+      Math.max(1, limitMs),
+    );
     try {
       const c = await openConnection(host, this.user, this.password, this.auth, this.options, {
         connectTimeoutMs: limitMs,
@@ -404,21 +438,7 @@ export class Link {
           if (expired) created.destroy(new ImapConnectionError("TIMEOUT", message));
         },
       });
-      try {
-        return await fn(c);
-      } finally {
-        clearTimeout(timer);
-        // Not awaited: the answer does not wait for the backend's goodbye.
-        if (expired) c.destroy();
-        else void c.logout();
-      }
-    } catch (error) {
-      // Connection failures and the timeout are "not reachable now" for the client; a
-      // backend's refusal stays as it is for the caller to map.
-      if (error instanceof ImapConnectionError) {
-        throw new BackendError("UNAVAILABLE", `The mail server did not answer in time (${error.message}).`);
-      }
-      throw error;
+      return await use(c, () => expired);
     } finally {
       clearTimeout(timer);
     }
@@ -527,34 +547,16 @@ export class Link {
    */
   private async attempt(host: RoutedHost, limitMs: number): Promise<ImapClient> {
     const message = `${host.id} did not get ready within ${Math.round(limitMs)} ms (unresponsive during recovery)`;
-    let client: ImapClient | null = null;
-    let expired = false;
-    const timer = setTimeout(
-      () => {
-        expired = true;
-        client?.destroy(new ImapConnectionError("TIMEOUT", message));
-      },
-      Math.max(1, limitMs),
-    );
-    try {
-      const c = await openConnection(host, this.user, this.password, this.auth, this.options, {
-        connectTimeoutMs: limitMs,
-        onClient: (created) => {
-          client = created;
-          if (expired) created.destroy(new ImapConnectionError("TIMEOUT", message));
-        },
-      });
+    return this.openBounded(host, limitMs, message, async (c, expired) => {
       try {
         await this.restore(c);
-        if (expired || c.closed) throw new ImapConnectionError("TIMEOUT", message);
+        if (expired() || c.closed) throw new ImapConnectionError("TIMEOUT", message);
       } catch (error) {
         c.destroy();
         throw error;
       }
       return c;
-    } finally {
-      clearTimeout(timer);
-    }
+    });
   }
 
   /** Bring a fresh connection to the session's state: the selected mailbox. */
