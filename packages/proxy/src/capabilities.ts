@@ -119,21 +119,15 @@ function fetchNeeds(items: FetchAttribute[], out: Set<string>): void {
   }
 }
 
-function searchUsesModseq(keys: SearchKey[]): boolean {
-  return keys.some((k) => {
-    switch (k.type) {
-      case "MODSEQ":
-        return true;
-      case "NOT":
-        return searchUsesModseq([k.key]);
-      case "OR":
-        return searchUsesModseq([k.left, k.right]);
-      case "AND":
-        return searchUsesModseq(k.keys);
-      default:
-        return false;
-    }
-  });
+/** Whether search keys use MODSEQ anywhere (nested in NOT, OR, AND too): CONDSTORE's. */
+export function searchUsesModseq(keys: SearchKey[]): boolean {
+  return keys.some(
+    (k) =>
+      k.type === "MODSEQ" ||
+      (k.type === "NOT" && searchUsesModseq([k.key])) ||
+      (k.type === "OR" && searchUsesModseq([k.left, k.right])) ||
+      (k.type === "AND" && searchUsesModseq(k.keys)),
+  );
 }
 
 function statusNeeds(items: readonly StatusItem[], out: Set<string>): void {

@@ -1,6 +1,7 @@
 import type { Command, FetchAttribute, FetchResponseItem, SearchKey, SequenceSet } from "@holdfast/imap-codec";
 import { flushPermissionFor } from "@holdfast/session";
 import { BackendError } from "../backend.js";
+import { searchUsesModseq } from "../capabilities.js";
 import type { ImapConnection, SelectedContext } from "../connection.js";
 import { uidSetOf, uidsInRanges } from "../uid-ranges.js";
 import { visibleFlags } from "../visible-flags.js";
@@ -245,16 +246,6 @@ function toUidKeys(sel: SelectedContext, keys: SearchKey[]): SearchKey[] | strin
   return out;
 }
 
-function usesModseq(keys: SearchKey[]): boolean {
-  return keys.some(
-    (k) =>
-      k.type === "MODSEQ" ||
-      (k.type === "NOT" && usesModseq([k.key])) ||
-      (k.type === "OR" && usesModseq([k.left, k.right])) ||
-      (k.type === "AND" && usesModseq(k.keys)),
-  );
-}
-
 /** RFC 5182 §2.4: with MIN/MAX but neither ALL nor COUNT, only those messages are saved. */
 function savedResult(wanted: Set<string>, uids: number[]): Uint32Array {
   if (uids.length === 0 || wanted.has("ALL") || wanted.has("COUNT") || !(wanted.has("MIN") || wanted.has("MAX"))) {
@@ -287,7 +278,7 @@ export async function search(conn: ImapConnection, command: Extract<Command, { n
     await conn.tagged(command.tag, "BAD", keys, undefined, permission);
     return;
   }
-  const modseqSearch = usesModseq(command.criteria);
+  const modseqSearch = searchUsesModseq(command.criteria);
   if (modseqSearch) conn.enabled.add("CONDSTORE");
   const result = await sel.mailbox.search(keys, { charset });
   const map = sel.queue.map;
