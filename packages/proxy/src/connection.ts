@@ -11,7 +11,7 @@ import {
   type ResponseCode,
   type Status,
 } from "@holdfast/imap-codec";
-import type { FlushPermission, MessageState, Notification, NotificationQueue } from "@holdfast/session";
+import type { FlushPermission, Notification, NotificationQueue } from "@holdfast/session";
 import type { AuthThrottle } from "./auth-throttle.js";
 import type { AppendTransaction, Authenticator, Backend, BackendSession, SelectedMailbox } from "./backend.js";
 import { BackendError } from "./backend.js";
@@ -85,19 +85,6 @@ const BATCH_FLUSH_BYTES = 64 * 1024;
 const RESOLVED: Promise<void> = Promise.resolve();
 /** Raw input held during a passthrough login beyond which the socket is paused. */
 const RAW_HOLD_PAUSE_BYTES = 64 * 1024;
-
-/**
- * Every message is in the client's view with exactly these flags (and this MODSEQ, when one
- * is given): the queue's flush would find nothing to send for them.
- */
-function alreadyKnown(queue: NotificationQueue, messages: readonly MessageState[]): boolean {
-  for (const m of messages) {
-    const known = queue.map.attributes(m.uid);
-    if (!known || queue.flagSets.intern(m.flags) !== known.flagSet) return false;
-    if (m.modseq !== undefined && m.modseq !== 0n && m.modseq !== known.modseq) return false;
-  }
-  return true;
-}
 
 /** A parser event after which the input may belong to a passthrough backend. */
 function isLoginStep(event: CommandParserEvent): boolean {
@@ -198,7 +185,7 @@ export class ImapConnection {
     socket.on("error", (error) => this.log.debug({ err: error.message }, "socket error"));
     socket.on("close", () => void this.cleanup());
     socket.on("timeout", () => void this.onTimeout());
-    this.timeoutMs = -1;
+    this.timeoutMs = -1; // a new socket (after STARTTLS too) has no timeout set yet
     this.applyTimeout();
   }
 
@@ -728,10 +715,6 @@ export class ImapConnection {
   /** A change from the backend's feed for the selected mailbox. */
   onBackendChange(sel: SelectedContext, change: Parameters<NotificationQueue["apply"]>[0]): void {
     if (this.selected !== sel) return;
-    // The commonest change by far: the FETCH answering the client's own FETCH, with the
-    // flags the client already has. With nothing queued the queue would only drop it at the
-    // next flush (a "change" to what the client has is not sent), so it is dropped here.
-    if (change.kind === "flags" && !sel.queue.hasPending && alreadyKnown(sel.queue, change.messages)) return;
     sel.queue.apply(change);
     if (this.idling) this.pushWhileIdle();
   }

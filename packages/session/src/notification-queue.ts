@@ -136,6 +136,12 @@ export class NotificationQueue {
     if (!this.map.has(m.uid) || this.expunges.has(m.uid)) return;
     const queued = this.flagChanges.get(m.uid);
     if (queued && modseq !== 0n && modseq < queued.modseq) return; // older news than we hold
+    if (!queued) {
+      // What the client already has (typically the backend's FETCH answering the client's
+      // own FETCH): the flush would send nothing for it, so nothing is queued.
+      const known = this.map.attributes(m.uid);
+      if (known && known.flagSet === flagSet && (modseq === 0n || modseq === known.modseq)) return;
+    }
     this.flagChanges.set(m.uid, { flagSet, modseq });
   }
 

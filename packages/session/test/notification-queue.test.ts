@@ -89,6 +89,21 @@ describe("NotificationQueue", () => {
     expect([...q.map.toUids()]).toEqual([1, 3, 4, 6]);
   });
 
+  it("queues nothing for a flags change that is what the client already has, but keeps a change back to it", () => {
+    const q = queueWith([1, 2]);
+    q.apply({ kind: "flags", messages: [{ uid: 1, flags: [] }] });
+    expect(q.hasPending).toBe(false);
+    // Changed, then changed back before a flush: the queued change is replaced, not kept.
+    q.apply({ kind: "flags", messages: [{ uid: 2, flags: ["\\Seen"] }] });
+    q.apply({ kind: "flags", messages: [{ uid: 2, flags: [] }] });
+    expect(q.hasPending).toBe(true);
+    expect(q.flush({ expunge: true })).toEqual([]);
+    // A new MODSEQ for the same flags is news under CONDSTORE.
+    q.apply({ kind: "flags", messages: [{ uid: 1, flags: [], modseq: 9n }] });
+    expect(q.hasPending).toBe(true);
+    expect(q.flush({ expunge: true })).toEqual([{ type: "fetch", seq: 1, uid: 1, flags: [], modseq: 9n }]);
+  });
+
   it("never sends flags older than what the client was already told", () => {
     const q = queueWith([1]);
     q.map.setAttributes(1, q.flagSets.intern([]), 5n);
