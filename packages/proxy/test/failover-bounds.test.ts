@@ -1,7 +1,8 @@
 import { chownSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type DovecotCluster, findDovecot, mailUser, startDovecotCluster } from "@holdfast/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { findDovecot, mailUser } from "@holdfast/testkit";
+import { afterEach, describe, expect, it } from "vitest";
+import { ClusterFixture } from "./helpers/cluster-fixture.js";
 import { RawClient } from "./helpers/raw-client.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
 
@@ -22,28 +23,14 @@ import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
 const USER = "bounds";
 const PASSWORD = "bounds-pw";
 const available = findDovecot() !== undefined;
-let cluster: DovecotCluster;
-const proxies: RemoteProxy[] = [];
-const raws: RawClient[] = [];
-
-beforeAll(async () => {
-  if (!available) throw new Error("dovecot-imapd is not installed (CI installs it; apt-get install dovecot-imapd)");
-  cluster = await startDovecotCluster({
-    users: [{ name: USER, password: PASSWORD }],
-    extraConfig: "protocol imap {\n  mail_max_userip_connections = 1000\n}\n",
-  });
-});
-afterAll(async () => {
-  for (const r of raws) r.close();
-  for (const p of proxies) await p.stop();
-  await cluster?.stop();
-});
+const fx = new ClusterFixture(USER, PASSWORD, available);
+const { proxies, raws } = fx;
 afterEach(async () => {
   unlock();
-  for (const s of cluster.servers) if (!s.running) await s.restart();
+  for (const s of fx.cluster.servers) if (!s.running) await s.restart();
 });
 
-const maildir = () => cluster.servers[0]!.maildirOf(USER);
+const maildir = () => fx.cluster.servers[0]!.maildirOf(USER);
 const lockPath = () => join(maildir(), "dovecot-uidlist.lock");
 
 /** The stuck state: an empty uidlist dotlock, owned by the mail user like Dovecot's own. */
@@ -54,7 +41,7 @@ function lockStale(): void {
 }
 
 function unlock(): void {
-  if (cluster) rmSync(lockPath(), { force: true });
+  if (fx.isStarted) rmSync(lockPath(), { force: true });
 }
 
 /** A message delivered straight into new/: the next sync must give it a UID (take the lock). */
@@ -91,7 +78,7 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
   }, async () => {
     const budgetMs = 4000;
     const attemptTimeoutMs = 1500;
-    const p = await startRemoteProxy(cluster.servers, {
+    const p = await startRemoteProxy(fx.cluster.servers, {
       reconnect: { budgetMs, attemptTimeoutMs, initialDelayMs: 20, spreadMs: 50 },
     });
     proxies.push(p);
@@ -99,7 +86,7 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
     lockStale();
     deliver();
     const killedAt = Date.now();
-    await cluster.servers[0]!.kill();
+    await fx.cluster.servers[0]!.kill();
     raw.write("n NOOP\r\n");
     const { line } = await answer(raw, "n", 30_000);
     const afterKill = Date.now() - killedAt;
@@ -116,7 +103,7 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
     const budgetMs = 3000;
     const attemptTimeoutMs = 1000;
     const commandDeadlineMs = 1500;
-    const p = await startRemoteProxy(cluster.servers, {
+    const p = await startRemoteProxy(fx.cluster.servers, {
       reconnect: { budgetMs, attemptTimeoutMs, initialDelayMs: 20, spreadMs: 50 },
       commandDeadlineMs,
     });
@@ -138,7 +125,7 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
     const budgetMs = 5000;
     const attemptTimeoutMs = 1000;
     const commandDeadlineMs = 1500;
-    const p = await startRemoteProxy(cluster.servers, {
+    const p = await startRemoteProxy(fx.cluster.servers, {
       reconnect: { budgetMs, attemptTimeoutMs, initialDelayMs: 20, spreadMs: 50 },
       commandDeadlineMs,
     });
@@ -169,14 +156,14 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
   it("the same session carries on once the lock is gone (nothing was wedged on the proxy side)", {
     timeout: 60_000,
   }, async () => {
-    const p = await startRemoteProxy(cluster.servers, {
+    const p = await startRemoteProxy(fx.cluster.servers, {
       reconnect: { budgetMs: 20_000, attemptTimeoutMs: 1000, initialDelayMs: 20, spreadMs: 50 },
     });
     proxies.push(p);
     const raw = await session(p);
     lockStale();
     deliver();
-    await cluster.servers[0]!.kill();
+    await fx.cluster.servers[0]!.kill();
     raw.write("n NOOP\r\n");
     // Attempts keep being cut at 1 s while the lock is there; lifted after 3 s, the next
     // attempt gets through and the NOOP completes with the delivered message announced.

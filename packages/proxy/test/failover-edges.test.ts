@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type DovecotCluster, type DovecotServer, findDovecot, startDovecotCluster } from "@holdfast/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DovecotServer, findDovecot } from "@holdfast/testkit";
+import { describe, expect, it } from "vitest";
+import { ClusterFixture } from "./helpers/cluster-fixture.js";
 import { RawClient } from "./helpers/raw-client.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
 import { WireRecorder } from "./helpers/wire-recorder.js";
@@ -18,31 +19,17 @@ const USER = "edge";
 const PASSWORD = "edge-pw";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const available = findDovecot() !== undefined;
-let cluster: DovecotCluster;
-const proxies: RemoteProxy[] = [];
-const raws: RawClient[] = [];
-
-beforeAll(async () => {
-  if (!available) throw new Error("dovecot-imapd is not installed (CI installs it; apt-get install dovecot-imapd)");
-  cluster = await startDovecotCluster({
-    users: [{ name: USER, password: PASSWORD }],
-    extraConfig: "protocol imap {\n  mail_max_userip_connections = 1000\n}\n",
-  });
-});
-afterAll(async () => {
-  for (const r of raws) r.close();
-  for (const p of proxies) await p.stop();
-  await cluster?.stop();
-});
+const fx = new ClusterFixture(USER, PASSWORD, available);
+const { proxies, raws } = fx;
 
 async function proxy(options: Parameters<typeof startRemoteProxy>[1] = {}): Promise<RemoteProxy> {
-  const p = await startRemoteProxy(cluster.servers, options);
+  const p = await startRemoteProxy(fx.cluster.servers, options);
   proxies.push(p);
   return p;
 }
 
 async function ensureRunning(): Promise<void> {
-  for (const s of cluster.servers) if (!s.running) await s.restart();
+  for (const s of fx.cluster.servers) if (!s.running) await s.restart();
 }
 
 /** Logged in (and with `mailbox` selected) through the proxy. */
@@ -60,7 +47,7 @@ async function session(port: number, mailbox?: string): Promise<{ raw: RawClient
 
 /** A direct connection to a running instance. */
 async function direct(server?: DovecotServer): Promise<RawClient> {
-  const target = server ?? cluster.servers.find((s) => s.running)!;
+  const target = server ?? fx.cluster.servers.find((s) => s.running)!;
   const raw = await RawClient.open(target.port);
   raws.push(raw);
   await raw.line();
@@ -78,7 +65,7 @@ function active(): DovecotServer {
         return false;
       }
     }).length;
-  const [a, b] = cluster.servers as [DovecotServer, DovecotServer];
+  const [a, b] = fx.cluster.servers as [DovecotServer, DovecotServer];
   return sessions(a) >= sessions(b) ? a : b;
 }
 
@@ -110,7 +97,7 @@ describe("failover, case by case", () => {
     await sleep(300); // let the proxy put the backend into IDLE too
     const victim = active();
     await victim.kill();
-    const other = cluster.servers.find((s) => s !== victim)!;
+    const other = fx.cluster.servers.find((s) => s !== victim)!;
     const d = await direct(other);
     const text = message("idle-switch", 500);
     const appended = await d.command("a", `APPEND INBOX {${text.length}+}\r\n${text}`);
@@ -137,7 +124,7 @@ describe("failover, case by case", () => {
     const { raw } = await session(p.port, "Doomed");
     const victim = active();
     await victim.kill();
-    const other = cluster.servers.find((s) => s !== victim)!;
+    const other = fx.cluster.servers.find((s) => s !== victim)!;
     const d2 = await direct(other);
     const before = await d2.command("s", "STATUS Doomed (UIDVALIDITY)");
     expect((await d2.command("x", "DELETE Doomed")).at(-1)).toMatch(/^x OK/);
@@ -163,7 +150,7 @@ describe("failover, case by case", () => {
     const { raw: idler } = await session(p.port, "INBOX");
     idler.write("i IDLE\r\n");
     expect(await idler.line()).toMatch(/^\+/);
-    const [a, b] = cluster.servers as [DovecotServer, DovecotServer];
+    const [a, b] = fx.cluster.servers as [DovecotServer, DovecotServer];
     const started = Date.now();
     await Promise.all([a.kill(), b.kill()]);
     busy.write("n NOOP\r\n");
@@ -191,7 +178,7 @@ describe("failover, case by case", () => {
     const outcomes = { ok: 0, unavailable: 0, unavailableButDone: 0, killedWhileBackendWrote: 0 };
     // Dovecot writes an APPENDed message into the maildir's tmp/ and renames it into new/ or
     // cur/ when the command completes: a file in tmp/ means the backend APPEND is under way.
-    const tmp = join(cluster.mailRoot, USER, "tmp");
+    const tmp = join(fx.cluster.mailRoot, USER, "tmp");
     const tmpFiles = () => {
       try {
         return readdirSync(tmp);
@@ -246,7 +233,7 @@ describe("failover, case by case", () => {
   it("the sessions of a dead backend reconnect spread over time, not all at once, and all carry on", async () => {
     await ensureRunning();
     // The proxy reaches each Dovecot through a recorder, which notes when connections arrive.
-    const wires = await Promise.all(cluster.servers.map((s) => WireRecorder.start({ host: s.host, port: s.port })));
+    const wires = await Promise.all(fx.cluster.servers.map((s) => WireRecorder.start({ host: s.host, port: s.port })));
     const targets = wires.map((w) => ({ host: "127.0.0.1", port: w.port }));
     const p = await startRemoteProxy(targets, {});
     proxies.push(p);
@@ -257,13 +244,13 @@ describe("failover, case by case", () => {
     const [first, second] = wires as [WireRecorder, WireRecorder];
     const before = second.acceptedAt.length;
     const killedAt = Date.now();
-    await cluster.servers[0]!.kill();
+    await fx.cluster.servers[0]!.kill();
     // Nobody sends anything: the sessions reconnect in the background, to the second host
     // once the first refuses.
     const deadline = Date.now() + 20_000;
     while (second.acceptedAt.length - before < SESSIONS && Date.now() < deadline) await sleep(50);
     const arrivals = second.acceptedAt.slice(before).map((t) => t - killedAt);
-    await cluster.servers[0]!.restart();
+    await fx.cluster.servers[0]!.restart();
     console.log(
       `${SESSIONS} idle sessions after the kill: reconnected to the other host between ${arrivals[0]} and ${arrivals.at(-1)} ms`,
     );
