@@ -4,6 +4,7 @@ import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackendError, backendLacks, capabilities, capabilitiesUsedBy, refusalFor } from "../src/index.js";
 import { createRemoteBackend, ImapClient } from "../src/remote/index.js";
+import { uidsAndFlags } from "./helpers/backend-listing.js";
 import { RawClient } from "./helpers/raw-client.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
 import { MESSAGE } from "./remote-fixtures.js";
@@ -85,22 +86,7 @@ async function truth(server: DovecotServer, mailbox: string): Promise<{ uid: num
   try {
     await c.login(USER.name, USER.password);
     await c.command({ name: "EXAMINE", mailbox, condstore: false });
-    const r = await c.command({
-      name: "FETCH",
-      uid: true,
-      set: [{ start: 1, end: "*" }],
-      items: [{ type: "UID" }, { type: "FLAGS" }],
-      vanished: false,
-    });
-    return r.untagged
-      .flatMap((u) => (u.type === "FETCH" ? [u.items] : []))
-      .map((items) => ({
-        uid: (items.find((i) => i.name === "UID") as { value: number }).value,
-        flags: (items.find((i) => i.name === "FLAGS") as { value: string[] }).value
-          .filter((f) => f !== "\\Recent")
-          .sort(),
-      }))
-      .sort((a, b) => a.uid - b.uid);
+    return await uidsAndFlags(c);
   } finally {
     await c.logout();
   }

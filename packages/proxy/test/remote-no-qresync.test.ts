@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImapServer } from "../src/index.js";
 import { createRemoteBackend, ImapClient, type RemoteBackend } from "../src/remote/index.js";
 import type { BackendHost } from "../src/remote/types.js";
+import { uidsAndFlags } from "./helpers/backend-listing.js";
 import { MESSAGE } from "./remote-fixtures.js";
 
 /*
@@ -58,25 +59,6 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-async function truth(c: ImapClient): Promise<{ uid: number; flags: string[] }[]> {
-  const r = await c.command({
-    name: "FETCH",
-    uid: true,
-    set: [{ start: 1, end: "*" }],
-    items: [{ type: "UID" }, { type: "FLAGS" }],
-    vanished: false,
-  });
-  return r.untagged
-    .flatMap((u) => (u.type === "FETCH" ? [u.items] : []))
-    .map((items) => ({
-      uid: (items.find((i) => i.name === "UID") as { value: number }).value,
-      flags: (items.find((i) => i.name === "FLAGS") as { value: string[] }).value
-        .filter((f) => f !== "\\Recent")
-        .sort(),
-    }))
-    .sort((a, b) => a.uid - b.uid);
-}
-
 describe("a backend without QRESYNC, CONDSTORE or IDLE", () => {
   it("changes by others arrive by NOOP polling, and a failover re-reads the whole list", async () => {
     const direct = await ImapClient.connect(hosts[1]!);
@@ -110,7 +92,7 @@ describe("a backend without QRESYNC, CONDSTORE or IDLE", () => {
 
     // Expunge the second message (EXPUNGE by sequence number on the backend side), flag the
     // first, add one: the proxy hears of it by polling.
-    const before = await truth(direct);
+    const before = await uidsAndFlags(direct);
     await direct.command({
       name: "STORE",
       uid: true,
@@ -131,7 +113,7 @@ describe("a backend without QRESYNC, CONDSTORE or IDLE", () => {
 
     // Failover without QRESYNC: changes made while imap0 is down come from the full list.
     await cluster.servers[0]!.kill();
-    const mid = await truth(direct);
+    const mid = await uidsAndFlags(direct);
     await direct.command({
       name: "STORE",
       uid: true,
@@ -153,7 +135,7 @@ describe("a backend without QRESYNC, CONDSTORE or IDLE", () => {
     for await (const m of client.fetch("1:*", { uid: true, flags: true })) {
       view.push({ uid: m.uid, flags: [...m.flags!].filter((f) => f !== "\\Recent").sort() });
     }
-    expect(view).toEqual(await truth(direct));
+    expect(view).toEqual(await uidsAndFlags(direct));
     expect((client.mailbox as { exists: number }).exists).toBe(view.length);
     await direct.logout();
     await cluster.servers[0]!.restart();
