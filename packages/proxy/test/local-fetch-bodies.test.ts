@@ -18,12 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => local.stop());
 
-async function login(): Promise<RawClient> {
-  const c = await RawClient.open(local.port);
-  await c.line();
-  expect((await c.command("l", "LOGIN gina pw")).at(-1)).toMatch(/^l OK/);
-  return c;
-}
+const login = () => RawClient.loggedIn(local.port, "gina", "pw");
 
 function message(subject: string, size: number): string {
   const head = `Subject: ${subject}\r\n\r\n`;

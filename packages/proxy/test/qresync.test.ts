@@ -14,12 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => local.stop());
 
-async function login(): Promise<RawClient> {
-  const c = await RawClient.open(local.port);
-  await c.line();
-  await c.command("l", "LOGIN dave pw");
-  return c;
-}
+const login = () => RawClient.loggedIn(local.port, "dave", "pw");
 
 const msg = (n: number) => `Subject: m${n}\r\n\r\nbody ${n}\r\n`;
 

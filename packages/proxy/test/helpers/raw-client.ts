@@ -36,6 +36,15 @@ export class RawClient {
     return new RawClient(socket);
   }
 
+  /** Connect, read the greeting and LOGIN (tag `l`); throws unless LOGIN says OK. */
+  static async loggedIn(port: number, user: string, password: string): Promise<RawClient> {
+    const c = await RawClient.open(port);
+    await c.line();
+    const last = (await c.command("l", `LOGIN ${user} ${password}`)).at(-1) ?? "";
+    if (!/^l OK/.test(last)) throw new Error(`LOGIN ${user} failed: ${last}`);
+    return c;
+  }
+
   /** Switch to TLS on the same TCP connection (after STARTTLS's OK). */
   async startTls(): Promise<void> {
     const plain = this.socket;
