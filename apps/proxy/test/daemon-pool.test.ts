@@ -1,12 +1,12 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Router } from "@holdfast/proxy";
 import { type DovecotCluster, findDovecot, freePort, startDovecotCluster } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lineSession, waitUntil } from "./helpers/line-session.js";
 
 /*
  * The daemon in front of a pool of two Dovecot instances sharing one mail folder, as an
@@ -26,46 +26,6 @@ interface Daemon {
   metricsPort: number;
   stderr: () => string;
   stop(): Promise<void>;
-}
-
-function waitFor(predicate: () => boolean, ms: number, what = ""): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (predicate()) resolve();
-      else if (Date.now() - started > ms) reject(new Error(`timed out ${what}`));
-      else setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
-
-function session(port: number) {
-  const socket = connect(port, "127.0.0.1");
-  const lines: string[] = [];
-  let buffer = "";
-  let isClosed = false;
-  socket.setEncoding("latin1");
-  socket.on("data", (d: string) => {
-    buffer += d;
-    let i = buffer.indexOf("\r\n");
-    while (i >= 0) {
-      lines.push(buffer.slice(0, i));
-      buffer = buffer.slice(i + 2);
-      i = buffer.indexOf("\r\n");
-    }
-  });
-  socket.on("close", () => {
-    isClosed = true;
-  });
-  socket.on("error", () => {});
-  const command = async (tag: string, text: string, ms = 10_000) => {
-    const from = lines.length;
-    socket.write(`${tag} ${text}\r\n`);
-    await waitFor(() => lines.slice(from).some((l) => l.startsWith(`${tag} `)) || isClosed, ms, `for ${tag}`);
-    return lines.slice(from);
-  };
-  return { lines, command, closed: () => isClosed, end: () => socket.destroy() };
 }
 
 async function startDaemon(dir: string, name: string, poolToml: string): Promise<Daemon> {
@@ -96,7 +56,11 @@ async function startDaemon(dir: string, name: string, poolToml: string): Promise
   child.stderr!.on("data", (d: string) => {
     stderr += d;
   });
-  await waitFor(() => /listening on/.test(stderr) || child.exitCode !== null, 20_000, "for the daemon");
+  await waitUntil(
+    () => /listening on/.test(stderr) || child.exitCode !== null,
+    20_000,
+    () => stderr,
+  );
   if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${stderr}`);
   const imapPort = Number(/127\.0\.0\.1:(\d+) \(STARTTLS\)/.exec(stderr)?.[1]);
   return {
@@ -186,12 +150,15 @@ describe.skipIf(!dovecotAvailable)("holdfast-proxy in front of a Dovecot pool", 
     const daemon = await startDaemon(dir, "stateful", poolToml(cluster, "stateful"));
     daemons.push(daemon);
     const { user, password } = cluster.servers[0]!;
-    const s = session(daemon.imapPort);
-    await waitFor(() => s.lines.length > 0, 5000);
+    const s = lineSession(daemon.imapPort);
+    await waitUntil(
+      () => s.lines.length > 0,
+      5000,
+      () => "for the greeting",
+    );
     expect((await s.command("a", `LOGIN ${user} ${password}`)).at(-1)).toMatch(/^a OK/);
     expect((await s.command("b", "SELECT INBOX")).at(-1)).toMatch(/^b OK \[READ-WRITE\]/);
 
-    await waitFor(() => true, 0);
     expect(await metric(daemon.metricsPort, /holdfast_backend_up\{pool="dovecot",host="d1"\} (\d)/)).toBe("1");
     expect(await metric(daemon.metricsPort, /holdfast_backend_up\{pool="dovecot",host="d2"\} (\d)/)).toBe("1");
 
@@ -212,7 +179,11 @@ describe.skipIf(!dovecotAvailable)("holdfast-proxy in front of a Dovecot pool", 
     expect(moved.stdout).toBe(`moved ${user} to ${target}: 1 session(s) reconnected, 0 kicked\n`);
     // The client carries on, on the other host.
     expect((await s.command("c", "NOOP")).at(-1)).toMatch(/^c OK/);
-    await waitFor(() => logins(targetServer.log(), user) > loginsBefore, 5000, "for a login on the new host");
+    await waitUntil(
+      () => logins(targetServer.log(), user) > loginsBefore,
+      5000,
+      () => "for a login on the new host",
+    );
     expect((await s.command("d", "UID SEARCH ALL")).at(-1)).toMatch(/^d OK/);
     expect(s.closed()).toBe(false);
     expect((await cli(daemon.config, "move", user, "d9")).stderr).toMatch(/has no host "d9"/);
@@ -224,13 +195,21 @@ describe.skipIf(!dovecotAvailable)("holdfast-proxy in front of a Dovecot pool", 
     const daemon = await startDaemon(dir, "passthrough", poolToml(cluster, "passthrough"));
     daemons.push(daemon);
     const { user, password } = cluster.servers[0]!;
-    const s = session(daemon.imapPort);
-    await waitFor(() => s.lines.length > 0, 5000);
+    const s = lineSession(daemon.imapPort);
+    await waitUntil(
+      () => s.lines.length > 0,
+      5000,
+      () => "for the greeting",
+    );
     expect((await s.command("a", `LOGIN ${user} ${password}`)).at(-1)).toMatch(/^a OK/);
     expect((await s.command("b", "SELECT INBOX")).at(-1)).toMatch(/^b OK \[READ-WRITE\]/);
     const moved = await cli(daemon.config, "move", user, "d1");
     expect(moved.stdout).toBe(`moved ${user} to d1: 0 session(s) reconnected, 1 kicked\n`);
-    await waitFor(() => s.closed(), 5000, "for the kicked session to close");
+    await waitUntil(
+      () => s.closed(),
+      5000,
+      () => "for the kicked session to close",
+    );
     // Spliced bytes: no BYE is injected (it could land inside a literal of the backend's
     // stream); the connection is closed.
     expect(s.lines.some((l) => l.startsWith("* BYE"))).toBe(false);
@@ -250,8 +229,12 @@ describe.skipIf(!dovecotAvailable)("holdfast-proxy in front of a Dovecot pool", 
       ),
     ).toBe("1");
     for (let i = 0; i < 3; i++) {
-      const s = session(daemon.imapPort);
-      await waitFor(() => s.lines.length > 0, 5000);
+      const s = lineSession(daemon.imapPort);
+      await waitUntil(
+        () => s.lines.length > 0,
+        5000,
+        () => "for the greeting",
+      );
       expect((await s.command("a", `LOGIN ${user} ${password}`)).at(-1)).toMatch(/^a OK/);
       expect((await s.command("b", "SELECT INBOX")).at(-1)).toMatch(/^b OK/);
       s.end();

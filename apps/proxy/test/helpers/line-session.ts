@@ -18,8 +18,17 @@ export function waitUntil(predicate: () => boolean, ms: number, context: () => s
   });
 }
 
+export interface LineSession {
+  lines: string[];
+  send: (s: string) => void;
+  /** Send `tag text` and resolve with the lines from then on, once the tagged answer came (or the connection closed). */
+  command: (tag: string, text: string, ms?: number) => Promise<string[]>;
+  closed: () => boolean;
+  end: () => void;
+}
+
 /** A raw connection whose received lines (CRLF-split) accumulate in `lines`. */
-export function lineSession(port: number): { lines: string[]; send: (s: string) => void; closed: () => boolean } {
+export function lineSession(port: number): LineSession {
   const socket = connect(port, "127.0.0.1");
   const lines: string[] = [];
   let buffer = "";
@@ -38,5 +47,15 @@ export function lineSession(port: number): { lines: string[]; send: (s: string) 
     isClosed = true;
   });
   socket.on("error", () => {});
-  return { lines, send: (s) => socket.write(s), closed: () => isClosed };
+  const command = async (tag: string, text: string, ms = 10_000) => {
+    const from = lines.length;
+    socket.write(`${tag} ${text}\r\n`);
+    await waitUntil(
+      () => lines.slice(from).some((l) => l.startsWith(`${tag} `)) || isClosed,
+      ms,
+      () => `(waiting for ${tag}) lines so far:\n${lines.slice(from).join("\n")}`,
+    );
+    return lines.slice(from);
+  };
+  return { lines, send: (s) => socket.write(s), command, closed: () => isClosed, end: () => socket.destroy() };
 }
