@@ -1,8 +1,8 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Damage, ScrubReport } from "../src/index.js";
-import { corruptByte, populatedStore, runScrubber, USER } from "./helpers.js";
+import { corruptByte, populatedStore, runScrubber, shardedFile, USER } from "./helpers.js";
 
 /**
  * One byte corrupted in each kind of file of a populated store: the index of INBOX (id 1),
@@ -20,18 +20,9 @@ describe("holdfast-scrubber --once on a damaged store", () => {
 
   beforeAll(async () => {
     ({ root, dataDir, home } = await populatedStore());
-    const { readdirSync, readFileSync } = await import("node:fs");
-    const pick = (dir: string, last: boolean) => {
-      const subs = readdirSync(dir)
-        .filter((x) => /^[0-9a-f]{2}$/.test(x))
-        .sort();
-      const aa = last ? subs[subs.length - 1]! : subs[0]!;
-      const names = readdirSync(join(dir, aa)).sort();
-      return join(dir, aa, last ? names[names.length - 1]! : names[0]!);
-    };
     // the first blob and the last cache entry: two different messages
-    blobPath = pick(join(home, "blobs"), false);
-    cachePath = pick(join(home, "cache"), true);
+    blobPath = shardedFile(join(home, "blobs"));
+    cachePath = shardedFile(join(home, "cache"), true);
     corruptByte(join(home, "mailboxes", "1", "index"), 16384 + 200); // a message block
     corruptByte(join(home, "mailboxes", "2", "index.backup"), 16384 + 200);
     // an early log record: one the snapshot also covers (later records exist only in the log)
@@ -115,7 +106,6 @@ describe("holdfast-scrubber --once on a damaged store", () => {
     const r2 = JSON.parse(again.stdout) as ScrubReport;
     expect(r2.damage.map((d) => d.kind)).toEqual(["blob"]);
     expect(again.code).toBe(1);
-    const { readFileSync } = await import("node:fs");
     expect(readFileSync(blobPath).equals(blobBytes)).toBe(true);
     // the cache entry was re-parsed by the store (data folder free)
     expect(existsSync(cachePath)).toBe(true);

@@ -1,6 +1,6 @@
 /** A populated store for the scrubber tests, and a runner for the built binary. */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,4 +84,14 @@ export function runScrubber(args: string[], options: { timeoutMs?: number } = {}
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The first (or last) file, in name order, of a folder sharded into two-hex-digit subfolders (blobs/, cache/). */
+export function shardedFile(dir: string, last = false): string {
+  const subs = readdirSync(dir)
+    .filter((x) => /^[0-9a-f]{2}$/.test(x))
+    .sort();
+  const aa = last ? subs[subs.length - 1]! : subs[0]!;
+  const names = readdirSync(join(dir, aa)).sort();
+  return join(dir, aa, last ? names[names.length - 1]! : names[0]!);
 }

@@ -1,21 +1,12 @@
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
 import { encodeStructureEntry, type MessageStructure, SLOT_NAME, SLOT_SUFFIX, WRITER_MARKER } from "@holdfast/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScrubReport, scrub } from "../src/index.js";
-import { corruptByte, populatedStore } from "./helpers.js";
+import { corruptByte, populatedStore, shardedFile } from "./helpers.js";
 
 const limits = { bytesPerSecond: 0, filesPerSecond: 0 };
-
-function firstFile(dir: string, last = false): string {
-  const subs = readdirSync(dir)
-    .filter((x) => /^[0-9a-f]{2}$/.test(x))
-    .sort();
-  const aa = last ? subs[subs.length - 1]! : subs[0]!;
-  const names = readdirSync(join(dir, aa)).sort();
-  return join(dir, aa, last ? names[names.length - 1]! : names[0]!);
-}
 
 /**
  * The scrubber judges store files with the store's own exported decoders, so it reports
@@ -32,8 +23,8 @@ describe("scrubber on the store's formats", () => {
   beforeAll(async () => {
     await initChecksum();
     ({ root, dataDir, home } = await populatedStore(2));
-    blobPath = firstFile(join(home, "blobs"));
-    cachePath = firstFile(join(home, "cache"), true);
+    blobPath = shardedFile(join(home, "blobs"));
+    cachePath = shardedFile(join(home, "cache"), true);
     // A cache entry with an intact frame but no BODYSTRUCTURE: the store's checkStructureEntry
     // refuses it (the frame check the scrubber had before would have passed it).
     writeFileSync(cachePath, encodeStructureEntry({ body: "x" } as unknown as MessageStructure));
@@ -96,7 +87,7 @@ describe("scrubber and the store's blob slots", () => {
     const held = `${"b".repeat(32)}${SLOT_SUFFIX}`;
     expect(empty).toMatch(SLOT_NAME);
     writeFileSync(join(tmp, empty), "");
-    copyFileSync(firstFile(join(home, "blobs")), join(tmp, held));
+    copyFileSync(shardedFile(join(home, "blobs")), join(tmp, held));
     writeFileSync(join(tmp, `${"c".repeat(32)}${SLOT_SUFFIX}`), "HFBLOB01 torn slot of an append never acknowledged");
     const after = await scrub(dataDir, { limits });
     expect(after.damage).toEqual([]);
