@@ -33,11 +33,22 @@ afterEach(async () => {
 const maildir = () => fx.cluster.servers[0]!.maildirOf(USER);
 const lockPath = () => join(maildir(), "dovecot-uidlist.lock");
 
-/** The stuck state: an empty uidlist dotlock, owned by the mail user like Dovecot's own. */
-function lockStale(): void {
+/** The stuck state: an empty uidlist dotlock (INBOX's by default), owned by the mail user like Dovecot's own. */
+function lockStale(path = lockPath()): void {
   const { uid, gid } = mailUser();
-  writeFileSync(lockPath(), "");
-  chownSync(lockPath(), uid, gid);
+  writeFileSync(path, "");
+  chownSync(path, uid, gid);
+}
+
+/** holdfast in front of the cluster with short bounds (quick reconnect backoff), stopped after the file. */
+async function boundedProxy(bounds: { budgetMs: number; attemptTimeoutMs: number; commandDeadlineMs?: number }) {
+  const { budgetMs, attemptTimeoutMs, commandDeadlineMs } = bounds;
+  const p = await startRemoteProxy(fx.cluster.servers, {
+    reconnect: { budgetMs, attemptTimeoutMs, initialDelayMs: 20, spreadMs: 50 },
+    ...(commandDeadlineMs !== undefined ? { commandDeadlineMs } : {}),
+  });
+  proxies.push(p);
+  return p;
 }
 
 function unlock(): void {
@@ -78,10 +89,7 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
   }, async () => {
     const budgetMs = 4000;
     const attemptTimeoutMs = 1500;
-    const p = await startRemoteProxy(fx.cluster.servers, {
-      reconnect: { budgetMs, attemptTimeoutMs, initialDelayMs: 20, spreadMs: 50 },
-    });
-    proxies.push(p);
+    const p = await boundedProxy({ budgetMs, attemptTimeoutMs });
     const raw = await session(p);
     lockStale();
     deliver();
@@ -103,11 +111,7 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
     const budgetMs = 3000;
     const attemptTimeoutMs = 1000;
     const commandDeadlineMs = 1500;
-    const p = await startRemoteProxy(fx.cluster.servers, {
-      reconnect: { budgetMs, attemptTimeoutMs, initialDelayMs: 20, spreadMs: 50 },
-      commandDeadlineMs,
-    });
-    proxies.push(p);
+    const p = await boundedProxy({ budgetMs, attemptTimeoutMs, commandDeadlineMs });
     const raw = await session(p);
     lockStale();
     deliver();
@@ -125,19 +129,13 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
     const budgetMs = 5000;
     const attemptTimeoutMs = 1000;
     const commandDeadlineMs = 1500;
-    const p = await startRemoteProxy(fx.cluster.servers, {
-      reconnect: { budgetMs, attemptTimeoutMs, initialDelayMs: 20, spreadMs: 50 },
-      commandDeadlineMs,
-    });
-    proxies.push(p);
+    const p = await boundedProxy({ budgetMs, attemptTimeoutMs, commandDeadlineMs });
     const raw = await session(p);
     await raw.command("c", "CREATE Stuck", 15_000);
     // Only the target mailbox is locked: the session's own re-select (INBOX) gets through,
     // the APPEND (its save needs the lock) and then the outcome check (SELECT Stuck) hang.
-    const { uid, gid } = mailUser();
     const lock = join(maildir(), ".Stuck", "dovecot-uidlist.lock");
-    writeFileSync(lock, "");
-    chownSync(lock, uid, gid);
+    lockStale(lock);
     try {
       const text = "From: a@example.org\r\nSubject: stuck\r\nMessage-ID: <stuck-1@bounds.example>\r\n\r\nhello\r\n";
       raw.write(`a APPEND Stuck {${text.length}+}\r\n${text}\r\n`);
@@ -156,10 +154,7 @@ describe.skipIf(!available)("failover: bounded waits when a backend is stuck", (
   it("the same session carries on once the lock is gone (nothing was wedged on the proxy side)", {
     timeout: 60_000,
   }, async () => {
-    const p = await startRemoteProxy(fx.cluster.servers, {
-      reconnect: { budgetMs: 20_000, attemptTimeoutMs: 1000, initialDelayMs: 20, spreadMs: 50 },
-    });
-    proxies.push(p);
+    const p = await boundedProxy({ budgetMs: 20_000, attemptTimeoutMs: 1000 });
     const raw = await session(p);
     lockStale();
     deliver();
