@@ -101,7 +101,9 @@ try {
   // columns may land in memory the allocator got back from an earlier state: then no page
   // faults), the second runs while the first is still open (its columns cannot reuse the
   // first's: fresh memory, every page faulted in; on this VM ~12,700 faults cost 25-40 ms).
-  // Page faults per open are printed below the table.
+  // Open faults the columns in on an I/O thread while it decodes (column-prefault.ts); a
+  // third open per round, with that off (prefaultColumns: false), is the reference for it.
+  // Page faults per open (all threads) are printed below the table.
   const OPEN_ROUNDS = Number(process.env.HOLDFAST_BENCH_OPEN_ROUNDS ?? 9);
   const rawWhole = async () => xxh64(await readFile(join(dir, "index")));
   const rawChunk = async () => {
@@ -127,6 +129,7 @@ try {
   const chunkTimes = [];
   const reused = [];
   const fresh = [];
+  const unprefaulted = [];
   for (let r = 0; r < OPEN_ROUNDS; r++) {
     wholeTimes.push((await time(rawWhole)).ms);
     chunkTimes.push((await time(rawChunk)).ms);
@@ -134,6 +137,9 @@ try {
     reused.push(first);
     const second = await faultsOf(() => MailboxIndex.open(dir, { readOnly: true }));
     fresh.push(second);
+    const third = await faultsOf(() => MailboxIndex.open(dir, { readOnly: true, prefaultColumns: false }));
+    unprefaulted.push(third);
+    await third.value.close();
     await second.value.close();
     await first.value.close();
   }
@@ -156,10 +162,18 @@ try {
     "≤ 100 ms",
     openFresh <= 100 ? "PASS" : "FAIL",
   );
+  row(
+    "  same, fresh memory, no prefault (reference)",
+    `${midOf(unprefaulted.map((o) => o.ms)).toFixed(1)} ms (best ${Math.min(...unprefaulted.map((o) => o.ms)).toFixed(1)})`,
+    "the decoding thread takes the page faults itself",
+    "-",
+    "-",
+  );
   notes.push(
-    `open + verify: one warm-up open, then ${OPEN_ROUNDS} rounds of: read+xxh64 whole, chunked read+hash, open (after the previous round's closed: memory may be reused), a second open while the first is still open (fresh memory); medians over the rounds`,
+    `open + verify: one warm-up open, then ${OPEN_ROUNDS} rounds of: read+xxh64 whole, chunked read+hash, open (after the previous round's closed: memory may be reused), a second open while the first is still open (fresh memory), a third without prefault; medians over the rounds`,
     `  per round, open ms (page faults): ${reused.map((o) => `${o.ms.toFixed(0)} (${o.faults})`).join(", ")}`,
     `  per round, second open ms (page faults): ${fresh.map((o) => `${o.ms.toFixed(0)} (${o.faults})`).join(", ")}`,
+    `  per round, third open, prefaultColumns: false, ms (page faults): ${unprefaulted.map((o) => `${o.ms.toFixed(0)} (${o.faults})`).join(", ")}`,
   );
 
   // Memory per message: what an open index keeps (JS heap + typed arrays), measured in a

@@ -44,6 +44,12 @@ export interface MailboxIndexOptions {
   checkBackup?: boolean;
   /** Changes kept for lagging read views before they expire. Default 1,000,000. */
   maxJournal?: number;
+  /**
+   * Fault the message columns in on an I/O thread while open decodes into them (see
+   * column-prefault.ts). Default true; false leaves the page faults to the decoding thread
+   * (the benchmark's reference).
+   */
+  prefaultColumns?: boolean;
 }
 
 /** Counters and sizes of the mailbox (including commits still being made durable). */
@@ -143,7 +149,7 @@ export class MailboxIndex implements ViewHost {
     /** Why writes are refused, when they are. */
     readonly readOnlyReason: string | undefined,
     private readonly options: Required<
-      Omit<MailboxIndexOptions, "fs" | "uidValidity" | "create" | "readOnly" | "checkBackup">
+      Omit<MailboxIndexOptions, "fs" | "uidValidity" | "create" | "readOnly" | "checkBackup" | "prefaultColumns">
     >,
     seqs: { snapshot: number; backup: number | undefined },
   ) {
@@ -183,7 +189,11 @@ export class MailboxIndex implements ViewHost {
       // The stream starts at once, beside the reads of the log and the folder, so that their
       // waits overlap it; it is always awaited (never left running), and its result is
       // dropped when the log turns out unsound.
-      const streaming = options.checkBackup ? undefined : settle(loadSnapshotFile(fs, join(folder, FileName.snapshot)));
+      const streaming = options.checkBackup
+        ? undefined
+        : settle(
+            loadSnapshotFile(fs, join(folder, FileName.snapshot), { prefaultColumns: options.prefaultColumns ?? true }),
+          );
       let log: Uint8Array | undefined;
       let listed: string[] | undefined;
       try {

@@ -1,4 +1,5 @@
 import { verifyBlock } from "@holdfast/checksum";
+import { type ColumnFill, ColumnPrefault } from "./column-prefault.js";
 import {
   BLOCK_HEADER_SIZE,
   BLOCK_SIZE,
@@ -54,6 +55,12 @@ interface ChunkRead {
 export async function loadSnapshotFile(
   fs: IndexFs,
   path: string,
+  options: {
+    /** Fault the message columns in on another thread while decoding (default true). */
+    prefaultColumns?: boolean;
+    /** What writes the zeros (default: a readv of /dev/zero; tests pass one that lands late). */
+    columnFill?: ColumnFill;
+  } = {},
 ): Promise<{ header: SnapshotHeader; state: MailboxState } | undefined> {
   let file: IndexFile;
   try {
@@ -62,6 +69,7 @@ export async function loadSnapshotFile(
     return undefined;
   }
   const inFlight: ChunkRead[] = [];
+  let prefault: ColumnPrefault | undefined;
   try {
     const buffers = [new Uint8Array(BLOCK_SIZE * CHUNK_BLOCKS)];
     // Reads `blocks` blocks from block `first` into `target`; false when the file ends first.
@@ -90,6 +98,8 @@ export async function loadSnapshotFile(
     state.firstRecentUid = header.firstRecentUid;
     state.digest = header.digest;
     state.tombstones.floor = header.tombstoneFloor;
+    const toPrefault = options.prefaultColumns === false ? 0 : header.messageCount;
+    prefault = new ColumnPrefault(state.messages, toPrefault, options.columnFill);
 
     const chunks = Math.ceil((layout.total - 1) / CHUNK_BLOCKS);
     const slots = Math.min(READ_AHEAD + 1, chunks);
@@ -114,6 +124,12 @@ export async function loadSnapshotFile(
       const data = buffers[chunk.slot]!;
       const d32 = words[chunk.slot]!;
       const count = Math.min(CHUNK_BLOCKS, layout.total - chunk.first);
+      // The message positions this chunk writes must be faulted in (zeroed) first.
+      const lastMessageBlock = Math.min(chunk.first + count, layout.extra) - layout.messages;
+      if (lastMessageBlock > 0) {
+        const upTo = Math.min(header.messageCount, lastMessageBlock * MSG_PER_BLOCK);
+        if (!prefault.isReady(upTo)) await prefault.ready(upTo);
+      }
       for (let k = 0; k < count; k++) {
         const b = chunk.first + k;
         const at = k * BLOCK_SIZE;
@@ -128,6 +144,7 @@ export async function loadSnapshotFile(
   } finally {
     // A failed block or read leaves reads running into the ring: let them end first.
     await Promise.allSettled(inFlight.map((c) => c.done));
+    await prefault?.settled();
     await file.close();
   }
 }
