@@ -1,15 +1,21 @@
 // The remote scenario of `npm run bench -w holdfast-proxy` (issue #8): the same load against
-// Dovecot directly, through holdfast in passthrough mode and through holdfast in stateful
-// mode (RemoteImapBackend), in one run, the targets taking turns. Measures ops/s under a mixed load, the latency one
+// Dovecot directly, through HAProxy (haproxy-relay.mjs: a TCP relay with kernel splice, the
+// reference for what any relay keeps of direct on this machine; skipped when not installed),
+// through holdfast in passthrough mode and through holdfast in stateful mode
+// (RemoteImapBackend), in one run, the targets taking turns. Ratios are against direct (the
+// issue's reference); a line compares holdfast passthrough with HAProxy. Measures ops/s under a mixed load, the latency one
 // client adds by going through the proxy (p50/p99 of sequential commands vs direct), MB/s of
 // large FETCH bodies, and the proxy's RSS per 1,000 idle sessions; prints the issue's targets
 // beside the figures. Knobs: HOLDFAST_BENCH_SECONDS, HOLDFAST_BENCH_SESSIONS (shared with the
 // local scenario), HOLDFAST_BENCH_REMOTE_IDLE (1000), HOLDFAST_BENCH_LARGE_MB (5),
 // HOLDFAST_BENCH_LATENCY_OPS (2000), HOLDFAST_BENCH_PARTS (idle,mixed,latency,large: which
-// measurements to run, e.g. `large` alone while working on body throughput).
+// measurements to run, e.g. `large` alone while working on body throughput),
+// HOLDFAST_BENCH_HAPROXY_SPLICE (always, auto, off: haproxy-relay.mjs).
 // The large-body part also prints the CPU time each process spent per GB delivered (the
 // bench client, Dovecot's processes, the proxy) and how many of the machine's cores were
-// busy: where the cycles go when the targets differ.
+// busy: where the cycles go when the targets differ; the mixed part prints the same in CPU
+// milliseconds per command. HOLDFAST_BENCH_SYSCALLS=1 adds, after the timed rounds, each
+// relay's system calls per command and per MB (strace -c -f; syscall-count.mjs).
 //
 // Large bodies on the 2-core development VM (2026-11-28, other workers' load 8-21): every
 // target keeps both cores busy, so MB/s is about 2 cores / (CPU seconds per GB of all the
@@ -29,13 +35,17 @@ import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { startHaproxy } from "./haproxy-relay.mjs";
 import { LoadClient } from "./imap-load-client.mjs";
+import { haveStrace, syscallsDuring } from "./syscall-count.mjs";
 
 const SECONDS = Number(process.env.HOLDFAST_BENCH_SECONDS ?? 10);
 const SESSIONS = Number(process.env.HOLDFAST_BENCH_SESSIONS ?? 50);
 const IDLE = Number(process.env.HOLDFAST_BENCH_REMOTE_IDLE ?? 1000);
 const LARGE_MB = Number(process.env.HOLDFAST_BENCH_LARGE_MB ?? 5);
 const LATENCY_OPS = Number(process.env.HOLDFAST_BENCH_LATENCY_OPS ?? 2000);
+const SYSCALLS = process.env.HOLDFAST_BENCH_SYSCALLS === "1";
+const SYSCALL_LATENCY_OPS = 200;
 const PARTS = new Set((process.env.HOLDFAST_BENCH_PARTS ?? "idle,mixed,latency,large").split(",").map((p) => p.trim()));
 const MESSAGES = 200;
 const LARGE_MESSAGES = 4;
@@ -186,6 +196,8 @@ class Measures {
     this.largeSeconds = 0;
     /** CPU seconds spent during the large-body slices: bench client, Dovecot, proxy, machine. */
     this.largeCpu = { client: 0, dovecot: 0, proxy: 0, machine: 0 };
+    /** The same during the mixed-load slices. */
+    this.mixedCpu = { client: 0, dovecot: 0, proxy: 0, machine: 0 };
     this.appended = 0;
   }
 }
@@ -225,35 +237,45 @@ async function sequentialSlice(client, m, ops) {
 }
 
 /**
- * LARGE_SESSIONS clients fetching the LARGE_MB messages whole for `ms`. The CPU time of
- * every process involved is read around it (outside the timed part).
+ * Run `work` and add the CPU seconds the bench client, Dovecot, the proxy and the whole
+ * machine spent meanwhile to `into`. /proc is read around it, outside the timed part.
  */
-async function largeSlice(clients, m, ms, cpu) {
+async function withCpu(cpu, into, work) {
   const dovecot = await cpu.dovecotPids();
-  const cpuBefore = {
+  const before = {
     client: process.cpuUsage(),
     dovecot: await cpuSeconds(dovecot),
     proxy: await cpuSeconds(cpu.proxyPids),
     machine: await machineBusySeconds(),
   };
-  const started = performance.now();
-  const deadline = started + ms;
-  let fetched = 0;
-  await Promise.all(
-    clients.map(async (c, n) => {
-      for (let i = n; performance.now() < deadline; i++) {
-        await c.command(`UID FETCH ${1 + (i % LARGE_MESSAGES)} (BODY.PEEK[])`);
-        fetched++;
-      }
-    }),
-  );
-  m.largeMb += fetched * LARGE_MB;
-  m.largeSeconds += (performance.now() - started) / 1000;
-  const client = process.cpuUsage(cpuBefore.client);
-  m.largeCpu.client += (client.user + client.system) / 1e6;
-  m.largeCpu.dovecot += (await cpuSeconds(dovecot)) - cpuBefore.dovecot;
-  m.largeCpu.proxy += (await cpuSeconds(cpu.proxyPids)) - cpuBefore.proxy;
-  m.largeCpu.machine += (await machineBusySeconds()) - cpuBefore.machine;
+  await work();
+  const client = process.cpuUsage(before.client);
+  into.client += (client.user + client.system) / 1e6;
+  into.dovecot += (await cpuSeconds(dovecot)) - before.dovecot;
+  into.proxy += (await cpuSeconds(cpu.proxyPids)) - before.proxy;
+  into.machine += (await machineBusySeconds()) - before.machine;
+}
+
+/**
+ * LARGE_SESSIONS clients fetching the LARGE_MB messages whole for `ms`. The CPU time of
+ * every process involved is read around it (outside the timed part).
+ */
+async function largeSlice(clients, m, ms, cpu) {
+  await withCpu(cpu, m.largeCpu, async () => {
+    const started = performance.now();
+    const deadline = started + ms;
+    let fetched = 0;
+    await Promise.all(
+      clients.map(async (c, n) => {
+        for (let i = n; performance.now() < deadline; i++) {
+          await c.command(`UID FETCH ${1 + (i % LARGE_MESSAGES)} (BODY.PEEK[])`);
+          fetched++;
+        }
+      }),
+    );
+    m.largeMb += fetched * LARGE_MB;
+    m.largeSeconds += (performance.now() - started) / 1000;
+  });
 }
 
 /** RSS growth of `pids()` with IDLE sessions open (logged in, INBOX selected, in IDLE), per 1,000. */
@@ -279,6 +301,54 @@ async function idleRss(port, pids) {
 
 const pct = (a, b) => (b > 0 ? (100 * a) / b : 0);
 
+/**
+ * HOLDFAST_BENCH_SYSCALLS=1: after the timed rounds, each relay's system calls during a short
+ * mixed slice, SYSCALL_LATENCY_OPS sequential commands and a short large-body slice, counted
+ * with strace (which slows the traced relay: counts only, outside every timed figure).
+ */
+async function printSyscalls(targets, open) {
+  if (!haveStrace()) {
+    console.log("\nsystem calls not counted: strace is not installed");
+    return;
+  }
+  const rows = [];
+  for (const t of targets) {
+    if (t.proxyPids.length !== 1) continue;
+    const pid = t.proxyPids[0];
+    const o = open.get(t);
+    const row = { relay: t.name };
+    if (PARTS.has("mixed")) {
+      const m = new Measures();
+      const { total, calls } = await syscallsDuring(pid, () => mixedSlice(o.mixed, m, 2000, 99));
+      const ops = m.mixed.length;
+      row["mixed ops"] = ops;
+      row["mixed calls/op"] = total === null ? "-" : (total / ops).toFixed(1);
+      row["mixed top calls/op"] = calls
+        .slice(0, 5)
+        .map(([name, n]) => `${name} ${(n / ops).toFixed(1)}`)
+        .join(", ");
+    }
+    if (PARTS.has("latency")) {
+      const m = new Measures();
+      const { total } = await syscallsDuring(pid, () => sequentialSlice(o.sequential, m, SYSCALL_LATENCY_OPS));
+      row["1-client calls/op"] = total === null ? "-" : (total / SYSCALL_LATENCY_OPS).toFixed(1);
+    }
+    if (PARTS.has("large")) {
+      const m = new Measures();
+      const cpu = { dovecotPids: async () => [], proxyPids: [] };
+      const { total, calls } = await syscallsDuring(pid, () => largeSlice(o.large, m, 2000, cpu));
+      row["large calls/MB"] = total === null || m.largeMb === 0 ? "-" : (total / m.largeMb).toFixed(1);
+      row["large top calls/MB"] = calls
+        .slice(0, 4)
+        .map(([name, n]) => `${name} ${(n / m.largeMb).toFixed(1)}`)
+        .join(", ");
+    }
+    rows.push(row);
+  }
+  console.log("\nSystem calls of each relay process (strace -c -f, untimed slices after the rounds)\n");
+  console.table(rows);
+}
+
 export async function runRemote() {
   let testkit;
   try {
@@ -292,6 +362,18 @@ export async function runRemote() {
   const targets = [{ name: "Dovecot direct", port: dovecot.port, pids: () => dovecotPids(dovecot.dir), proxyPids: [] }];
   const missing = [];
   try {
+    // the reference relay: kernel splice, no IMAP; rows of it are not holdfast targets
+    const h = await startHaproxy(dovecot.port, IDLE + SESSIONS + LARGE_SESSIONS + 200, testkit.freePort);
+    if (h.unavailable) missing.push(`haproxy: ${h.unavailable}`);
+    else
+      targets.push({
+        name: `haproxy (splice ${h.splice})`,
+        mode: "haproxy",
+        port: h.port,
+        pids: async () => [h.pid],
+        proxyPids: [h.pid],
+        stop: h.stop,
+      });
     for (const mode of ["passthrough", "stateful"]) {
       const p = await startProxy(mode, dovecot.port);
       if (p.unavailable) missing.push(`${mode}: ${p.unavailable}`);
@@ -321,19 +403,16 @@ export async function runRemote() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of targets) {
         const o = open.get(t);
-        if (PARTS.has("mixed")) await mixedSlice(o.mixed, o.m, (SECONDS * 1000) / ROUNDS, round);
+        const cpu = { dovecotPids: () => dovecotPids(dovecot.dir), proxyPids: t.proxyPids };
+        if (PARTS.has("mixed"))
+          await withCpu(cpu, o.m.mixedCpu, () => mixedSlice(o.mixed, o.m, (SECONDS * 1000) / ROUNDS, round));
         if (PARTS.has("latency")) await sequentialSlice(o.sequential, o.m, Math.ceil(LATENCY_OPS / ROUNDS));
-        if (PARTS.has("large"))
-          await largeSlice(o.large, o.m, (SECONDS * 500) / ROUNDS, {
-            dovecotPids: () => dovecotPids(dovecot.dir),
-            proxyPids: t.proxyPids,
-          });
+        if (PARTS.has("large")) await largeSlice(o.large, o.m, (SECONDS * 500) / ROUNDS, cpu);
       }
     }
     const rows = [];
     for (const t of targets) {
-      const { m, mixed, sequential, large } = open.get(t);
-      for (const c of [...mixed, sequential, ...large]) c.close();
+      const { m } = open.get(t);
       m.mixed.sort((a, b) => a - b);
       m.sequential.sort((a, b) => a - b);
       rows.push({
@@ -386,9 +465,32 @@ export async function runRemote() {
         }),
       );
     }
+    if (PARTS.has("mixed")) {
+      console.log(
+        "\nMixed load: CPU milliseconds per command, per process (with 2 cores busy, a relay's share comes out of everyone's throughput)\n",
+      );
+      console.table(
+        rows.map(({ t, large: m }) => {
+          const ops = m.mixed.length;
+          const perOp = (s) => (ops > 0 ? ((1000 * s) / ops).toFixed(3) : "-");
+          const { client, dovecot: dc, proxy: px, machine } = m.mixedCpu;
+          return {
+            server: t.name,
+            commands: ops,
+            "bench client ms/op": perOp(client),
+            "Dovecot ms/op": perOp(dc),
+            "proxy ms/op": t === direct.t ? "-" : perOp(px),
+            "these three ms/op": perOp(client + dc + px),
+            "whole machine ms/op": perOp(machine),
+            "cores busy": (machine / m.mixedSeconds).toFixed(2),
+          };
+        }),
+      );
+    }
     const targetsTable = [];
     for (const { t, load, lat, mbs } of rows.slice(1)) {
-      const want = t.mode === "passthrough" ? 95 : 80;
+      // a relay (holdfast passthrough, and haproxy measured against the same bar) vs stateful
+      const want = t.mode === "stateful" ? 80 : 95;
       targetsTable.push(
         {
           target: `${t.name}: throughput >= ${want}% of direct`,
@@ -407,8 +509,27 @@ export async function runRemote() {
         },
       );
     }
-    console.log("\nTargets (issue #8)\n");
+    console.log("\nTargets (issue #8; the haproxy rows are the reference relay held to the passthrough bar)\n");
     console.table(targetsTable.map((r) => ({ ...r, pass: r.pass ? "PASS" : "FAIL" })));
+    const haproxy = rows.find((r) => r.t.mode === "haproxy");
+    const passthrough = rows.find((r) => r.t.mode === "passthrough");
+    if (haproxy && passthrough) {
+      const parts = [];
+      if (PARTS.has("mixed")) parts.push(`mixed ops/s ${pct(passthrough.load.ops, haproxy.load.ops).toFixed(0)}%`);
+      if (PARTS.has("latency"))
+        parts.push(`1-client p50 ${(passthrough.lat.p50 - haproxy.lat.p50).toFixed(3)} ms more`);
+      if (PARTS.has("large")) {
+        const perGb = (r) => (r.large.largeMb > 0 ? r.large.largeCpu.proxy / (r.large.largeMb / 1024) : 0);
+        parts.push(
+          `large MB/s ${pct(passthrough.mbs, haproxy.mbs).toFixed(0)}%`,
+          `relay CPU ${perGb(passthrough).toFixed(2)} vs ${perGb(haproxy).toFixed(2)} s/GB`,
+        );
+      }
+      console.log(`holdfast passthrough vs haproxy: ${parts.join(", ")}`);
+    }
+    if (SYSCALLS) await printSyscalls(targets, open);
+    for (const { mixed, sequential, large } of open.values())
+      for (const c of [...mixed, sequential, ...large]) c.close();
     console.log("Figures from one run on a shared machine: compare within the run, not across runs.");
   } catch (error) {
     console.error(

@@ -5,7 +5,8 @@
 // Prints ops/s, p50/p99 latency and server RSS. Knobs: HOLDFAST_BENCH_SECONDS (10),
 // HOLDFAST_BENCH_SESSIONS (50), HOLDFAST_BENCH_IDLE (10000).
 // HOLDFAST_BENCH_SCENARIOS (local,remote) picks the scenarios: `local` is the above, `remote`
-// is Dovecot direct vs holdfast passthrough vs holdfast stateful (remote-scenario.mjs).
+// is Dovecot direct vs HAProxy (reference relay) vs holdfast passthrough vs holdfast stateful
+// (remote-scenario.mjs).
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
