@@ -92,6 +92,15 @@ function isLoginStep(event: CommandParserEvent): boolean {
   return event.type === "command" && (event.command.name === "LOGIN" || event.command.name === "AUTHENTICATE");
 }
 
+/** A literal source that writes itself into the socket (the remote backend's BodyStream). */
+interface WritesItself {
+  writeTo(socket: Socket): Promise<number>;
+}
+
+function writesItself(source: unknown): source is WritesItself {
+  return typeof (source as Partial<WritesItself>).writeTo === "function";
+}
+
 /**
  * One client connection: bytes in through the command parser, commands run one at a time
  * in arrival order, responses out with back-pressure. Owns the session state (DESIGN): the
@@ -518,13 +527,18 @@ export class ImapConnection {
           }
           if (!("source" in part)) continue; // client-side continuation marker: never in a response
           let sent = 0;
-          for await (const chunk of part.source) {
-            sent += chunk.byteLength;
-            if (sent > part.size) throw new Error(`literal source gave more than its ${part.size} bytes`);
-            await this.write(
-              Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-            );
-          }
+          if (writesItself(part.source)) {
+            // (a remote body: its chunks go to the socket as they arrive, no await per chunk)
+            sent = await part.source.writeTo(this.socket);
+            this.options.observer.bytesOut(sent);
+          } else
+            for await (const chunk of part.source) {
+              sent += chunk.byteLength;
+              if (sent > part.size) throw new Error(`literal source gave more than its ${part.size} bytes`);
+              await this.write(
+                Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+              );
+            }
           if (sent !== part.size) throw new Error(`literal source gave ${sent} of its ${part.size} bytes`);
         }
       })

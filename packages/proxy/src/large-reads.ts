@@ -103,7 +103,66 @@ interface StreamHandle {
 interface Reader {
   next: Buffer;
   relayTo: Socket | null;
+  /** Reads go into this slab while the consumer expects a stream (expectStream). */
+  slab: Slab | null;
+  streaming: boolean;
+  /** The slab chunk being emitted right now (borrowChunk takes a loan on it), else null. */
+  offered: Buffer | null;
+  offeredSlab: Slab | null;
+  borrowed: boolean;
 }
+
+/**
+ * A LARGE buffer read into piece by piece while a consumer streams (a FETCH body literal in
+ * the stateful proxy): each read fills the next free bytes, each chunk emitted is a view.
+ * Invariant: the buffer goes back to the free list only when (1) no read goes into it any
+ * more (`open` false), (2) every loan taken on its chunks was released (`loans` 0: the
+ * writes that referenced them completed), and (3) no chunk of it was emitted without a loan
+ * (`tainted`: whoever got such a chunk may keep it, so the buffer is left to the GC).
+ */
+interface Slab {
+  buffer: Buffer;
+  used: number;
+  loans: number;
+  open: boolean;
+  tainted: boolean;
+  /** Ends one loan; `error` (a failed write) leaves the buffer to the GC, to be safe. */
+  release: (error?: unknown) => void;
+}
+
+/** A slab with less room than this is not read into any more. */
+const SLAB_MIN_ROOM = 64 * 1024;
+
+function newSlab(): Slab {
+  const slab: Slab = {
+    buffer: takeLarge(),
+    used: 0,
+    loans: 0,
+    open: true,
+    tainted: false,
+    release: (error) => {
+      if (error) slab.tainted = true;
+      if (--slab.loans === 0 && !slab.open) recycle(slab);
+    },
+  };
+  return slab;
+}
+
+function retire(slab: Slab): void {
+  slab.open = false;
+  if (slab.loans === 0) recycle(slab);
+}
+
+function recycle(slab: Slab): void {
+  if (!slab.tainted && spares.length < SPARES) {
+    spares.push(slab.buffer);
+    slabCounts.recycled++;
+  }
+  slab.tainted = true; // once only
+}
+
+/** Slab reads and loans so far, process-wide (tests, diagnostics). */
+export const slabCounts = { reads: 0, recycled: 0 };
 
 const readers = new WeakMap<Socket, Reader>();
 
@@ -127,7 +186,15 @@ export function readInLargeChunks(socket: Socket): boolean {
   ) {
     return false;
   }
-  const reader: Reader = { next: shared, relayTo: null };
+  const reader: Reader = {
+    next: shared,
+    relayTo: null,
+    slab: null,
+    streaming: false,
+    offered: null,
+    offeredSlab: null,
+    borrowed: false,
+  };
   const resume = () => socket.resume();
   const onRead = (length: number, buffer: Buffer): boolean => {
     if (buffer === shared) largeReadCounts.shared++;
@@ -148,6 +215,7 @@ export function readInLargeChunks(socket: Socket): boolean {
       to.once("drain", resume);
       return false; // Node stops reading until resume()
     }
+    if (reader.streaming || reader.slab !== null) return onSlabRead(length, buffer);
     let chunk: Buffer;
     if (buffer === shared) {
       chunk = Buffer.from(buffer.subarray(0, length));
@@ -171,6 +239,46 @@ export function readInLargeChunks(socket: Socket): boolean {
       if (spares.length < SPARES) spares.push(reader.next);
       reader.next = shared;
     }
+    return more;
+  };
+  /**
+   * While the consumer expects a stream: the first read (shared buffer) is copied out, the
+   * next ones fill a slab piece by piece, each piece offered for a loan (borrowChunk) while
+   * it is emitted; unborrowed pieces taint the slab. Out of streaming, or paused, or with a
+   * slab nearly full, the slab is retired (recycled once its loans are back).
+   */
+  const onSlabRead = (length: number, buffer: Buffer): boolean => {
+    let more: boolean;
+    const slab = reader.slab;
+    if (buffer === shared) more = socket.push(Buffer.from(buffer.subarray(0, length)));
+    else if (slab === null || buffer.buffer !== slab.buffer.buffer) {
+      // a LARGE buffer of the ordinary path, taken before the stream began: given away
+      more = socket.push(buffer.length === length ? buffer : buffer.subarray(0, length));
+    } else {
+      slabCounts.reads++;
+      const chunk = buffer.length === length ? buffer : buffer.subarray(0, length);
+      slab.used += length;
+      reader.offered = chunk;
+      reader.offeredSlab = slab;
+      reader.borrowed = false;
+      more = socket.push(chunk);
+      if (!reader.borrowed) slab.tainted = true;
+      reader.offered = null;
+      reader.offeredSlab = null;
+    }
+    const current = reader.slab;
+    if (
+      !reader.streaming ||
+      socket.readableFlowing !== true ||
+      (current && current.buffer.length - current.used < SLAB_MIN_ROOM)
+    ) {
+      if (current) retire(current);
+      reader.slab = null;
+    }
+    if (reader.streaming && socket.readableFlowing === true) {
+      reader.slab ??= newSlab();
+      reader.next = reader.slab.buffer.subarray(reader.slab.used);
+    } else reader.next = shared;
     return more;
   };
   record[s.callback] = onRead;
@@ -197,4 +305,32 @@ export function relayInLargeChunks(from: Socket, to: Socket): boolean {
   from.once("end", () => to.end());
   from.resume();
   return true;
+}
+
+/**
+ * The consumer of `socket` (switched by readInLargeChunks, not relayed) expects a long
+ * stream now (`true`: a large literal started) or no more (`false`). While it does, reads
+ * fill reusable slabs and each chunk can be borrowed (borrowChunk); otherwise reads behave
+ * as described above. Does nothing for a socket that is not switched.
+ */
+export function expectStream(socket: Socket, on: boolean): void {
+  const reader = readers.get(socket);
+  if (reader === undefined || reader.relayTo !== null || reader.streaming === on) return;
+  reader.streaming = on;
+}
+
+/**
+ * A loan on `chunk`, the slab chunk `socket` is emitting right now (call it from the "data"
+ * listener, synchronously): the returned function must be called once when no reference to
+ * the chunk (or any view of it) is left, e.g. as the callback of the write that sends it on.
+ * Until every loan on its slab is back the slab is not reused; a chunk emitted without a
+ * loan is never reused. Null when `chunk` is not such a chunk (it is then the caller's).
+ * More than one loan may be taken on the same chunk.
+ */
+export function borrowChunk(socket: Socket, chunk: Buffer): ((error?: unknown) => void) | null {
+  const reader = readers.get(socket);
+  if (reader === undefined || reader.offered !== chunk || reader.offeredSlab === null) return null;
+  reader.borrowed = true;
+  reader.offeredSlab.loans++;
+  return reader.offeredSlab.release;
 }

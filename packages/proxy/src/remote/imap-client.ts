@@ -9,6 +9,7 @@ import {
   type UntaggedData,
   type WirePart,
 } from "@holdfast/imap-codec";
+import { borrowChunk, expectStream } from "../large-reads.js";
 import { ImapCommandError, ImapConnectionError, LoginRefusedError } from "./errors.js";
 import { saslPlain } from "./sasl-plain.js";
 import { connectTcp, startTls } from "./transport.js";
@@ -28,6 +29,14 @@ import type { BackendHost, BackendLogin, ImapClientOptions } from "./types.js";
  *   command is running, so that the change feed never misses one;
  * - FETCH body literals of at least `streamThreshold` bytes arrive as literal events and go
  *   to the oldest command's `onLiteral` while they stream: no message is held whole.
+ *
+ * Literal bytes without copies (plain TCP backends, read by large-reads.ts): while a
+ * streamed literal is in progress the socket reads into reusable slabs, and a read that is
+ * all literal bytes reaches `onLiteral` as the read's own chunk. The handler may take the
+ * loan on it (`takeLoan(chunk)`, during the call) and release it when its last use ended
+ * (the client write completed); the slab is reused only then. The parser must never keep
+ * a view of a slab: a read that ends the literal is split, and the bytes after the literal
+ * are copied before the parser sees them (a few hundred bytes: `)` and the next lines).
  *
  * Failure: any socket error, timeout, TLS failure, fatal parse error or BYE closes the
  * connection; every command in flight is rejected with an ImapConnectionError, and the
@@ -111,6 +120,11 @@ export class ImapClient {
   private wasWaiting = false;
   private readonly commandTimeoutMs: number;
   private readonly streamThreshold: number;
+  /** Bytes of the streamed literal still to come (0: none in progress). */
+  private literalLeft = 0;
+  /** The read chunk being dispatched whole as literal bytes, and the loan on it. */
+  private lentChunk: Buffer | null = null;
+  private loan: ((error?: unknown) => void) | null = null;
 
   private constructor(
     readonly host: BackendHost,
@@ -202,18 +216,80 @@ export class ImapClient {
     if (this.closedError || this.detached) return;
     let events: ResponseParserEvent[];
     try {
-      events = this.parser.push(chunk);
+      const loan = borrowChunk(this.socket, chunk);
+      events = loan === null ? this.parser.push(chunk) : this.pushLent(chunk, loan);
     } catch (error) {
+      this.lentChunk = null;
+      this.loan = null;
       this.destroy(new ImapConnectionError("PROTOCOL", `response parser failed: ${(error as Error).message}`));
       return;
     }
     this.lastActivity = performance.now();
     for (const event of events) {
-      if (this.closedError) return;
+      if (this.closedError) break;
       this.onEvent(event);
     }
-    this.armTimeout();
+    // A loan nobody took stays out: whoever got the chunk may keep it (the slab is not reused).
+    this.lentChunk = null;
+    this.loan = null;
+    if (!this.closedError) this.armTimeout();
   };
+
+  /**
+   * Parse a chunk of a reusable slab (see the header): literal bytes go to the parser as
+   * they are (its direct path keeps no reference), anything else is copied first. Leaves
+   * `lentChunk`/`loan` set when the literal bytes are one chunk the handler may take a loan on.
+   */
+  private pushLent(chunk: Buffer, loan: (error?: unknown) => void): ResponseParserEvent[] {
+    if (this.literalLeft === 0) {
+      // Not inside a streamed literal (rare with slabs): the parser gets a copy.
+      const events = this.parser.push(Buffer.from(chunk));
+      loan();
+      return events;
+    }
+    if (chunk.length <= this.literalLeft) {
+      const events = this.parser.push(chunk);
+      if (events[0]?.type === "literal-chunk" && events[0].chunk === chunk) {
+        this.lentChunk = chunk;
+        this.loan = loan;
+      }
+      return events;
+    }
+    const head = chunk.subarray(0, this.literalLeft);
+    const events = this.parser.push(head);
+    if (events[0]?.type === "literal-chunk" && events[0].chunk === head) {
+      this.lentChunk = head;
+      this.loan = loan;
+    }
+    for (const event of this.parser.push(Buffer.from(chunk.subarray(head.length)))) events.push(event);
+    return events;
+  }
+
+  /**
+   * During `onLiteral` of a literal-chunk event: the loan on that chunk, when it is a piece
+   * of a reusable read slab (else null: the chunk is the handler's to keep). Call the
+   * returned function once, when no reference to the chunk is left (e.g. as the callback
+   * of the socket write that sends it on); until then the slab is not reused.
+   */
+  takeLoan(chunk: Buffer): ((error?: unknown) => void) | null {
+    if (chunk !== this.lentChunk) return null;
+    const loan = this.loan;
+    this.lentChunk = null;
+    this.loan = null;
+    return loan;
+  }
+
+  /** Track the streamed literal: its size, bytes so far; the socket reads into slabs meanwhile. */
+  private trackLiteral(event: LiteralEvent): void {
+    if (event.type === "literal-chunk") this.literalLeft -= event.chunk.length;
+    else if (event.type === "literal-start") {
+      this.literalLeft = event.size;
+      expectStream(this.socket, true);
+    } else {
+      this.literalLeft = 0;
+      expectStream(this.socket, false);
+    }
+  }
 
   private readonly onSocketError = (error: Error): void => {
     const tls = /SSL|TLS|certificate/i.test(error.message);
@@ -264,6 +340,7 @@ export class ImapClient {
       case "literal-start":
       case "literal-chunk":
       case "literal-end":
+        this.trackLiteral(event);
         this.inflight[0]?.handlers.onLiteral?.(event);
         return;
       case "error":
@@ -382,6 +459,7 @@ export class ImapClient {
     // Bytes sent after the STARTTLS completion in plaintext must not be used (command
     // injection, RFC 9051 §6.2.1): a fresh parser for the TLS stream.
     this.parser = this.newParser();
+    this.literalLeft = 0;
     const tls = await startTls(plain, this.host, timeoutMs);
     this.socket = tls;
     this.attach(tls);

@@ -288,7 +288,10 @@ function streamBody(
             stream.fail(new Error(`UID ${uid} changed size on the new backend; the body cannot be finished`));
           }
         }
-      } else if (ev.id === literalId && ev.type === "literal-chunk") stream?.push(ev.chunk);
+      } else if (ev.id === literalId && ev.type === "literal-chunk") {
+        // A view of the read buffer when lent: the stream releases it once written out.
+        stream?.push(ev.chunk, c.takeLoan(ev.chunk));
+      }
     };
     const result = complete(
       await c.command(
