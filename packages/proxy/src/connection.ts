@@ -644,7 +644,8 @@ export class ImapConnection {
     }
     if (this.byeSent) return; // the session already ended with BYE
     this.lastStatus = status;
-    await this.send({ kind: "tagged", tag, status, text, ...(code ? { code } : {}) });
+    // Built without a conditional spread (a generic property copy per command).
+    await this.send(code ? { kind: "tagged", tag, status, text, code } : { kind: "tagged", tag, status, text });
   }
 
   /** Send what the selected mailbox's queue may let out now. */

@@ -20,8 +20,22 @@ export function uidsInRanges(uids: readonly number[], ranges: readonly NumberRan
   return out;
 }
 
-/** Numbers (any order, repeats allowed) as a compressed set for the wire: `1:3,7`. */
-export function uidSetOf(numbers: readonly number[]): SequenceSet {
-  const sorted = Uint32Array.from(numbers).sort();
-  return rangesOf(sorted).map((r) => ({ start: r.lo, end: r.hi }));
+/**
+ * Numbers (any order, repeats allowed) as a compressed set for the wire: `1:3,7`.
+ * Ascending input (UIDs resolved from the session map: nearly every command, often one
+ * UID) is turned into ranges in one pass, without the sorted typed-array copy, which costs
+ * more than the rest of a one-UID command's encoding while the process is young.
+ */
+export function uidSetOf(numbers: ArrayLike<number>): SequenceSet {
+  const n = numbers.length;
+  if (n === 1) return [{ start: numbers[0]!, end: numbers[0]! }];
+  const out: { start: number; end: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = numbers[i]!;
+    const last = out.length > 0 ? out[out.length - 1]! : null;
+    if (last === null || u > last.end + 1) out.push({ start: u, end: u });
+    else if (u === last.end + 1) last.end = u;
+    else return rangesOf(Uint32Array.from(numbers).sort()).map((r) => ({ start: r.lo, end: r.hi }));
+  }
+  return out;
 }

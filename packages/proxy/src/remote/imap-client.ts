@@ -379,13 +379,12 @@ export class ImapClient {
         const [pending] = this.inflight.splice(i, 1);
         if (response.code) this.learnCode(response.code);
         if (response.status === "OK") {
-          pending!.resolve({
-            status: "OK",
-            text: response.text,
-            untagged: pending!.untagged,
-            skipped: pending!.skipped,
-            ...(response.code ? { code: response.code } : {}),
-          });
+          const { untagged, skipped } = pending!;
+          pending!.resolve(
+            response.code
+              ? { status: "OK", text: response.text, untagged, skipped, code: response.code }
+              : { status: "OK", text: response.text, untagged, skipped },
+          );
         } else {
           pending!.reject(new ImapCommandError(response.status, response.code, response.text, pending!.name));
         }

@@ -31,6 +31,9 @@ const METADATA_CHUNK = 500;
 
 const notBody = (item: FetchAttribute): boolean => bodyRequest(item) === null;
 
+/** The bodies of a metadata-only FETCH: none (assemble only reads it). */
+const NO_BODIES = new Map<string, never>();
+
 function copyUid(codes: (ResponseCode | undefined)[]): CopyResult | null {
   for (const code of codes) {
     if (code?.name === "COPYUID") {
@@ -136,28 +139,24 @@ export class RemoteSelectedMailbox implements SelectedMailbox {
     items: FetchAttribute[],
     changedSince: bigint | undefined,
   ): AsyncIterable<{ uid: number; items: FetchResponseItem[] }> {
-    const wanted = Array.from(uids);
+    // Built once (not per attempt: a replay after failover sends the same command).
+    const command = {
+      name: "FETCH" as const,
+      uid: true,
+      set: uidSetOf(uids),
+      items: metaItems(items, false, changedSince !== undefined),
+      vanished: false,
+      ...(changedSince !== undefined ? { changedSince } : {}),
+    };
     const answer = async (): Promise<{ uid: number; items: FetchResponseItem[] }[]> => {
-      const meta = metaItems(items, false, changedSince !== undefined);
-      const byUids = await this.link.run(async (c) => {
-        const result = complete(
-          await c.command({
-            name: "FETCH",
-            uid: true,
-            set: uidSetOf(wanted),
-            items: meta,
-            vanished: false,
-            ...(changedSince !== undefined ? { changedSince } : {}),
-          }),
-        );
-        return byUid(result.untagged, new Set(wanted));
-      }, true);
+      const result = complete(await this.link.run((c) => c.command(command), true));
+      const byUids = byUid(result.untagged, new Set(uids));
       const out: { uid: number; items: FetchResponseItem[] }[] = [];
-      const none = new Map();
       // In the order asked for (UIDs ascending): a UID missing from the answer is gone.
-      for (const uid of wanted) {
+      for (let i = 0; i < uids.length; i++) {
+        const uid = uids[i]!;
         const m = byUids.get(uid);
-        if (m) out.push({ uid, items: assemble(items, uid, m, none) });
+        if (m) out.push({ uid, items: assemble(items, uid, m, NO_BODIES) });
       }
       return out;
     };
