@@ -37,8 +37,7 @@ import { TLSSocket } from "node:tls";
  *   a LARGE buffer only while the client takes each write at once: a stalled session holds
  *   at most the bytes already read (<= 1 MiB being written, or its consumer's queue), never
  *   an empty 1 MiB read-ahead as well.
- * - Relayed (a splice: relayInLargeChunks), a LARGE buffer is written to the client as is
- *   and goes back to the free list once that write has completed.
+ * - Relayed (a splice: relayInLargeChunks): see "Relayed sockets" below.
  */
 
 /** Size of the shared buffer every switched socket reads into while its traffic is small. */
@@ -102,7 +101,13 @@ interface StreamHandle {
 /** A switched socket: where its next read goes, and where its bytes go when relayed. */
 interface Reader {
   next: Buffer;
+  /** Point the socket's next read at `buffer` now (it is not in a read: not its own callback). */
+  readInto: (buffer: Buffer) => void;
   relayTo: Socket | null;
+  /** Relayed: bytes of the current run of reads of STREAK_READ_BYTES or more. */
+  streak: number;
+  /** socket.resume, made once. */
+  resume: () => void;
   /** Reads go into this slab while the consumer expects a stream (expectStream). */
   slab: Slab | null;
   streaming: boolean;
@@ -188,33 +193,27 @@ export function readInLargeChunks(socket: Socket): boolean {
   }
   const reader: Reader = {
     next: shared,
+    readInto: () => {},
     relayTo: null,
+    streak: 0,
+    resume: () => socket.resume(),
     slab: null,
     streaming: false,
     offered: null,
     offeredSlab: null,
     borrowed: false,
   };
-  const resume = () => socket.resume();
+  reader.readInto = (buffer) => {
+    reader.next = buffer;
+    if (socket.destroyed) return;
+    record[s.buffer] = buffer;
+    handle.useUserBuffer!(buffer);
+  };
   const onRead = (length: number, buffer: Buffer): boolean => {
     if (buffer === shared) largeReadCounts.shared++;
     else largeReadCounts.large++;
     const to = reader.relayTo;
-    if (to !== null) {
-      // Relayed: a large buffer is written as is and reused once the write completed.
-      let ok: boolean;
-      if (buffer === shared) ok = to.write(Buffer.from(buffer.subarray(0, length)));
-      else
-        ok = to.write(length === buffer.length ? buffer : buffer.subarray(0, length), (error) => {
-          if (!error && spares.length < SPARES) spares.push(buffer);
-        });
-      // A large buffer again only while the client keeps up (the write went out at once): a
-      // slow client's session holds at most the one being written, not another read ahead.
-      reader.next = length === buffer.length && to.writableLength === 0 ? takeLarge() : shared;
-      if (ok) return true;
-      to.once("drain", resume);
-      return false; // Node stops reading until resume()
-    }
+    if (to !== null) return onRelayRead(socket, reader, to, length, buffer);
     if (reader.streaming || reader.slab !== null) return onSlabRead(length, buffer);
     let chunk: Buffer;
     if (buffer === shared) {
@@ -289,13 +288,105 @@ export function readInLargeChunks(socket: Socket): boolean {
   return true;
 }
 
+/*
+ * Relayed sockets (a splice: relayInLargeChunks). What costs a relay CPU here is per read
+ * (a wake-up, a read and a write system call, a JS callback) and per copy, so:
+ * - No copy while streaming. A relayed socket streams once it has read STREAM_BYTES in
+ *   consecutive reads of at least STREAK_READ_BYTES (a large FETCH body: Dovecot writes it in
+ *   pieces of tens of KB, and a small response never counts); then it reads into the RELAY
+ *   buffer: one LARGE buffer for the whole process, like SHARED. Its bytes are written to the client as a view. Nearly always the
+ *   kernel takes such a write at once (Node tries it synchronously; `writableLength` is then
+ *   back to 0 when write() returns) and the buffer is free again for the next read of any
+ *   socket. When the write stays queued (a slow client), it owns that buffer until it
+ *   completes (then the buffer goes to the free list): the process takes another RELAY
+ *   buffer, and every other socket that was pointed at the old one is pointed back at
+ *   SHARED (the set of them is emptied each time, so the cost is at most one step per read).
+ * - Reads into SHARED (small responses, the start of a stream) are copied out, as SHARED is
+ *   every switched socket's.
+ * - Fewer, larger reads. Dovecot writes a large body in pieces as it produces them and the
+ *   relay, faster, would read each one. After a read of a stream that did not fill the
+ *   buffer, the socket stops reading for COALESCE_MS, so that the next read takes what
+ *   queued meanwhile. It delays only bytes of a stream already running (the read just
+ *   written is not held), and only after STREAM_BYTES of it: small and medium responses
+ *   never wait.
+ * - Idle relayed sessions hold no buffer: RELAY and SHARED are shared, the free list is
+ *   bounded (SPARES), and a queued write holds only its own buffer, with the socket not
+ *   reading more while the client is over its high-water mark.
+ */
+
+/** How long a relayed stream stops reading after a read that drained the socket. */
+export const COALESCE_MS = 1;
+/** A relayed socket streams once it read this much in consecutive reads of STREAK_READ_BYTES+. */
+export const STREAM_BYTES = 256 * 1024;
+const STREAK_READ_BYTES = 8 * 1024;
+
+/** The read buffer of relayed sockets that stream; replaced when a write keeps it. */
+let relayBuffer: Buffer | null = null;
+/** The relayed sockets whose next read goes into relayBuffer. */
+const streamingRelays = new Set<Socket>();
+
+/** Relayed reads so far: into the relay buffer, and how often a queued write kept it. */
+export const relayCounts = { reads: 0, keptByWrite: 0 };
+
+function spare(buffer: Buffer): void {
+  if (spares.length < SPARES) spares.push(buffer);
+}
+
+function onRelayRead(socket: Socket, reader: Reader, to: Socket, length: number, buffer: Buffer): boolean {
+  const chunk = length === buffer.length ? buffer : buffer.subarray(0, length);
+  let ok: boolean;
+  if (buffer === shared) ok = to.write(Buffer.from(chunk));
+  else if (buffer === relayBuffer) {
+    relayCounts.reads++;
+    // the callback runs after write() has returned (never synchronously)
+    let kept = false;
+    ok = to.write(chunk, (error) => {
+      if (kept && !error) spare(buffer);
+    });
+    if (to.writableLength > 0) {
+      // queued: the buffer is the write's until it completes
+      kept = true;
+      relayCounts.keptByWrite++;
+      relayBuffer = takeLarge();
+      for (const other of streamingRelays) if (other !== socket) readers.get(other)?.readInto(shared);
+      streamingRelays.clear();
+    }
+  } else {
+    // a large buffer of the socket's own, taken before the relay began: the write's, then spare
+    ok = to.write(chunk, (error) => {
+      if (!error) spare(buffer);
+    });
+  }
+  // Streaming: STREAM_BYTES or more in consecutive reads of at least STREAK_READ_BYTES.
+  reader.streak = length >= STREAK_READ_BYTES ? reader.streak + length : 0;
+  const streaming = reader.streak >= STREAM_BYTES;
+  // Where the next read goes (Node asks the generator after this callback): RELAY while the
+  // socket streams, SHARED otherwise.
+  if (streaming) {
+    relayBuffer ??= takeLarge();
+    reader.next = relayBuffer;
+    streamingRelays.add(socket);
+  } else {
+    reader.next = shared;
+    streamingRelays.delete(socket);
+  }
+  if (!ok) {
+    to.once("drain", reader.resume);
+    return false; // Node stops reading until resume()
+  }
+  if (streaming && length < buffer.length) {
+    setTimeout(reader.resume, COALESCE_MS);
+    return false;
+  }
+  return true;
+}
+
 /**
- * Send everything `from` receives to `to` (a splice's backend → client direction) straight
- * from the read buffers: no readable-stream step, and a large buffer goes back to the free
- * list when its write completed instead of to the GC. `from` stops reading while `to` is
- * over its high-water mark; its end ends `to`; errors and closes are the caller's (as with
- * `pipe`). Bytes `from` had already read and not delivered go first. Returns false, having
- * changed nothing, when `from` cannot be switched (then pipe).
+ * Send everything `from` receives to `to` (a splice's direction) straight from the read
+ * buffers, without the readable-stream step: see "Relayed sockets" above. `from` stops
+ * reading while `to` is over its high-water mark; its end ends `to`; errors and closes are
+ * the caller's (as with `pipe`). Bytes `from` had already read and not delivered go first.
+ * Returns false, having changed nothing, when `from` cannot be switched (then pipe).
  */
 export function relayInLargeChunks(from: Socket, to: Socket): boolean {
   if (!readInLargeChunks(from)) return false;
@@ -303,6 +394,7 @@ export function relayInLargeChunks(from: Socket, to: Socket): boolean {
   for (let chunk: Buffer | null = from.read(); chunk !== null; chunk = from.read()) to.write(chunk);
   reader.relayTo = to;
   from.once("end", () => to.end());
+  from.once("close", () => streamingRelays.delete(from));
   from.resume();
   return true;
 }

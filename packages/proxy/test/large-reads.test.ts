@@ -7,6 +7,7 @@ import {
   LARGE_READ_BYTES,
   largeReadCounts,
   readInLargeChunks,
+  relayCounts,
   relayInLargeChunks,
   SHARED_READ_BYTES,
 } from "../src/large-reads.js";
@@ -148,6 +149,68 @@ describe("readInLargeChunks", () => {
       { got: total, hash: want },
       { got: total, hash: want },
     ]);
+  });
+
+  it("relays several streams at once through the shared relay buffer; a write that keeps it (slow client) is never overwritten", async () => {
+    const total = 6 * 1024 * 1024;
+    // each upstream connection sends its own pattern (offset by its number), so bytes of
+    // one stream landing in another would be seen
+    let nth = 0;
+    const upstream = createServer((socket) => {
+      socket.on("error", () => {});
+      const offset = 1000 * ++nth;
+      let sent = 0;
+      const go = () => {
+        while (sent < total) {
+          const n = Math.min(200_000, total - sent);
+          const ok = socket.write(pattern(offset + sent, n));
+          sent += n;
+          if (!ok) return void socket.once("drain", go);
+        }
+        socket.end();
+      };
+      go();
+    });
+    servers.push(upstream);
+    upstream.listen(0, "127.0.0.1");
+    await once(upstream, "listening");
+    const upstreamPort = (upstream.address() as { port: number }).port;
+    const relay = createServer(async (client) => {
+      const from = await connected(upstreamPort);
+      expect(relayInLargeChunks(from, client)).toBe(true);
+    });
+    servers.push(relay);
+    relay.listen(0, "127.0.0.1");
+    await once(relay, "listening");
+    const relayPort = (relay.address() as { port: number }).port;
+    /** A sink that reads everything at once: its stream keeps the relay buffer busy. */
+    const fastSink = async () => {
+      const sink = await connected(relayPort);
+      const chunks: Buffer[] = [];
+      sink.on("data", (c: Buffer) => chunks.push(c));
+      await once(sink, "end");
+      sink.destroy();
+      return Buffer.concat(chunks);
+    };
+    const before = { ...relayCounts };
+    const results = await Promise.all([slowSink(relayPort), fastSink(), slowSink(relayPort), fastSink()]);
+    // which upstream connection served which sink is not known: each must be one whole pattern
+    const hashes = new Set(
+      Array.from({ length: 4 }, (_, i) =>
+        createHash("sha256")
+          .update(pattern(1000 * (i + 1), total))
+          .digest("hex"),
+      ),
+    );
+    for (const r of results) {
+      const got = Buffer.isBuffer(r) ? { got: r.length, hash: createHash("sha256").update(r).digest("hex") } : r;
+      expect(got.got).toBe(total);
+      expect(hashes.has(got.hash)).toBe(true);
+      hashes.delete(got.hash);
+    }
+    // the paths this test is about were taken: reads into the relay buffer, and writes that kept it
+    expect(relayCounts.reads).toBeGreaterThan(before.reads);
+    expect(relayCounts.keptByWrite).toBeGreaterThan(before.keptByWrite);
   });
 
   it("leaves sockets it cannot switch as they are: not connected, TLS", async () => {

@@ -8,10 +8,11 @@ import type { Logger } from "../logger.js";
  * splice that the other must still get; they are written first, in order.
  *
  * - Back-pressure: the reading side pauses while the other's buffer is full.
- * - Backend → client (FETCH bodies: nearly all the bytes) goes straight from the backend
- *   socket's read buffers of up to 1 MiB to the client (large-reads.ts: about half the
- *   relay's CPU per byte of `pipe` with Node's 64 KiB reads); client → backend is piped, as
- *   is everything on a socket that cannot be switched (TLS).
+ * - Both directions go straight from the read buffers to the other socket (large-reads.ts
+ *   relayInLargeChunks: reads of up to 1 MiB, no copy while a stream runs, no readable-
+ *   stream step per chunk): backend → client carries FETCH bodies, nearly all the bytes;
+ *   client → backend commands and APPEND literals. A socket that cannot be switched (TLS)
+ *   is piped.
  * - Half-close: an end from one side ends the other's writable side (pipe's `end`), so a
  *   BYE the backend sends before closing still reaches the client.
  * - Errors and closes: an error on either side destroys both; when the backend closes, the
@@ -45,6 +46,6 @@ export function splice(
   client.once("close", () => backend.destroy());
   if (pending.toClient.length > 0) client.write(pending.toClient);
   if (pending.toBackend.length > 0) backend.write(pending.toBackend);
-  client.pipe(backend);
+  if (!relayInLargeChunks(client, backend)) client.pipe(backend);
   if (!relayInLargeChunks(backend, client)) backend.pipe(client);
 }
