@@ -11,7 +11,9 @@
 // HOLDFAST_BENCH_LATENCY_OPS (2000), HOLDFAST_BENCH_PARTS (idle,mixed,latency,large: which
 // measurements to run, e.g. `large` alone while working on body throughput),
 // HOLDFAST_BENCH_HAPROXY_SPLICE (always, auto, off: haproxy-relay.mjs),
-// HOLDFAST_BENCH_LATENCY_WARMUP (2000: unmeasured sequential commands per target first).
+// HOLDFAST_BENCH_LATENCY_WARMUP (2000: unmeasured sequential commands per target first),
+// HOLDFAST_BENCH_PROXY_NODE_FLAGS (node flags for the holdfast proxy processes only, e.g.
+// `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--trace-gc`; the profile is written at SIGTERM).
 // Latency warm-up: the table's 1-client figures are those of running processes. A fresh
 // Node process runs its first ~2,000 commands largely in V8's interpreter and baseline code
 // while TurboFan compiles on background threads (proxy CPU per `UID FETCH n (FLAGS)` on
@@ -40,6 +42,14 @@
 // figures before the change: 56% and 48%). A trivial Node relay between a fast local source and sink used 1.5-1.75 s/GB
 // with `pipe` and 0.7-0.8 with 1 MiB reads; in this bench Dovecot writes more slowly than
 // the proxy reads, so reads average ~100-200 KB and the relay stays above that floor.
+// Stateful bodies (2026-11-29): the stateful proxy's profile had ~11% of its samples in major
+// GC and ~5% in Buffer.from (each backend read a fresh buffer or a copy). With literal bytes
+// read into reused slabs and written to the client as views of them (BodyStream.writeTo;
+// major GC ~2%, no copies) it costs what passthrough costs: same run, stateful before/after
+// 2.08 -> 1.46 s/GB, passthrough 1.43 (403 -> 462 MB/s, direct 790); in this bench's runs
+// stateful 1.49-1.51 vs passthrough 1.28-1.41 s/GB, 57-69% of direct. What remains is the
+// kernel's work per read and write (the profile: the client writes alone ~half the busy
+// samples); waiting 1-2 ms before a read, for larger reads, cost more than it saved.
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -63,6 +73,7 @@ const LARGE_SESSIONS = 4;
 /** Each target's share of every measurement is split in this many turns. */
 const ROUNDS = 5;
 const SERVER = fileURLToPath(new URL("./remote-server.mjs", import.meta.url));
+const PROXY_NODE_FLAGS = (process.env.HOLDFAST_BENCH_PROXY_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
 function message(i, size = 4096) {
   const head = `From: load@example.org\r\nTo: bench@example.org\r\nSubject: message ${i}\r\nMessage-ID: <r${i}.${Date.now()}@example.org>\r\n\r\n`;
@@ -157,7 +168,9 @@ async function startDovecot(testkit) {
 }
 
 async function startProxy(mode, dovecotPort) {
-  const child = spawn(process.execPath, [SERVER, mode, String(dovecotPort)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...PROXY_NODE_FLAGS, SERVER, mode, String(dovecotPort)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (d) => {
     out += d;
