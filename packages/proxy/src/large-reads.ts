@@ -104,6 +104,12 @@ interface Reader {
   /** Point the socket's next read at `buffer` now (it is not in a read: not its own callback). */
   readInto: (buffer: Buffer) => void;
   relayTo: Socket | null;
+  /**
+   * Relayed to a TLS socket: never streams into the relay buffer. A TLS write never completes
+   * synchronously, so every such read would be kept by its write (another LARGE buffer taken,
+   * every other stream pointed back at SHARED); TLS copies while encrypting anyway.
+   */
+  relayCopies: boolean;
   /** Relayed: bytes of the current run of reads of STREAK_READ_BYTES or more. */
   streak: number;
   /** socket.resume, made once. */
@@ -195,6 +201,7 @@ export function readInLargeChunks(socket: Socket): boolean {
     next: shared,
     readInto: () => {},
     relayTo: null,
+    relayCopies: false,
     streak: 0,
     resume: () => socket.resume(),
     slab: null,
@@ -377,7 +384,7 @@ function onRelayRead(socket: Socket, reader: Reader, to: Socket, length: number,
   }
   // Streaming: STREAM_BYTES or more in consecutive reads of at least STREAK_READ_BYTES.
   reader.streak = length >= STREAK_READ_BYTES ? reader.streak + length : 0;
-  const streaming = reader.streak >= STREAM_BYTES;
+  const streaming = !reader.relayCopies && reader.streak >= STREAM_BYTES;
   // Where the next read goes (Node asks the generator after this callback): RELAY while the
   // socket streams, SHARED otherwise.
   if (streaming) {
@@ -411,6 +418,7 @@ export function relayInLargeChunks(from: Socket, to: Socket): boolean {
   const reader = readers.get(from)!;
   for (let chunk: Buffer | null = from.read(); chunk !== null; chunk = from.read()) to.write(chunk);
   reader.relayTo = to;
+  reader.relayCopies = to instanceof TLSSocket;
   from.once("end", () => to.end());
   from.once("close", () => streamingRelays.delete(from));
   from.resume();

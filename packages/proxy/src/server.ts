@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type SecureContext, TLSSocket } from "node:tls";
+import { type SecureContext, TLSSocket } from "node:tls";
 import type { Limits } from "@holdfast/imap-codec";
 import { AuthThrottle, type AuthThrottleOptions } from "./auth-throttle.js";
 import type { Authenticator, Backend } from "./backend.js";
@@ -88,13 +88,15 @@ export class ImapServer {
     const proxied = listen.proxyProtocol;
     // PROXY headers come before TLS, so such a listener is plain TCP and wraps TLS itself
     const trusted = proxied ? new TrustedNetworks(proxied.trusted) : null;
+    // Implicit TLS is a plain TCP listener whose sockets are wrapped here (acceptTls), as
+    // behind a PROXY header: tls.createServer given only a `secureContext` option (Node
+    // 20) answered every handshake with "no suitable signature algorithm", and acceptTls also bounds the handshake by the pre-auth timeout.
     const onSocket = trusted
       ? (socket: Socket) => this.acceptProxied(socket, trusted, listen)
-      : (socket: Socket) => this.accept(socket);
-    const server =
-      listen.tls && !trusted
-        ? createTlsServer({ secureContext: this.options.tlsContext! }, onSocket)
-        : createServer(onSocket);
+      : listen.tls
+        ? (socket: Socket) => this.acceptTls(socket)
+        : (socket: Socket) => this.accept(socket);
+    const server = createServer(onSocket);
     server.on("error", (error) => this.options.logger.error({ err: error.message }, "listener error"));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -138,7 +140,7 @@ export class ImapServer {
       });
   }
 
-  /** Implicit TLS on a socket whose PROXY header was read: the handshake starts after it. */
+  /** Implicit TLS: the handshake (after the PROXY header, when there is one), then accept. */
   private acceptTls(socket: Socket, peer?: Peer): void {
     const secure = new TLSSocket(socket, { isServer: true, secureContext: this.options.tlsContext! });
     secure.on("error", (error) => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { connect, createServer, type Server, Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { TLSSocket, connect as tlsConnect } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   LARGE_READ_BYTES,
@@ -11,6 +11,7 @@ import {
   relayInLargeChunks,
   SHARED_READ_BYTES,
 } from "../src/large-reads.js";
+import { testTlsContext } from "./helpers/tls.js";
 
 /*
  * Large reads on real loopback sockets: every byte arrives, in order, in chunks the reader
@@ -211,6 +212,45 @@ describe("readInLargeChunks", () => {
     // the paths this test is about were taken: reads into the relay buffer, and writes that kept it
     expect(relayCounts.reads).toBeGreaterThan(before.reads);
     expect(relayCounts.keptByWrite).toBeGreaterThan(before.keptByWrite);
+  });
+
+  it("relays to a TLS client by copying: the relay buffer is never lent to a TLS write", async () => {
+    // A TLS write never completes synchronously, so every read into the shared relay buffer
+    // would be kept by it (another 1 MiB taken, every other stream pointed back at the
+    // 64 KiB buffer, one more native read listener on each). TLS copies while encrypting
+    // anyway: a relay to a TLS client reads into the 64 KiB buffer and copies.
+    const total = 16 * 1024 * 1024;
+    const upstreamPort = await source(total, 200_000);
+    const secureContext = testTlsContext();
+    const relay = createServer((socket) => {
+      const client = new TLSSocket(socket, { isServer: true, secureContext });
+      client.on("error", () => {});
+      client.once("secure", async () => {
+        const from = await connected(upstreamPort);
+        expect(relayInLargeChunks(from, client)).toBe(true);
+      });
+    });
+    servers.push(relay);
+    relay.listen(0, "127.0.0.1");
+    await once(relay, "listening");
+    const before = { ...relayCounts };
+    const sink = tlsConnect({
+      port: (relay.address() as { port: number }).port,
+      host: "127.0.0.1",
+      rejectUnauthorized: false,
+    });
+    const hash = createHash("sha256");
+    let got = 0;
+    sink.on("data", (c: Buffer) => {
+      hash.update(c);
+      got += c.length;
+    });
+    await once(sink, "end");
+    sink.destroy();
+    expect(got).toBe(total);
+    expect(hash.digest("hex")).toBe(createHash("sha256").update(pattern(0, total)).digest("hex"));
+    expect(relayCounts.reads - before.reads).toBe(0);
+    expect(relayCounts.keptByWrite - before.keptByWrite).toBe(0);
   });
 
   it("leaves sockets it cannot switch as they are: not connected, TLS", async () => {

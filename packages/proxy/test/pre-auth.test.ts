@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import type { SecureContext } from "node:tls";
+import { once } from "node:events";
+import { type SecureContext, connect as tlsConnect } from "node:tls";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type Authenticator,
@@ -121,6 +122,32 @@ describe("STARTTLS", () => {
     expect(login.at(-1)).toMatch(/^c OK \[CAPABILITY .*IDLE.*\] Logged in\.$/);
     expect(login.at(-1)).toContain("QRESYNC");
     expect((await c.command("d", "STARTTLS")).at(-1)).toMatch(/^d BAD/);
+  });
+
+  it("implicit TLS listener: the handshake completes, the greeting offers AUTH=PLAIN, LOGIN works", async () => {
+    const server = new ImapServer({ backend: emptyBackend, authenticator, tlsContext: tls });
+    servers.push(server);
+    const port = await server.listen({ host: "127.0.0.1", port: 0, tls: true });
+    const socket = tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+    try {
+      let text = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (d: string) => {
+        text += d;
+      });
+      const until = async (pattern: RegExp) => {
+        for (let i = 0; i < 100 && !pattern.test(text); i++) await new Promise((r) => setTimeout(r, 20));
+        return text;
+      };
+      await once(socket, "secureConnect");
+      expect(await until(/\r\n/)).toMatch(/^\* OK \[CAPABILITY [^\]]*AUTH=PLAIN/);
+      expect(text).not.toContain("LOGINDISABLED");
+      expect(text).not.toContain("STARTTLS");
+      socket.write('a LOGIN alice "correct horse"\r\n');
+      expect(await until(/a OK/)).toMatch(/a OK \[CAPABILITY [^\]]*\] Logged in\./);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it("drops commands pipelined in plaintext after STARTTLS (no command injection)", async () => {
