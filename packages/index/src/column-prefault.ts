@@ -1,5 +1,5 @@
 import { openSync, readv } from "node:fs";
-import type { MessageTable } from "./message-table.js";
+import type { Column, MessageTable } from "./message-table.js";
 
 /*
  * Page-faulting the message columns on another thread while open decodes into them.
@@ -52,8 +52,6 @@ function devZeroFill(): ColumnFill | undefined {
   return (views) => new Promise((resolve) => readv(fd, views, null, () => resolve()));
 }
 
-type Column = Uint8Array | Uint32Array | Float64Array;
-
 export class ColumnPrefault {
   /** Message positions [0, readyUpTo) may be written. */
   private readyUpTo = 0;
@@ -63,6 +61,7 @@ export class ColumnPrefault {
   private waiter: { upTo: number; resolve: () => void } | undefined;
   private idle: (() => void) | undefined;
   private readonly columns: Column[];
+  private readonly capacity: number;
 
   /**
    * Starts faulting in positions [0, count) of `table`'s columns with `fill` (default: /dev/zero
@@ -73,16 +72,8 @@ export class ColumnPrefault {
     private readonly count: number,
     fill?: ColumnFill,
   ) {
-    this.columns = [
-      table.uids,
-      table.flags,
-      table.keywords0,
-      table.modseqs,
-      table.sizes,
-      table.dates,
-      table.guids,
-      table.hashWords,
-    ];
+    this.columns = table.columns();
+    this.capacity = table.capacity;
     const filler = fill ?? (count >= MIN_MESSAGES ? devZeroFill() : undefined);
     if (filler === undefined || count <= 0) {
       this.readyUpTo = Number.POSITIVE_INFINITY;
@@ -98,7 +89,7 @@ export class ColumnPrefault {
     const end = Math.min(this.count, start + RANGE);
     this.issuedUpTo = end;
     const views = this.columns.map((c) => {
-      const width = c.BYTES_PER_ELEMENT * (c.length / this.columns[0]!.length);
+      const width = c.byteLength / this.capacity;
       return new Uint8Array(c.buffer, c.byteOffset + start * width, (end - start) * width);
     });
     const entry = { end, done: false };

@@ -31,6 +31,9 @@ export interface MessageRecord {
 
 const EXTRA_WORDS = KEYWORD_WORDS - 1;
 
+/** One column array of a MessageTable. */
+export type Column = Uint8Array | Uint32Array | Float64Array;
+
 export class MessageTable {
   count = 0;
   uids: Uint32Array;
@@ -58,6 +61,11 @@ export class MessageTable {
 
   get capacity(): number {
     return this.uids.length;
+  }
+
+  /** The eight column arrays (each `capacity` entries of its width: byteLength / capacity). */
+  columns(): Column[] {
+    return [this.uids, this.flags, this.keywords0, this.modseqs, this.sizes, this.dates, this.guids, this.hashWords];
   }
 
   private grow(needed: number): void {

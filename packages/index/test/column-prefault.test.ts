@@ -100,16 +100,7 @@ describe("column prefault", () => {
   it("a range is ready only once its zeros have landed, and settled() waits for every read", async () => {
     const count = 200_000;
     const table = new MessageTable(count);
-    const columns = [
-      table.uids,
-      table.flags,
-      table.keywords0,
-      table.modseqs,
-      table.sizes,
-      table.dates,
-      table.guids,
-      table.hashWords,
-    ];
+    const columns = table.columns();
     // Non-zero everywhere, so a range the reads have not reached yet is visible.
     for (const c of columns) new Uint8Array(c.buffer, c.byteOffset, c.byteLength).fill(0xee);
     const prefault = new ColumnPrefault(table, count);
