@@ -399,6 +399,56 @@ async function printSyscalls(targets, open) {
   console.table(rows);
 }
 
+/**
+ * The CPU tables: each process's CPU seconds during a part per unit of work it did (GB
+ * delivered, commands), times `scale`, and how many cores were busy meanwhile.
+ */
+const CPU_TABLES = [
+  {
+    part: "large",
+    title: `Large bodies: CPU seconds per GB delivered to the clients, per process (${availableParallelism()} cores shared by all of them)`,
+    amount: ["GB moved", (m) => m.largeMb / 1024, 1],
+    cpu: (m) => m.largeCpu,
+    seconds: (m) => m.largeSeconds,
+    unit: "s/GB",
+    scale: 1,
+    decimals: 2,
+  },
+  {
+    part: "mixed",
+    title:
+      "Mixed load: CPU milliseconds per command, per process (with 2 cores busy, a relay's share comes out of everyone's throughput)",
+    amount: ["commands", (m) => m.mixed.length, 0],
+    cpu: (m) => m.mixedCpu,
+    seconds: (m) => m.mixedSeconds,
+    unit: "ms/op",
+    scale: 1000,
+    decimals: 3,
+  },
+];
+
+/** One row of a CPU_TABLES table for one target's measures `m` (direct Dovecot has no proxy). */
+function cpuShares(
+  server,
+  isDirect,
+  m,
+  { amount: [label, amountOf, amountDecimals], cpu, seconds, unit, scale, decimals },
+) {
+  const amount = amountOf(m);
+  const per = (s) => (amount > 0 ? ((scale * s) / amount).toFixed(decimals) : "-");
+  const { client, dovecot, proxy, machine } = cpu(m);
+  return {
+    server,
+    [label]: amount.toFixed(amountDecimals),
+    [`bench client ${unit}`]: per(client),
+    [`Dovecot ${unit}`]: per(dovecot),
+    [`proxy ${unit}`]: isDirect ? "-" : per(proxy),
+    [`these three ${unit}`]: per(client + dovecot + proxy),
+    [`whole machine ${unit}`]: per(machine),
+    "cores busy": (machine / seconds(m)).toFixed(2),
+  };
+}
+
 export async function runRemote() {
   let testkit;
   try {
@@ -521,49 +571,10 @@ export async function runRemote() {
         `1-client p50 ms of the fresh processes (their first ${LATENCY_WARMUP} commands, the warm-up; not in the table or targets): ${line.join(", ")}`,
       );
     }
-    if (PARTS.has("large")) {
-      console.log(
-        `\nLarge bodies: CPU seconds per GB delivered to the clients, per process (${availableParallelism()} cores shared by all of them)\n`,
-      );
-      console.table(
-        rows.map(({ t, large: m }) => {
-          const gb = m.largeMb / 1024;
-          const perGb = (s) => (gb > 0 ? (s / gb).toFixed(2) : "-");
-          const { client, dovecot: dc, proxy: px, machine } = m.largeCpu;
-          return {
-            server: t.name,
-            "GB moved": gb.toFixed(1),
-            "bench client s/GB": perGb(client),
-            "Dovecot s/GB": perGb(dc),
-            "proxy s/GB": t === direct.t ? "-" : perGb(px),
-            "these three s/GB": perGb(client + dc + px),
-            "whole machine s/GB": perGb(machine),
-            "cores busy": (machine / m.largeSeconds).toFixed(2),
-          };
-        }),
-      );
-    }
-    if (PARTS.has("mixed")) {
-      console.log(
-        "\nMixed load: CPU milliseconds per command, per process (with 2 cores busy, a relay's share comes out of everyone's throughput)\n",
-      );
-      console.table(
-        rows.map(({ t, large: m }) => {
-          const ops = m.mixed.length;
-          const perOp = (s) => (ops > 0 ? ((1000 * s) / ops).toFixed(3) : "-");
-          const { client, dovecot: dc, proxy: px, machine } = m.mixedCpu;
-          return {
-            server: t.name,
-            commands: ops,
-            "bench client ms/op": perOp(client),
-            "Dovecot ms/op": perOp(dc),
-            "proxy ms/op": t === direct.t ? "-" : perOp(px),
-            "these three ms/op": perOp(client + dc + px),
-            "whole machine ms/op": perOp(machine),
-            "cores busy": (machine / m.mixedSeconds).toFixed(2),
-          };
-        }),
-      );
+    for (const table of CPU_TABLES) {
+      if (!PARTS.has(table.part)) continue;
+      console.log(`\n${table.title}\n`);
+      console.table(rows.map(({ t, large: m }) => cpuShares(t.name, t === direct.t, m, table)));
     }
     const targetsTable = [];
     for (const { t, load, lat, mbs } of rows.slice(1)) {
