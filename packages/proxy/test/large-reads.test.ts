@@ -31,26 +31,37 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
 });
 
-/** A server that writes `total` pattern bytes to each connection in writes of `step`, then ends. */
-async function source(total: number, step: number): Promise<number> {
-  const server = createServer((socket) => {
-    socket.on("error", () => {});
-    let sent = 0;
-    const go = () => {
-      while (sent < total) {
-        const n = Math.min(step, total - sent);
-        const ok = socket.write(pattern(sent, n));
-        sent += n;
-        if (!ok) return void socket.once("drain", go);
-      }
-      socket.end();
-    };
-    go();
-  });
+/** Listen on a free loopback port (closed after the test); resolves with the port. */
+async function listening(server: Server): Promise<number> {
   servers.push(server);
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   return (server.address() as { port: number }).port;
+}
+
+/**
+ * A server that writes `total` pattern bytes to each connection in writes of `step`, then
+ * ends; connection n (from 1) starts its pattern at `offsetOf(n)`.
+ */
+async function source(total: number, step: number, offsetOf: (n: number) => number = () => 0): Promise<number> {
+  let connections = 0;
+  return listening(
+    createServer((socket) => {
+      socket.on("error", () => {});
+      const offset = offsetOf(++connections);
+      let sent = 0;
+      const go = () => {
+        while (sent < total) {
+          const n = Math.min(step, total - sent);
+          const ok = socket.write(pattern(offset + sent, n));
+          sent += n;
+          if (!ok) return void socket.once("drain", go);
+        }
+        socket.end();
+      };
+      go();
+    }),
+  );
 }
 
 async function connected(port: number): Promise<Socket> {
@@ -139,10 +150,7 @@ describe("readInLargeChunks", () => {
       await new Promise((r) => setTimeout(r, 20));
       expect(relayWith(upstream, client)).toBe(true);
     });
-    servers.push(relay);
-    relay.listen(0, "127.0.0.1");
-    await once(relay, "listening");
-    const relayPort = (relay.address() as { port: number }).port;
+    const relayPort = await listening(relay);
     // two sinks at once: they share the free list of large buffers
     const results = await Promise.all([slowSink(relayPort), slowSink(relayPort)]);
     const want = createHash("sha256").update(pattern(0, total)).digest("hex");
@@ -156,34 +164,12 @@ describe("readInLargeChunks", () => {
     const total = 6 * 1024 * 1024;
     // each upstream connection sends its own pattern (offset by its number), so bytes of
     // one stream landing in another would be seen
-    let nth = 0;
-    const upstream = createServer((socket) => {
-      socket.on("error", () => {});
-      const offset = 1000 * ++nth;
-      let sent = 0;
-      const go = () => {
-        while (sent < total) {
-          const n = Math.min(200_000, total - sent);
-          const ok = socket.write(pattern(offset + sent, n));
-          sent += n;
-          if (!ok) return void socket.once("drain", go);
-        }
-        socket.end();
-      };
-      go();
-    });
-    servers.push(upstream);
-    upstream.listen(0, "127.0.0.1");
-    await once(upstream, "listening");
-    const upstreamPort = (upstream.address() as { port: number }).port;
+    const upstreamPort = await source(total, 200_000, (n) => 1000 * n);
     const relay = createServer(async (client) => {
       const from = await connected(upstreamPort);
       expect(relayInLargeChunks(from, client)).toBe(true);
     });
-    servers.push(relay);
-    relay.listen(0, "127.0.0.1");
-    await once(relay, "listening");
-    const relayPort = (relay.address() as { port: number }).port;
+    const relayPort = await listening(relay);
     /** A sink that reads everything at once: its stream keeps the relay buffer busy. */
     const fastSink = async () => {
       const sink = await connected(relayPort);
@@ -230,12 +216,10 @@ describe("readInLargeChunks", () => {
         expect(relayInLargeChunks(from, client)).toBe(true);
       });
     });
-    servers.push(relay);
-    relay.listen(0, "127.0.0.1");
-    await once(relay, "listening");
+    const relayPort = await listening(relay);
     const before = { ...relayCounts };
     const sink = tlsConnect({
-      port: (relay.address() as { port: number }).port,
+      port: relayPort,
       host: "127.0.0.1",
       rejectUnauthorized: false,
     });

@@ -7,7 +7,7 @@ import { slabCounts } from "../src/large-reads.js";
 import { BodyStream } from "../src/remote/body-stream.js";
 import { ImapClient } from "../src/remote/index.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
-import { MESSAGE } from "./remote-fixtures.js";
+import { MESSAGE, wholeBodyFetch } from "./remote-fixtures.js";
 
 /*
  * Streamed FETCH bodies in stateful mode go from the backend's read buffers (reusable slabs,
@@ -148,27 +148,18 @@ describe.skipIf(!available)("stateful large bodies from reused read buffers", ()
   async function slowFetch(client: ImapClient, uid: number, stallMs: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let sinceStall = 0;
-    await client.command(
-      {
-        name: "FETCH",
-        uid: true,
-        set: [{ start: uid, end: uid }],
-        items: [{ type: "BODY[]", peek: true, section: { part: [] } }],
-        vanished: false,
+    await client.command(wholeBodyFetch(uid), {
+      onLiteral: (ev) => {
+        if (ev.type !== "literal-chunk") return;
+        chunks.push(Buffer.from(ev.chunk));
+        sinceStall += ev.chunk.length;
+        if (sinceStall > 1024 * 1024) {
+          sinceStall = 0;
+          client.pause();
+          setTimeout(() => client.resume(), stallMs);
+        }
       },
-      {
-        onLiteral: (ev) => {
-          if (ev.type !== "literal-chunk") return;
-          chunks.push(Buffer.from(ev.chunk));
-          sinceStall += ev.chunk.length;
-          if (sinceStall > 1024 * 1024) {
-            sinceStall = 0;
-            client.pause();
-            setTimeout(() => client.resume(), stallMs);
-          }
-        },
-      },
-    );
+    });
     return Buffer.concat(chunks);
   }
 

@@ -9,7 +9,7 @@ import { createRemoteBackend, RemoteBackendConfigError } from "../src/remote/rem
 import type { BackendHost } from "../src/remote/types.js";
 import { ImapServer } from "../src/server.js";
 import { RawClient } from "./helpers/raw-client.js";
-import { MESSAGE, makeCert, masterConfig, type TestCert, tlsConfig } from "./remote-fixtures.js";
+import { MESSAGE, makeCert, masterConfig, type TestCert, tlsConfig, wholeBodyFetch } from "./remote-fixtures.js";
 
 /*
  * ImapClient against a real Dovecot on loopback: STARTTLS with certificate verification
@@ -149,21 +149,12 @@ describe("ImapClient: commands", () => {
 
     const chunks: Buffer[] = [];
     let announced = -1;
-    await a.command(
-      {
-        name: "FETCH",
-        uid: true,
-        set: [{ start: 1, end: "*" }],
-        items: [{ type: "BODY[]", peek: true, section: { part: [] } }],
-        vanished: false,
+    await a.command(wholeBodyFetch(1, "*"), {
+      onLiteral: (ev) => {
+        if (ev.type === "literal-start") announced = ev.size;
+        if (ev.type === "literal-chunk") chunks.push(ev.chunk);
       },
-      {
-        onLiteral: (ev) => {
-          if (ev.type === "literal-start") announced = ev.size;
-          if (ev.type === "literal-chunk") chunks.push(ev.chunk);
-        },
-      },
-    );
+    });
     expect(announced).toBe(big.length);
     expect(Buffer.concat(chunks).equals(big)).toBe(true);
 

@@ -5,7 +5,7 @@ import { ImapServer } from "../src/index.js";
 import { createRemoteBackend, ImapClient, type RemoteBackend } from "../src/remote/index.js";
 import type { BackendHost } from "../src/remote/types.js";
 import { RawClient } from "./helpers/raw-client.js";
-import { MESSAGE } from "./remote-fixtures.js";
+import { MESSAGE, wholeBodyFetch } from "./remote-fixtures.js";
 
 /*
  * First failover tests: two Dovecot instances on one shared mail folder (same UIDs, same
@@ -276,30 +276,21 @@ describe("failover of a remote session", () => {
     const chunks: Buffer[] = [];
     let announced = 0;
     let killed: Promise<void> | null = null;
-    const done = client.command(
-      {
-        name: "FETCH",
-        uid: true,
-        set: [{ start: uid, end: uid }],
-        items: [{ type: "BODY[]", peek: true, section: { part: [] } }],
-        vanished: false,
+    const done = client.command(wholeBodyFetch(uid), {
+      onLiteral: (ev) => {
+        if (ev.type === "literal-start") announced = ev.size;
+        if (ev.type !== "literal-chunk") return;
+        chunks.push(ev.chunk);
+        if (killed === null) {
+          client.pause();
+          killed = (async () => {
+            await new Promise((r) => setTimeout(r, 300)); // the proxy fills up and pauses its backend
+            await cluster.servers[0]!.kill();
+            client.resume();
+          })();
+        }
       },
-      {
-        onLiteral: (ev) => {
-          if (ev.type === "literal-start") announced = ev.size;
-          if (ev.type !== "literal-chunk") return;
-          chunks.push(ev.chunk);
-          if (killed === null) {
-            client.pause();
-            killed = (async () => {
-              await new Promise((r) => setTimeout(r, 300)); // the proxy fills up and pauses its backend
-              await cluster.servers[0]!.kill();
-              client.resume();
-            })();
-          }
-        },
-      },
-    );
+    });
     await done;
     await killed;
     const got = Buffer.concat(chunks);

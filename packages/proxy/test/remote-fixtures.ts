@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ImapClient } from "../src/remote/imap-client.js";
 
 /*
  * Fixtures for the remote-backend tests: a throwaway certificate (with the IP SAN
@@ -81,3 +82,14 @@ export const MESSAGE = (subject: string, body = "Hello.\r\n", id = `${subject.re
       body,
     ].join("\r\n"),
   );
+
+/** UID FETCH start:end (BODY.PEEK[]) as ImapClient.command takes it: whole bodies, as literals. */
+export function wholeBodyFetch(start: number, end: number | "*" = start): Parameters<ImapClient["command"]>[0] {
+  return {
+    name: "FETCH",
+    uid: true,
+    set: [{ start, end }],
+    items: [{ type: "BODY[]", peek: true, section: { part: [] } }],
+    vanished: false,
+  };
+}

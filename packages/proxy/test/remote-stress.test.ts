@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImapServer } from "../src/index.js";
 import { createRemoteBackend, ImapClient, type RemoteBackend } from "../src/remote/index.js";
 import type { BackendHost } from "../src/remote/types.js";
+import { uidAndFlagsOf } from "./helpers/backend-listing.js";
 import { MESSAGE } from "./remote-fixtures.js";
 
 /*
@@ -140,14 +141,7 @@ describe("mixed workload across backend kills", () => {
       ),
     );
     for (const id of appended) expect(ids.has(id), `acknowledged APPEND ${id}`).toBe(true);
-    const state = messages
-      .map((items) => ({
-        uid: (items.find((i) => i.name === "UID") as { value: number }).value,
-        flags: (items.find((i) => i.name === "FLAGS") as { value: string[] }).value
-          .filter((f) => f !== "\\Recent")
-          .sort(),
-      }))
-      .sort((a, b) => a.uid - b.uid);
+    const state = messages.map(uidAndFlagsOf).sort((a, b) => a.uid - b.uid);
     for (const uid of flagged)
       expect(state.find((m) => m.uid === uid)?.flags, `acknowledged STORE on ${uid}`).toContain("\\Flagged");
 

@@ -1,3 +1,4 @@
+import type { FetchResponseItem } from "@holdfast/imap-codec";
 import type { ImapClient } from "../../src/remote/index.js";
 
 /**
@@ -12,13 +13,13 @@ export async function uidsAndFlags(c: ImapClient): Promise<{ uid: number; flags:
     items: [{ type: "UID" }, { type: "FLAGS" }],
     vanished: false,
   });
-  return r.untagged
-    .flatMap((u) => (u.type === "FETCH" ? [u.items] : []))
-    .map((items) => ({
-      uid: (items.find((i) => i.name === "UID") as { value: number }).value,
-      flags: (items.find((i) => i.name === "FLAGS") as { value: string[] }).value
-        .filter((f) => f !== "\\Recent")
-        .sort(),
-    }))
-    .sort((a, b) => a.uid - b.uid);
+  return r.untagged.flatMap((u) => (u.type === "FETCH" ? [uidAndFlagsOf(u.items)] : [])).sort((a, b) => a.uid - b.uid);
+}
+
+/** UID and flags (without \Recent, sorted) of one FETCH response's items (UID and FLAGS fetched). */
+export function uidAndFlagsOf(items: readonly FetchResponseItem[]): { uid: number; flags: string[] } {
+  return {
+    uid: (items.find((i) => i.name === "UID") as { value: number }).value,
+    flags: (items.find((i) => i.name === "FLAGS") as { value: string[] }).value.filter((f) => f !== "\\Recent").sort(),
+  };
 }
