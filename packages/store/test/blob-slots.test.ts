@@ -21,151 +21,149 @@ class NamesFs implements StoreFs {
   }
 }
 
-/** A pool made by `make` over a fresh blobs/ folder; closed, and everything removed, after `run`. */
-async function withPool(
-  make: (blobs: string) => SlotPool,
-  run: (pool: SlotPool, blobs: string) => Promise<void>,
-): Promise<void> {
-  const dir = await tempDir("holdfast-slots-");
-  const blobs = join(dir, "blobs");
-  await mkdir(blobs);
-  const pool = make(blobs);
-  try {
-    await run(pool, blobs);
-  } finally {
-    await pool.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 describe("blob slot pool", () => {
   it("hands out pre-sized slots whose names were durable, made in batches, and gives idle ones back", async () => {
+    const dir = await tempDir("holdfast-slots-");
+    const blobs = join(dir, "blobs");
+    await mkdir(blobs);
     const fs = new NamesFs();
     const active = new Set<string>();
-    await withPool(
-      (blobs) => new SlotPool(blobs, fs, true, active, 200, true),
-      async (pool, blobs) => {
-        const taken = [];
-        // One at a time, as appends one after the other: each slot leaves `active` (its
-        // rename) before the next take.
-        for (let i = 0; i < 20; i++) {
-          const s = await pool.take();
-          expect(active.has(s.path)).toBe(true);
-          active.delete(s.path);
-          taken.push(s);
-        }
-        for (const s of taken) {
-          expect(basename(s.path)).toMatch(SLOT_NAME);
-          expect(fs.durable.has(basename(s.path))).toBe(true);
-          expect(pool.holds(s.path)).toBe(false);
-          // Takes came one at a time: every batch is pre-sized, zeros written and synced, so
-          // that an append overwrites them in place.
-          expect(s.size).toBe(BLOB_SLOT_SIZE);
-          expect((await stat(s.path)).size).toBe(BLOB_SLOT_SIZE);
-          expect((await readFile(s.path)).every((x) => x === 0)).toBe(true);
-          await s.handle.close();
-        }
-        // 20 slots from batches of 16: two or three folder fsyncs, not twenty.
-        expect(fs.tmpSyncs).toBeGreaterThanOrEqual(2);
-        expect(fs.tmpSyncs).toBeLessThanOrEqual(3);
-        const tmp = join(blobs, "tmp");
-        const ready = (await readdir(tmp)).filter((f) => pool.holds(join(tmp, f)));
-        expect(ready.length).toBeGreaterThan(0);
-        // No take for the idle period: the ready slots are closed and removed.
-        await new Promise((r) => setTimeout(r, 600));
-        expect((await readdir(tmp)).filter((f) => pool.holds(join(tmp, f)))).toEqual([]);
-        expect((await readdir(tmp)).sort()).toEqual(taken.map((s) => basename(s.path)).sort());
-        // And a later append gets a fresh durable slot.
-        const again = await pool.take();
-        expect(fs.durable.has(basename(again.path))).toBe(true);
-        await again.handle.close();
-      },
-    );
+    const pool = new SlotPool(blobs, fs, true, active, 200, true);
+    try {
+      const taken = [];
+      // One at a time, as appends one after the other: each slot leaves `active` (its
+      // rename) before the next take.
+      for (let i = 0; i < 20; i++) {
+        const s = await pool.take();
+        expect(active.has(s.path)).toBe(true);
+        active.delete(s.path);
+        taken.push(s);
+      }
+      for (const s of taken) {
+        expect(basename(s.path)).toMatch(SLOT_NAME);
+        expect(fs.durable.has(basename(s.path))).toBe(true);
+        expect(pool.holds(s.path)).toBe(false);
+        // Takes came one at a time: every batch is pre-sized, zeros written and synced, so
+        // that an append overwrites them in place.
+        expect(s.size).toBe(BLOB_SLOT_SIZE);
+        expect((await stat(s.path)).size).toBe(BLOB_SLOT_SIZE);
+        expect((await readFile(s.path)).every((x) => x === 0)).toBe(true);
+        await s.handle.close();
+      }
+      // 20 slots from batches of 16: two or three folder fsyncs, not twenty.
+      expect(fs.tmpSyncs).toBeGreaterThanOrEqual(2);
+      expect(fs.tmpSyncs).toBeLessThanOrEqual(3);
+      const tmp = join(blobs, "tmp");
+      const ready = (await readdir(tmp)).filter((f) => pool.holds(join(tmp, f)));
+      expect(ready.length).toBeGreaterThan(0);
+      // No take for the idle period: the ready slots are closed and removed.
+      await new Promise((r) => setTimeout(r, 600));
+      expect((await readdir(tmp)).filter((f) => pool.holds(join(tmp, f)))).toEqual([]);
+      expect((await readdir(tmp)).sort()).toEqual(taken.map((s) => basename(s.path)).sort());
+      // And a later append gets a fresh durable slot.
+      const again = await pool.take();
+      expect(fs.durable.has(basename(again.path))).toBe(true);
+      await again.handle.close();
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("issues a background batch's folder fsync beside an append's fdatasync (or alone after 1 s), never before its files exist", async () => {
+    const dir = await tempDir("holdfast-slots-");
+    const blobs = join(dir, "blobs");
+    await mkdir(blobs);
     const fs = new NamesFs();
+    const pool = new SlotPool(blobs, fs, true, new Set());
     const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await withPool(
-      (blobs) => new SlotPool(blobs, fs, true, new Set()),
-      async (pool, blobs) => {
-        // The first take waits for its batch: that fsync is issued at once.
-        const taken = [await pool.take()];
-        expect(fs.tmpSyncs).toBe(1);
-        // Down to 8 ready: the next batch is created in the background and waits for an append's sync.
-        for (let i = 0; i < 7; i++) taken.push(await pool.take());
-        await settle(150);
-        expect(fs.tmpSyncs).toBe(1);
-        const tmp = join(blobs, "tmp");
-        expect((await readdir(tmp)).length).toBe(32);
-        pool.syncing(); // an append's fdatasync was issued: the batch's fsync goes with it
-        await settle(150);
-        expect(fs.tmpSyncs).toBe(2);
-        // The next batch gets no append sync: it issues its fsync alone after about a second.
-        for (let i = 0; i < 16; i++) taken.push(await pool.take());
-        await settle(150);
-        expect(fs.tmpSyncs).toBe(2);
-        await settle(1200);
-        expect(fs.tmpSyncs).toBe(3);
-        // A take that finds none ready does not wait for an append's sync either.
-        for (let i = 0; i < 25; i++) taken.push(await pool.take()); // 24 were ready
-        expect(fs.tmpSyncs).toBe(4);
-        for (const s of taken) {
-          expect(fs.durable.has(basename(s.path))).toBe(true);
-          await s.handle.close();
-        }
-      },
-    );
+    try {
+      // The first take waits for its batch: that fsync is issued at once.
+      const taken = [await pool.take()];
+      expect(fs.tmpSyncs).toBe(1);
+      // Down to 8 ready: the next batch is created in the background and waits for an append's sync.
+      for (let i = 0; i < 7; i++) taken.push(await pool.take());
+      await settle(150);
+      expect(fs.tmpSyncs).toBe(1);
+      const tmp = join(blobs, "tmp");
+      expect((await readdir(tmp)).length).toBe(32);
+      pool.syncing(); // an append's fdatasync was issued: the batch's fsync goes with it
+      await settle(150);
+      expect(fs.tmpSyncs).toBe(2);
+      // The next batch gets no append sync: it issues its fsync alone after about a second.
+      for (let i = 0; i < 16; i++) taken.push(await pool.take());
+      await settle(150);
+      expect(fs.tmpSyncs).toBe(2);
+      await settle(1200);
+      expect(fs.tmpSyncs).toBe(3);
+      // A take that finds none ready does not wait for an append's sync either.
+      for (let i = 0; i < 25; i++) taken.push(await pool.take()); // 24 were ready
+      expect(fs.tmpSyncs).toBe(4);
+      for (const s of taken) {
+        expect(fs.durable.has(basename(s.path))).toBe(true);
+        await s.handle.close();
+      }
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("close removes the unused slots and refuses further takes with StoreClosedError", async () => {
-    await withPool(
-      (blobs) => new SlotPool(blobs, nodeStoreFs, true, new Set()),
-      async (pool, blobs) => {
-        const s = await pool.take();
-        expect(s.size).toBe(0); // not pre-sized unless asked for
-        await s.handle.close();
-        await pool.close();
-        expect(await readdir(join(blobs, "tmp"))).toEqual([basename(s.path)]);
-        await expect(pool.take()).rejects.toThrow(StoreClosedError);
-      },
-    );
+    const dir = await tempDir("holdfast-slots-");
+    const blobs = join(dir, "blobs");
+    await mkdir(blobs);
+    const pool = new SlotPool(blobs, nodeStoreFs, true, new Set());
+    try {
+      const s = await pool.take();
+      expect(s.size).toBe(0); // not pre-sized unless asked for
+      await s.handle.close();
+      await pool.close();
+      expect(await readdir(join(blobs, "tmp"))).toEqual([basename(s.path)]);
+      await expect(pool.take()).rejects.toThrow(StoreClosedError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
   it("makes a batch of empty slots when takes overlapped since the last batch (appends in flight together)", async () => {
+    const dir = await tempDir("holdfast-slots-");
+    const blobs = join(dir, "blobs");
+    await mkdir(blobs);
     const active = new Set<string>();
+    const pool = new SlotPool(blobs, nodeStoreFs, true, active, undefined, true);
     const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await withPool(
-      (blobs) => new SlotPool(blobs, nodeStoreFs, true, active, undefined, true),
-      async (pool) => {
-        const one = async () => {
-          const s = await pool.take();
-          active.delete(s.path);
-          await s.handle.close();
-          return s;
-        };
-        // Batches 1 and 2, takes one at a time: pre-sized.
-        for (let i = 0; i < 16; i++) expect((await one()).size).toBe(BLOB_SLOT_SIZE);
-        await settle(100);
-        const second = [];
-        // Two slots in use at once (two appends in flight) while batch 2 is used: batch 3,
-        // started at the 8th take of batch 2, is made empty.
-        const a = await pool.take();
-        const b = await pool.take();
-        second.push(a, b);
-        for (const s of [a, b]) {
-          active.delete(s.path);
-          await s.handle.close();
-        }
-        for (let i = 0; i < 14; i++) second.push(await one());
-        expect(second.map((s) => s.size)).toEqual(Array(16).fill(BLOB_SLOT_SIZE));
-        await settle(100);
-        const third = [];
-        for (let i = 0; i < 16; i++) third.push(await one());
-        expect(third.map((s) => s.size)).toEqual(Array(16).fill(0));
-        // One at a time again: the batch after that is pre-sized once more.
-        await settle(100);
-        for (let i = 0; i < 16; i++) expect((await one()).size).toBe(BLOB_SLOT_SIZE);
-      },
-    );
+    try {
+      const one = async () => {
+        const s = await pool.take();
+        active.delete(s.path);
+        await s.handle.close();
+        return s;
+      };
+      // Batches 1 and 2, takes one at a time: pre-sized.
+      for (let i = 0; i < 16; i++) expect((await one()).size).toBe(BLOB_SLOT_SIZE);
+      await settle(100);
+      const second = [];
+      // Two slots in use at once (two appends in flight) while batch 2 is used: batch 3,
+      // started at the 8th take of batch 2, is made empty.
+      const a = await pool.take();
+      const b = await pool.take();
+      second.push(a, b);
+      for (const s of [a, b]) {
+        active.delete(s.path);
+        await s.handle.close();
+      }
+      for (let i = 0; i < 14; i++) second.push(await one());
+      expect(second.map((s) => s.size)).toEqual(Array(16).fill(BLOB_SLOT_SIZE));
+      await settle(100);
+      const third = [];
+      for (let i = 0; i < 16; i++) third.push(await one());
+      expect(third.map((s) => s.size)).toEqual(Array(16).fill(0));
+      // One at a time again: the batch after that is pre-sized once more.
+      await settle(100);
+      for (let i = 0; i < 16; i++) expect((await one()).size).toBe(BLOB_SLOT_SIZE);
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
