@@ -97,9 +97,7 @@ try {
   const fill = await filling.mailboxes("bench");
   for (let i = 0; i < 2500; i++) await fill.append("Archive", small);
   await filling.close();
-  // HOLDFAST_BENCH_PRESIZE=1: pre-sized blob slots (StoreOptions.presizeSlots, off by default).
-  const presizeSlots = process.env.HOLDFAST_BENCH_PRESIZE === "1";
-  const store = await Store.open(join(dir, "data"), { scrypt: SCRYPT, fs: recordingFs, presizeSlots });
+  const store = await Store.open(join(dir, "data"), { scrypt: SCRYPT, fs: recordingFs });
   const mb = await store.mailboxes("bench");
   for (const [label, size, count] of [
     // HOLDFAST_BENCH_APPENDS=3000 runs long enough (~10 s) to include the 5 s rename flushes.
@@ -201,7 +199,6 @@ const header = ["operation", "ops/s", "reference ops/s", "vs reference", "by med
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join("  ");
 console.log("reference for appends: raw write + fsync of the same bytes to a new file (target: >= 70%)");
-if (process.env.HOLDFAST_BENCH_PRESIZE === "1") console.log("blob slots pre-sized (HOLDFAST_BENCH_PRESIZE=1)");
 console.log("reference for BODYSTRUCTURE: read + verify the blob, parse it with @holdfast/mime (cache entry deleted)");
 console.log(line(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));

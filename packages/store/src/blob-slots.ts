@@ -16,7 +16,7 @@ const ZEROS = Buffer.alloc(BLOB_SLOT_SIZE);
 
 /**
  * A blob slot: a file in `blobs/tmp/` whose name is durable, open for writing; BLOB_SLOT_SIZE
- * zero bytes long, written and synced, when pre-sized (see SlotPool), else empty.
+ * zero bytes long, written and synced, when made ahead of need with fsync on, else empty.
  */
 export interface BlobSlot {
   path: string;
@@ -53,8 +53,8 @@ const SHARE_WAIT_MS = 1000;
  * first append of a process or when appends outrun the batches. A user that stops appending
  * gives its ready slots back after IDLE_MS (each holds an open descriptor).
  *
- * Pre-sized slots (opt-in, `presize`, with fsync; appends one at a time — see makeBatch for
- * when a batch is made of empty slots instead): each slot is created BLOB_SLOT_SIZE bytes long, zeros written
+ * Pre-sized slots (fsync on; appends one at a time — see makeBatch for when a batch is made
+ * of empty slots instead): each slot is created BLOB_SLOT_SIZE bytes long, zeros written
  * and fdatasynced before the batch's folder fsync, so its blocks are allocated and written
  * and its size is durable. A blob that fits is then written over the zeros *in place*: its
  * fdatasync changes no metadata the file system must write (same size, same blocks; the
@@ -95,13 +95,11 @@ export class SlotPool {
     /** Slots handed out and not yet renamed or removed: a slot moves here in the same step it leaves the pool. */
     private readonly active: Set<string>,
     private readonly idleMs: number = IDLE_MS,
-    /** Pre-size slots (with fsync only; see the class comment). */
-    presize = false,
   ) {
-    this.slotSize = fsync && presize ? BLOB_SLOT_SIZE : 0;
+    this.slotSize = fsync ? BLOB_SLOT_SIZE : 0;
   }
 
-  /** Length of a new slot: BLOB_SLOT_SIZE zeros when pre-sizing (see the class comment), else empty. */
+  /** Length of a new slot: BLOB_SLOT_SIZE zeros with fsync on (see the class comment), else empty. */
   private readonly slotSize: number;
 
   get dir(): string {

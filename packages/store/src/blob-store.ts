@@ -225,10 +225,8 @@ export class BlobStore {
     readonly fsync: boolean,
     readonly maxMessageSize: number,
     readonly fs: StoreFs = nodeStoreFs,
-    /** Pre-size slots (see SlotPool). */
-    presizeSlots = false,
   ) {
-    this.slots = new SlotPool(dir, fs, fsync, this.activeTemps, undefined, presizeSlots);
+    this.slots = new SlotPool(dir, fs, fsync, this.activeTemps);
     this.renames = new RenameSyncs(fs, this.tempDir, fsync);
   }
 

@@ -25,15 +25,6 @@ export interface StoreOptions {
   fsync?: boolean;
   /** Largest message APPEND accepts, in bytes (default 64 MiB). */
   maxMessageSize?: number;
-  /**
-   * Pre-size blob slots (default false; only with fsync): new slots are written full of
-   * zeros (BLOB_SLOT_SIZE) and synced ahead of need, so a blob that fits is written in
-   * place and its fdatasync has no metadata to write (on a journaled ext4: no journal
-   * commit). It costs one more disk cache flush per slot in the background; on the
-   * journal-less ext4 of the development VM that cost about what it saved (see the README's
-   * benchmark notes), so it is off unless asked for.
-   */
-  presizeSlots?: boolean;
   /** scrypt cost for new password hashes (default N=16384, r=8, p=1). */
   scrypt?: ScryptParams;
   /**
@@ -105,7 +96,6 @@ export class Store {
       const settings: UserStoreSettings = {
         fsync,
         maxMessageSize: options.maxMessageSize ?? 64 * 1024 * 1024,
-        presizeSlots: options.presizeSlots ?? false,
         fs,
         readOnly,
       };

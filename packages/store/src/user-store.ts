@@ -52,8 +52,6 @@ import {
 export interface UserStoreSettings {
   fsync: boolean;
   maxMessageSize: number;
-  /** Pre-size blob slots (StoreOptions.presizeSlots). */
-  presizeSlots?: boolean;
   /** The sync layer for blobs and folders (default node:fs). */
   fs?: StoreFs;
   /** Open without writing anything: no marker, no recovery check, indexes read-only. */
@@ -145,13 +143,7 @@ export class UserStore {
     readonly settings: UserStoreSettings,
   ) {
     this.fs = settings.fs ?? nodeStoreFs;
-    this.blobs = new BlobStore(
-      join(dir, "blobs"),
-      settings.fsync,
-      settings.maxMessageSize,
-      this.fs,
-      settings.presizeSlots ?? false,
-    );
+    this.blobs = new BlobStore(join(dir, "blobs"), settings.fsync, settings.maxMessageSize, this.fs);
     this.structures = new StructureCache(join(dir, "cache"), settings.readOnly !== true);
   }
 

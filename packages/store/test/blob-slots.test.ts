@@ -28,7 +28,7 @@ describe("blob slot pool", () => {
     await mkdir(blobs);
     const fs = new NamesFs();
     const active = new Set<string>();
-    const pool = new SlotPool(blobs, fs, true, active, 200, true);
+    const pool = new SlotPool(blobs, fs, true, active, 200);
     try {
       const taken = [];
       // One at a time, as appends one after the other: each slot leaves `active` (its
@@ -116,7 +116,6 @@ describe("blob slot pool", () => {
     const pool = new SlotPool(blobs, nodeStoreFs, true, new Set());
     try {
       const s = await pool.take();
-      expect(s.size).toBe(0); // not pre-sized unless asked for
       await s.handle.close();
       await pool.close();
       expect(await readdir(join(blobs, "tmp"))).toEqual([basename(s.path)]);
@@ -130,7 +129,7 @@ describe("blob slot pool", () => {
     const blobs = join(dir, "blobs");
     await mkdir(blobs);
     const active = new Set<string>();
-    const pool = new SlotPool(blobs, nodeStoreFs, true, active, undefined, true);
+    const pool = new SlotPool(blobs, nodeStoreFs, true, active);
     const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
     try {
       const one = async () => {

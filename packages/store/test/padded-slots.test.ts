@@ -70,7 +70,7 @@ async function setup() {
   const snaps = join(dataDir, "..", `${dataDir.split(sep).pop()}-snaps`);
   await mkdir(snaps, { recursive: true });
   const fs = new SnapshotFs(snaps);
-  const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT, fs, presizeSlots: true });
+  const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT, fs });
   await store.users.add("alice", "pw");
   const mb = await store.mailboxes("alice");
   const home = store.userDir(store.users.get("alice")!.folder);
@@ -234,26 +234,22 @@ describe("pre-sized blob slots", () => {
     }
   });
 
-  it("by default, and always without fsync, slots are empty files and blobs are written at their exact length", async () => {
-    for (const options of [{}, { fsync: false, presizeSlots: true }]) await exactBlobs(options);
+  it("without fsync, slots are empty files and blobs are written at their exact length", async () => {
+    const dataDir = await tempDir("holdfast-padded-");
+    const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT, fsync: false });
+    try {
+      await store.users.add("alice", "pw");
+      const mb = await store.mailboxes("alice");
+      const body = message("no-fsync");
+      const { guid } = await mb.append("INBOX", body);
+      const h = decodeBlobHeader(await readFile(mb.blobs.pathOf(guid)));
+      if (h.kind !== "ok") throw new Error(h.reason);
+      expect((await stat(mb.blobs.pathOf(guid))).size).toBe(h.header.headerSize + body.byteLength);
+      const tmp = mb.blobs.tempDir;
+      for (const f of await readdir(tmp)) expect((await stat(join(tmp, f))).size).toBe(0);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
-
-async function exactBlobs(options: { fsync?: boolean; presizeSlots?: boolean }): Promise<void> {
-  const dataDir = await tempDir("holdfast-padded-");
-  const store = await Store.open(dataDir, { scrypt: TEST_SCRYPT, ...options });
-  try {
-    await store.users.add("alice", "pw");
-    const mb = await store.mailboxes("alice");
-    const body = message("exact");
-    const { guid } = await mb.append("INBOX", body);
-    const h = decodeBlobHeader(await readFile(mb.blobs.pathOf(guid)));
-    if (h.kind !== "ok") throw new Error(h.reason);
-    expect((await stat(mb.blobs.pathOf(guid))).size).toBe(h.header.headerSize + body.byteLength);
-    const tmp = mb.blobs.tempDir;
-    for (const f of await readdir(tmp)) expect((await stat(join(tmp, f))).size).toBe(0);
-  } finally {
-    await store.close();
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}
