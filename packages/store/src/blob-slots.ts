@@ -53,8 +53,8 @@ const SHARE_WAIT_MS = 1000;
  * first append of a process or when appends outrun the batches. A user that stops appending
  * gives its ready slots back after IDLE_MS (each holds an open descriptor).
  *
- * Pre-sized slots (fsync on; appends one at a time — see makeBatch for when a batch is made
- * of empty slots instead): each slot is created BLOB_SLOT_SIZE bytes long, zeros written
+ * Pre-sized slots (fsync on; not for a batch a take is already waiting for, which gets
+ * empty slots at once): each slot is created BLOB_SLOT_SIZE bytes long, zeros written
  * and fdatasynced before the batch's folder fsync, so its blocks are allocated and written
  * and its size is durable. A blob that fits is then written over the zeros *in place*: its
  * fdatasync changes no metadata the file system must write (same size, same blocks; the
@@ -84,8 +84,6 @@ export class SlotPool {
   private issueSync: (() => void) | undefined;
   /** Takes waiting for a batch (its fsync is then issued without waiting for an append). */
   private waiting = 0;
-  /** A take since the last batch started found another slot in use (appends overlap): the next batch is not pre-sized. */
-  private overlapped = false;
 
   constructor(
     /** `<user>/blobs` (its own name in the user's folder is made durable by the user store). */
@@ -118,8 +116,6 @@ export class SlotPool {
       const slot = this.ready.shift();
       if (slot) {
         this.active.add(slot.path);
-        // Another slot still in use: appends overlap (see `overlapped`).
-        if (this.active.size > 1) this.overlapped = true;
         this.own.delete(slot.path);
         if (this.ready.length <= LOW_WATER) this.refill().catch(() => undefined);
         this.armIdle();
@@ -176,14 +172,10 @@ export class SlotPool {
       this.tmpDurable = true;
     }
     const made: BlobSlot[] = [];
-    // Pre-sizing costs a write and an fdatasync (a disk cache flush) per slot, to spare each
-    // later append the metadata writes of its slot's sync. That pays when appends come one
-    // at a time (each waits for its own syncs), not when they overlap: their syncs then
-    // share flushes, and one more flush per slot is extra work (8 appends in flight lost a
-    // third of their rate to it). So a batch is pre-sized only when no take since the last
-    // batch found another slot in use.
-    const size = this.overlapped ? 0 : this.slotSize;
-    this.overlapped = false;
+    // A take already waiting (the first append, or appends outrunning the batches) gets
+    // empty slots, made at once: pre-sizing costs a write and an fdatasync per slot, which
+    // only pays off when done ahead of need — an append never waits for it.
+    const size = this.waiting > 0 ? 0 : this.slotSize;
     const createOne = async (): Promise<void> => {
       const path = join(this.dir, `${randomBytes(16).toString("hex")}${SLOT_SUFFIX}`);
       this.own.add(path);
@@ -206,27 +198,21 @@ export class SlotPool {
     };
     // In the background the files are created (and pre-sized) one at a time: BATCH at once
     // would queue an append's own write, fdatasync and rename behind them in the thread pool
-    // (4 threads). Once a take waits for this batch (from the start, or when it comes while
-    // the batch is being made), the rest are made side by side.
+    // (4 threads). A take waiting for this batch gets them all at once.
+    const width = this.waiting > 0 ? BATCH : 1;
     let left = BATCH;
-    let running = 0;
-    const results: PromiseSettledResult<void>[] = [];
-    const workers: Promise<void>[] = [];
-    const worker = async (): Promise<void> => {
-      running++;
-      try {
-        while (left > 0 && !this.closed) {
-          left--;
-          while (this.waiting > 0 && running < left + 1 && running < BATCH) workers.push(worker());
-          results.push(...(await Promise.allSettled([createOne()])));
-        }
-      } finally {
-        running--;
-      }
-    };
-    workers.push(worker());
-    // Workers started later are pushed while earlier ones run: wait for every one.
-    for (let i = 0; i < workers.length; i++) await workers[i];
+    const results = (
+      await Promise.all(
+        Array.from({ length: width }, async () => {
+          const outcomes: PromiseSettledResult<void>[] = [];
+          while (left > 0 && !this.closed) {
+            left--;
+            outcomes.push(...(await Promise.allSettled([createOne()])));
+          }
+          return outcomes;
+        }),
+      )
+    ).flat();
     if (this.closed) {
       await Promise.all(made.map((s) => this.drop(s)));
       return;
