@@ -1,10 +1,8 @@
 /**
  * Verify one message blob (docs/blob-format.md): header checksum, GUID = file name, file
- * length = header size + message size (or the store's slot size, for a blob written in
- * place into a pre-sized slot whose zero padding was not cut off yet: the store's
- * `blobLengthProblem` decides), and the message bytes against the content hash —
- * streamed through a reused buffer to the end of the message, every read paid for to the
- * rate limiter (the padding is never read: it is not part of the blob).
+ * length = header size + message size, and the message bytes against the content hash —
+ * streamed through a reused buffer to the end of the file (so the length is checked without
+ * a stat), every read paid for to the rate limiter.
  *
  * The header is decoded by the store's exported `decodeBlobHeader`. The content check stays
  * here: the store exports no whole-blob check, and its internal one reads through its own
@@ -14,7 +12,7 @@
  */
 import { open } from "node:fs/promises";
 import { createXxh64 } from "@holdfast/checksum";
-import { blobLengthProblem, decodeBlobHeader, guidToHex } from "@holdfast/store";
+import { decodeBlobHeader, guidToHex } from "@holdfast/store";
 import type { RateLimiter } from "./rate-limiter.js";
 
 export const CHUNK = 1024 * 1024;
@@ -47,13 +45,12 @@ export async function checkBlob(path: string, guidHex: string, limiter: RateLimi
       hasher.update(buf.subarray(0, Math.min(filled, expected - read)));
       read += filled;
     }
-    if (read < expected) return { ok: false, bytes: read, reason: `file is ${read} bytes, header says ${expected}` };
-    if (read > expected) {
-      // Longer than the blob: valid only as a padded slot (the first read may have taken
-      // some padding; the rest is not read).
-      const problem = blobLengthProblem((await fh.stat()).size, h);
-      if (problem) return { ok: false, bytes: read, reason: problem };
-    }
+    if (read !== expected)
+      return {
+        ok: false,
+        bytes: read,
+        reason: `file is ${read > expected ? "longer" : `${read} bytes`}, header says ${expected}`,
+      };
     if (hasher.digest() !== h.contentHash)
       return { ok: false, bytes: read, reason: "message bytes do not match the content hash" };
     return { ok: true, bytes: read, contentHash: h.contentHash };

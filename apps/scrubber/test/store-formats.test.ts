@@ -1,14 +1,7 @@
-import { copyFileSync, mkdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
-import {
-  BLOB_SLOT_SIZE,
-  encodeStructureEntry,
-  type MessageStructure,
-  SLOT_NAME,
-  SLOT_SUFFIX,
-  WRITER_MARKER,
-} from "@holdfast/store";
+import { encodeStructureEntry, type MessageStructure, SLOT_NAME, SLOT_SUFFIX, WRITER_MARKER } from "@holdfast/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScrubReport, scrub } from "../src/index.js";
 import { corruptByte, populatedStore, shardedFile } from "./helpers.js";
@@ -100,25 +93,5 @@ describe("scrubber and the store's blob slots", () => {
     expect(after.damage).toEqual([]);
     expect(after.files).toBe(before.files);
     expect(after.bytes).toBe(before.bytes);
-  });
-
-  it("a blob padded to the store's slot size (written in place, its truncate lost) is clean; any other extra length is damage", async () => {
-    const blob = shardedFile(join(home, "blobs"));
-    const exact = statSync(blob).size;
-    expect(exact).toBeLessThan(BLOB_SLOT_SIZE);
-    try {
-      truncateSync(blob, BLOB_SLOT_SIZE); // zeros after the message, as the store's slot left them
-      expect((await scrub(dataDir, { limits })).damage).toEqual([]);
-      truncateSync(blob, BLOB_SLOT_SIZE + 1);
-      const damage = (await scrub(dataDir, { limits })).damage;
-      expect(damage.map((d) => [d.kind, d.detail])).toEqual([
-        ["blob", expect.stringContaining(`file is ${BLOB_SLOT_SIZE + 1} bytes, header says ${exact}`)],
-      ]);
-      truncateSync(blob, exact + 1);
-      expect((await scrub(dataDir, { limits })).damage.map((d) => d.kind)).toEqual(["blob"]);
-    } finally {
-      truncateSync(blob, exact);
-    }
-    expect((await scrub(dataDir, { limits })).damage).toEqual([]);
   });
 });

@@ -20,8 +20,6 @@ import { xxh64 } from "@holdfast/checksum";
  *  72   L  origin mailbox name (UTF-8), then zero padding up to H - 8
  * H-8   8  u64 LE xxh64 (seed BLOB_HEADER_SEED) of bytes 0 .. H-8
  *   H      the message, `size` bytes
- *          then, only when H + size < BLOB_SLOT_SIZE and the file was written in place into
- *          a pre-sized slot: zero padding up to BLOB_SLOT_SIZE (see blobLengthProblem)
  */
 
 export const BLOB_MAGIC = "HFBLOB01";
@@ -31,14 +29,6 @@ export const BLOB_FIXED_SIZE = 72;
 export const MAX_ORIGIN_NAME_BYTES = 1000;
 /** Largest header possible: enough to read when only the header is wanted. */
 export const MAX_BLOB_HEADER_SIZE = BLOB_FIXED_SIZE + MAX_ORIGIN_NAME_BYTES + 16;
-
-/**
- * The length a blob slot is created with (zeros written and synced ahead of need, see
- * SlotPool). A blob whose header and message fit is written over the zeros in place, so
- * its file is this long — the padding after the message is cut off in the background
- * after the rename, and a crash may keep it. A larger blob grows its slot: no padding.
- */
-export const BLOB_SLOT_SIZE = 64 * 1024;
 
 export interface BlobHeader {
   guid: Uint8Array;
@@ -113,22 +103,6 @@ export function decodeBlobHeader(bytes: Uint8Array): BlobHeaderRead {
       headerSize: size,
     },
   };
-}
-
-/**
- * Why a blob file `length` bytes long cannot hold the blob `header` describes, or undefined
- * when the length is valid: exactly `H + size`, or — for a blob written in place into a
- * pre-sized slot whose padding was not cut off yet — exactly BLOB_SLOT_SIZE when
- * `H + size` is smaller. The padding's bytes are not part of the blob: they are written as
- * zeros and never read (the header has its checksum, the message its content hash; a crash
- * on a file system without a journal may leave other bytes there, which must not make an
- * intact message look damaged).
- */
-export function blobLengthProblem(length: number, header: BlobHeader): string | undefined {
-  const end = header.headerSize + header.size;
-  if (length === end) return undefined;
-  if (end < BLOB_SLOT_SIZE && length === BLOB_SLOT_SIZE) return undefined;
-  return `file is ${length} bytes, header says ${end}`;
 }
 
 export function guidToHex(guid: Uint8Array): string {

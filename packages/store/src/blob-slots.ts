@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { BLOB_SLOT_SIZE } from "./blob-format.js";
 import { StoreClosedError } from "./errors.js";
 import { ensureDurableDir, type StoreFs } from "./store-fs.js";
 
@@ -11,18 +10,10 @@ export const SLOT_SUFFIX = ".slot";
 /** A slot file name: 32 random hex digits and the suffix (never a GUID: slots are made before the message is known). */
 export const SLOT_NAME = /^[0-9a-f]{32}\.slot$/;
 
-/** Written into every new slot (never changed). */
-const ZEROS = Buffer.alloc(BLOB_SLOT_SIZE);
-
-/**
- * A blob slot: a file in `blobs/tmp/` whose name is durable, open for writing; BLOB_SLOT_SIZE
- * zero bytes long, written and synced, when made ahead of need with fsync on, else empty.
- */
+/** An empty blob slot: a file in `blobs/tmp/` whose name is durable, open for writing. */
 export interface BlobSlot {
   path: string;
   handle: FileHandle;
-  /** The slot's length as handed out: a blob shorter than this is padded until truncated. */
-  size: number;
 }
 
 /** How many slots one batch creates (one folder fsync each), and the level that starts the next batch. */
@@ -53,18 +44,6 @@ const SHARE_WAIT_MS = 1000;
  * first append of a process or when appends outrun the batches. A user that stops appending
  * gives its ready slots back after IDLE_MS (each holds an open descriptor).
  *
- * Pre-sized slots (fsync on; not for a batch a take is already waiting for, which gets
- * empty slots at once): each slot is created BLOB_SLOT_SIZE bytes long, zeros written
- * and fdatasynced before the batch's folder fsync, so its blocks are allocated and written
- * and its size is durable. A blob that fits is then written over the zeros *in place*: its
- * fdatasync changes no metadata the file system must write (same size, same blocks; the
- * mtime is not a datasync matter), so it costs the data write and a cache flush — not an
- * inode write, nor (on ext4) a journal commit or, without a journal, the sync of the
- * parent folder's new entry that a new file's first fdatasync also pays. That sync at
- * creation is not a durability point of any blob (an append's own fdatasync makes whatever
- * its bytes need durable, grown slot or not): it only moves the metadata writes off the
- * append's path, so it goes to the file directly, not through StoreFs.
- *
  * A batch's folder fsync is not issued as soon as its files exist, but together with the
  * next append's fdatasync (`syncing()`), so that both need the same journal commit: issued
  * alone while an append syncs, it costs that append a second commit in a row (the bench's
@@ -93,12 +72,7 @@ export class SlotPool {
     /** Slots handed out and not yet renamed or removed: a slot moves here in the same step it leaves the pool. */
     private readonly active: Set<string>,
     private readonly idleMs: number = IDLE_MS,
-  ) {
-    this.slotSize = fsync ? BLOB_SLOT_SIZE : 0;
-  }
-
-  /** Length of a new slot: BLOB_SLOT_SIZE zeros with fsync on (see the class comment), else empty. */
-  private readonly slotSize: number;
+  ) {}
 
   get dir(): string {
     return join(this.blobsDir, "tmp");
@@ -172,33 +146,19 @@ export class SlotPool {
       this.tmpDurable = true;
     }
     const made: BlobSlot[] = [];
-    // A take already waiting (the first append, or appends outrunning the batches) gets
-    // empty slots, made at once: pre-sizing costs a write and an fdatasync per slot, which
-    // only pays off when done ahead of need — an append never waits for it.
-    const size = this.waiting > 0 ? 0 : this.slotSize;
     const createOne = async (): Promise<void> => {
       const path = join(this.dir, `${randomBytes(16).toString("hex")}${SLOT_SUFFIX}`);
       this.own.add(path);
-      let handle: FileHandle | undefined;
       try {
-        handle = await open(path, "wx", 0o600);
-        if (size > 0) {
-          await writeZeros(handle, size);
-          await handle.datasync();
-        }
-        made.push({ path, handle, size });
+        made.push({ path, handle: await open(path, "wx", 0o600) });
       } catch (error) {
         this.own.delete(path);
-        if (handle) {
-          await handle.close().catch(() => undefined);
-          await rm(path, { force: true }).catch(() => undefined);
-        }
         throw error;
       }
     };
-    // In the background the files are created (and pre-sized) one at a time: BATCH at once
-    // would queue an append's own write, fdatasync and rename behind them in the thread pool
-    // (4 threads). A take waiting for this batch gets them all at once.
+    // In the background the files are created one at a time: BATCH opens at once would
+    // queue an append's own write, fdatasync and rename behind them in the thread pool (4
+    // threads). A take waiting for this batch gets them all at once.
     const width = this.waiting > 0 ? BATCH : 1;
     let left = BATCH;
     const results = (
@@ -271,13 +231,5 @@ export class SlotPool {
     await this.batch?.catch(() => undefined);
     const left = this.ready.splice(0);
     await Promise.all(left.map((s) => this.drop(s)));
-  }
-}
-
-async function writeZeros(handle: FileHandle, length: number): Promise<void> {
-  let done = 0;
-  while (done < length) {
-    const { bytesWritten } = await handle.write(ZEROS, 0, length - done, done);
-    done += bytesWritten;
   }
 }

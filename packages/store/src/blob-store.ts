@@ -2,19 +2,18 @@ import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { createXxh64, xxh64 } from "@holdfast/checksum";
 import {
   type BlobHeader,
   blobHeaderSize,
-  blobLengthProblem,
   decodeBlobHeader,
   encodeBlobHeader,
   GUID_HEX,
   guidToHex,
   MAX_BLOB_HEADER_SIZE,
 } from "./blob-format.js";
-import { type BlobSlot, SlotPool } from "./blob-slots.js";
+import { SlotPool } from "./blob-slots.js";
 import { BlobDamagedError, MessageTooLargeError, StoreInputError } from "./errors.js";
 import { RenameSyncs } from "./rename-syncs.js";
 import { ensureDurableDir, nodeStoreFs, type StoreFs } from "./store-fs.js";
@@ -49,8 +48,6 @@ export class PendingBlob {
     private readonly handle: FileHandle | undefined,
     private readonly bytes: Uint8Array | undefined,
     private tempPath: string,
-    /** The slot's length when taken (streamed: known now; bytes: set when the slot is taken). */
-    private slotSize: number,
     readonly size: number,
     readonly contentHash: bigint,
     readonly internalDate: number,
@@ -100,7 +97,6 @@ export class PendingBlob {
         const slot = await store.takeSlot();
         handle = slot.handle;
         this.tempPath = slot.path;
-        this.slotSize = slot.size;
         const total = header.byteLength + this.bytes!.byteLength;
         const { bytesWritten } = await handle.writev([header, this.bytes!], 0);
         // writev may write less than asked: finish with plain writes.
@@ -119,10 +115,6 @@ export class PendingBlob {
     }
     const file = handle;
     const tempPath = this.tempPath;
-    // Written in place into a pre-sized slot: the file is longer than the blob (zeros after
-    // the message) until the padding is cut off after the rename.
-    const blobEnd = header.byteLength + this.size;
-    const padded = this.slotSize > blobEnd;
     let started: Promise<void> | undefined;
     const makeDurable = (): Promise<void> => {
       started ??= (async () => {
@@ -149,14 +141,9 @@ export class PendingBlob {
         }
         store.renames.renamed(shardDir);
       })();
-      // Off the acknowledgement path: the padding of a blob written in place is cut off (not
-      // synced: a crash that loses the truncate leaves a padded blob, which is valid — see
-      // blobLengthProblem), and the descriptor is closed.
+      // The descriptor is closed once done, off the acknowledgement path.
       void started.then(
-        async () => {
-          if (padded) await file.truncate(blobEnd).catch(() => undefined);
-          await file.close().catch(() => undefined);
-        },
+        () => file.close().catch(() => undefined),
         () => file.close().catch(() => undefined),
       );
       return started;
@@ -295,19 +282,7 @@ export class BlobStore {
       const bytes = typeof source === "string" ? Buffer.from(source, "latin1") : source;
       if (bytes.byteLength > this.maxMessageSize) throw tooLarge(this.maxMessageSize);
       const hash = createXxh64().update(bytes).digest();
-      return new PendingBlob(
-        this,
-        guid,
-        guidHex,
-        undefined,
-        bytes,
-        "",
-        0,
-        bytes.byteLength,
-        hash,
-        internalDate,
-        origin,
-      );
+      return new PendingBlob(this, guid, guidHex, undefined, bytes, "", bytes.byteLength, hash, internalDate, origin);
     }
     const iterable = source as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null;
     if (
@@ -316,7 +291,7 @@ export class BlobStore {
       (typeof iterable[Symbol.asyncIterator] !== "function" && typeof iterable[Symbol.iterator] !== "function")
     )
       throw new StoreInputError("a message must be bytes, a string, a Readable or an (async) iterable of chunks");
-    const { handle, path: tempPath, size: slotSize } = await this.takeSlot();
+    const { handle, path: tempPath } = await this.takeSlot();
     const offset = blobHeaderSize(origin.mailboxName);
     const hasher = createXxh64();
     let position = offset;
@@ -356,7 +331,6 @@ export class BlobStore {
       handle,
       undefined,
       tempPath,
-      slotSize,
       position - offset,
       hasher.digest(),
       internalDate,
@@ -369,8 +343,8 @@ export class BlobStore {
     return this.activeTemps.has(path) || this.slots.holds(path);
   }
 
-  /** A slot (pre-sized or empty) with a durable name, registered in `activeTemps` until renamed or removed. */
-  takeSlot(): Promise<BlobSlot> {
+  /** An empty slot with a durable name, registered in `activeTemps` until renamed or removed. */
+  takeSlot(): Promise<{ handle: FileHandle; path: string }> {
     return this.slots.take();
   }
 
@@ -410,10 +384,9 @@ export class BlobStore {
     if (d.kind !== "ok") throw new BlobDamagedError(guidHex, d.reason);
     const h = d.header;
     if (guidToHex(h.guid) !== guidHex) throw new BlobDamagedError(guidHex, "GUID in header differs from the file name");
-    const lengthProblem = blobLengthProblem(file.byteLength, h);
-    if (lengthProblem) throw new BlobDamagedError(guidHex, lengthProblem);
-    // Without the padding of a blob written in place (if it was not cut off yet).
-    const message = file.subarray(h.headerSize, h.headerSize + h.size);
+    if (file.byteLength !== h.headerSize + h.size)
+      throw new BlobDamagedError(guidHex, `file is ${file.byteLength} bytes, header says ${h.headerSize + h.size}`);
+    const message = file.subarray(h.headerSize);
     const actual = xxh64(message);
     if (actual !== h.contentHash) throw new BlobDamagedError(guidHex, "message bytes fail their xxh64");
     if (expectedHash !== undefined && expectedHash !== h.contentHash)
@@ -518,12 +491,7 @@ export class BlobStore {
     const c = await this.check(guidHex, expectedHash);
     if (c.kind === "missing") throw new BlobDamagedError(guidHex, "blob file is missing");
     if (c.kind === "damaged") throw new BlobDamagedError(guidHex, c.reason);
-    // Exactly the message: never the padding of a blob written in place.
-    const { headerSize, size } = c.header;
-    const stream =
-      size === 0
-        ? Readable.from([])
-        : createReadStream(this.pathOf(guidHex), { start: headerSize, end: headerSize + size - 1 });
+    const stream = createReadStream(this.pathOf(guidHex), { start: c.header.headerSize });
     return { header: c.header, stream };
   }
 
@@ -574,8 +542,12 @@ async function readHeaderAt(path: string, guidHex: string | undefined): Promise<
     if (guidHex !== undefined && guidToHex(d.header.guid) !== guidHex)
       return { kind: "damaged", reason: "GUID in header differs from the file name" };
     const st = await handle.stat();
-    const lengthProblem = blobLengthProblem(st.size, d.header);
-    if (lengthProblem) return { kind: "damaged", reason: lengthProblem, header: d.header };
+    if (st.size !== d.header.headerSize + d.header.size)
+      return {
+        kind: "damaged",
+        reason: `file is ${st.size} bytes, header says ${d.header.headerSize + d.header.size}`,
+        header: d.header,
+      };
     return { kind: "ok", header: d.header };
   } finally {
     await handle.close();
@@ -589,14 +561,8 @@ async function checkAt(path: string, guidHex: string, expectedHash: bigint | und
   const h = head.header;
   const hasher = createXxh64();
   try {
-    // The message only (a padded blob's zeros are not part of it; see blobLengthProblem).
-    if (h.size > 0)
-      for await (const chunk of createReadStream(path, {
-        start: h.headerSize,
-        end: h.headerSize + h.size - 1,
-        highWaterMark: 1 << 20,
-      }))
-        hasher.update(chunk as Buffer);
+    for await (const chunk of createReadStream(path, { start: h.headerSize, highWaterMark: 1 << 20 }))
+      hasher.update(chunk as Buffer);
   } catch (error) {
     return { kind: "damaged", reason: `unreadable: ${String(error)}`, header: h };
   }

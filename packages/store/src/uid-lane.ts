@@ -11,8 +11,7 @@ import type { MailboxIndex } from "@holdfast/index";
  * committing or something committed outside the lane; then the hint is off, which rebuild
  * tolerates (a rebuilt mailbox gets a new UIDVALIDITY anyway).
  *
- * Only the short stretch from "ticket taken" to "commit called" waits for its turn (an
- * append commits before it writes its blob's header, and records the UID it got); the
+ * Only the short stretch from "blob durable" to "commit called" waits for its turn; the
  * message itself is streamed to disk before a ticket is taken, so a slow client does not
  * hold up other appends.
  */

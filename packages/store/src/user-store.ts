@@ -758,16 +758,21 @@ export class UserStore {
     let blobOk = false;
     let withdrawn = false;
     try {
+      // 1. The blob's bytes in its temp file (nobody reads it under that name).
+      let written: Awaited<ReturnType<typeof pending.write>>;
+      try {
+        written = await pending.write(ticket.first);
+      } catch (error) {
+        await ticket.abandon();
+        throw error;
+      }
       this.blobSyncs.set(guid, settled);
-      // 1. The index entry is committed first (the UID lane keeps UIDs in reservation
-      // order), and at the same time the blob is written into its slot (header, and the
-      // message of a byte source; a streamed message is there already), fdatasynced and
-      // renamed: the log's write + fdatasync and the slot's write + fdatasync run side by
-      // side in the thread pool, so that neither sync waits for the other's write (written
-      // first, the slot made the log's write one round trip late: the two fdatasyncs then
-      // ran one after the other). Until both are done the entry may point to a blob not
-      // written or not there yet: nothing reads it (sessions and copies wait for the append
-      // to settle), and a crash leaves an entry the next open withdraws.
+      // 2. The index entry, committed first (the UID lane keeps UIDs in reservation order),
+      // then the blob's rename and syncs: the log append and the rename land in the same
+      // file-system journal transaction, so the syncs of blob, folder and log are made
+      // durable by one journal commit where the serial order needed two. Until both are
+      // done the entry may point to a name not there yet: nothing reads it (sessions and
+      // copies wait for the append to settle), and a crash leaves an entry open withdraws.
       await ticket.turn;
       let committing: Promise<{ appended: number[] }>;
       try {
@@ -782,11 +787,14 @@ export class UserStore {
           })
           .commit();
       } catch (error) {
-        await pending.abort().catch(() => undefined);
+        await written.discard();
         throw error;
       } finally {
         ticket.release();
       }
+      const blobDurable = written.makeDurable().then(() => {
+        blobOk = true;
+      });
       // commit() applied the entry to the in-memory state synchronously: its UID is the last.
       const t = handle.index.state.messages;
       if (t.count > 0 && guidToHex(t.guids.subarray((t.count - 1) * 16, t.count * 16)) === guid) {
@@ -796,15 +804,7 @@ export class UserStore {
           settled.then(() => undefined),
         );
       }
-      // 2. The blob: written (its header records the UID the entry got), its bytes durable,
-      // renamed (see PendingBlob.write).
-      const originUid = uid ?? ticket.first;
-      const blobDurable = (async () => {
-        const written = await pending.write(originUid);
-        await written.makeDurable();
-        blobOk = true;
-      })();
-      // 3. Acknowledge only when both are durable (and the blob is under its final name).
+      // 3. Acknowledge only when both are durable.
       const [indexResult, blobResult] = await Promise.allSettled([committing, blobDurable]);
       if (indexResult.status === "fulfilled" && blobResult.status === "fulfilled") {
         settle(true);
