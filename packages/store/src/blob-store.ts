@@ -58,8 +58,8 @@ export class PendingBlob {
    * Write the header (and, for byte sources, the message) into the slot. Resolves once
    * every byte is written (under the slot name: nobody reads it), with the header and
    * `makeDurable()`: the fdatasync of the slot (bytes and new size; the slot's name was
-   * durable before it was handed out), then the rename to the final name — no folder fsync
-   * (RenameSyncs batches those in the background). It resolves once the bytes are durable
+   * durable before it was handed out) and, beside it, the rename to the final name — no
+   * folder fsync (RenameSyncs batches those in the background). It resolves once the bytes are durable
    * and the blob is under its final name, so readers find it there. `originUid` is the UID
    * hint for rebuild.
    *
@@ -119,20 +119,27 @@ export class PendingBlob {
     const makeDurable = (): Promise<void> => {
       started ??= (async () => {
         try {
-          // 1. Bytes and size durable under the slot's (durable) name: one journal commit,
-          // shared with the index's log append issued meanwhile when they meet.
-          if (store.fsync) {
-            const synced = store.fs.datasync(file, tempPath);
-            // A slot batch waiting for its folder fsync issues it now, into the same commit.
-            store.slots.syncing();
-            await synced;
+          // The fdatasync of the slot (bytes and size) and the rename to the final name run
+          // side by side: the rename need not wait for the bytes, because nothing trusts a
+          // name before the append settles — readers look only at settled entries, and
+          // after a crash the unclean-shutdown check verifies every blob of the log tail
+          // (a blob torn under its final name fails its hash and its unacknowledged entry
+          // is withdrawn; one no entry refers to is reclaimed). The acknowledgement waits
+          // for both, so an acknowledged blob's bytes are durable under one of two durable
+          // names: the slot's, or the final one once RenameSyncs has synced its shard.
+          const synced = store.fsync ? store.fs.datasync(file, tempPath) : undefined;
+          // A slot batch waiting for its folder fsync issues it now, into the same commit.
+          if (synced) store.slots.syncing();
+          // The shard folder's own name first (synced once per process and shard): a name
+          // in a folder whose own name may vanish is no name.
+          const renamed = parentDurable.then(() => rename(tempPath, finalPath));
+          const [sync, move] = await Promise.allSettled([synced, renamed]);
+          if (move.status === "rejected") throw move.reason;
+          if (sync.status === "rejected") {
+            // Renamed, not durable: the blob goes (its entry is withdrawn by the caller).
+            await rm(finalPath, { force: true }).catch(() => undefined);
+            throw sync.reason;
           }
-          // 2. The shard folder's own name (synced once per process and shard).
-          await parentDurable;
-          // 3. The final name, before the acknowledgement (readers look only there). Not
-          // synced here: until RenameSyncs flushes, a crash leaves the blob under its slot
-          // name, where the unclean-shutdown check finds it.
-          await rename(tempPath, finalPath);
         } catch (error) {
           await rm(tempPath, { force: true }).catch(() => undefined);
           throw error;
@@ -200,6 +207,8 @@ export class BlobStore {
   private readonly known = new Map<string, { ready: Promise<void>; durable: Promise<void> }>();
   /** The first sync of `blobs/` (and of its name in the user's folder) in this process. */
   private baseSync: Promise<void> | undefined;
+  /** The names in `blobs/` when the first shard was needed in this process. */
+  private listing: Promise<Set<string>> | undefined;
   /** Slots being written now, from take to rename or removal (reclaim leaves them alone). */
   readonly activeTemps = new Set<string>();
   /** Empty slots with durable names, made ahead of need. */
@@ -241,7 +250,14 @@ export class BlobStore {
     if (!entry) {
       // One entry per shard at once, so that every append into a shard made now waits for
       // the sync that covers its creation.
-      const made = mkdir(dir, { recursive: true });
+      // The shards that exist are listed once per process (one readdir instead of a mkdir
+      // and a stat per shard on the first append into each); their names are made durable
+      // by the first sync of `blobs/` below, like those of shards made now.
+      this.listing ??= readdir(this.dir).then(
+        (names) => new Set(names),
+        () => new Set<string>(),
+      );
+      const made = this.listing.then((listed) => (listed.has(shard) ? undefined : mkdir(dir, { recursive: true })));
       const durable = made.then(async (created) => {
         if (!this.fsync) return;
         this.baseSync ??= (async () => {

@@ -13,7 +13,10 @@ import { fsyncDirectory } from "@holdfast/checksum";
  * the user database and mailbox lists are written with @holdfast/checksum's writeFileAtomic.)
  */
 export interface StoreFs {
-  /** Make the bytes (and size) of an open file durable: fdatasync. `path` names the file. */
+  /**
+   * Make the bytes (and size) of an open file durable: fdatasync. `path` is the file's name
+   * when the sync is issued (a blob slot may be renamed to its final name while it runs).
+   */
   datasync(file: FileHandle, path: string): Promise<void>;
   /**
    * Make the entries of a folder durable (new names, renames, removals): fsync of the

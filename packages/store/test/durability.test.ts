@@ -123,6 +123,10 @@ describe("durability points", () => {
       await turns();
       await new Promise((r) => setTimeout(r, 30));
       expect(acked).toBe(false);
+      // The rename to the final name ran beside the held sync: the name is there before the
+      // bytes are durable, and still nothing shows the message.
+      const guid = handle.index.state.messages.guids.subarray(0, 16);
+      expect(await exists(mb.blobs.pathOf(Buffer.from(guid).toString("hex")))).toBe(true);
       // Nobody sees the message yet: not the subscribed session, not a sync, not a new view.
       expect(seen).toEqual([]);
       expect(watcher.sync().appended).toEqual([]);
