@@ -1,6 +1,7 @@
 import { xxh64 } from "@holdfast/checksum";
 import { IndexInputError } from "./errors.js";
 import { MAX_KEYWORDS, MESSAGE_HASH_SEED } from "./format.js";
+import { toHalves } from "./message-hash.js";
 
 const encoder = new TextEncoder();
 
@@ -14,6 +15,11 @@ export class KeywordTable {
   readonly names: string[] = [];
   /** xxh64 of each lower-cased name: the digest mixes keywords by name, not by number. */
   readonly nameHashes: bigint[] = [];
+  /**
+   * The same hashes as uint32 halves, [lo0, hi0, lo1, hi1, ...]: the commit path XORs these
+   * (message-hash.ts) instead of bigints.
+   */
+  readonly nameHashWords: number[] = [];
   private readonly byFolded = new Map<string, number>();
 
   get size(): number {
@@ -30,7 +36,10 @@ export class KeywordTable {
     if (id >= MAX_KEYWORDS) throw new IndexInputError(`a mailbox holds at most ${MAX_KEYWORDS} keywords`);
     const folded = name.toLowerCase();
     this.names.push(name);
-    this.nameHashes.push(xxh64(encoder.encode(folded), MESSAGE_HASH_SEED));
+    const hash = xxh64(encoder.encode(folded), MESSAGE_HASH_SEED);
+    this.nameHashes.push(hash);
+    const halves = toHalves(hash, { lo: 0, hi: 0 });
+    this.nameHashWords.push(halves.lo, halves.hi);
     this.byFolded.set(folded, id);
   }
 

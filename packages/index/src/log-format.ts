@@ -111,9 +111,8 @@ export function transactionSize(txn: Transaction): number {
   return n;
 }
 
-/** Encode one transaction at `at`; returns the end offset. */
-export function encodeTransactionInto(bytes: Uint8Array, at: number, txn: Transaction): number {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Encode one transaction at `at` (`v` views the same bytes); returns the end offset. */
+export function encodeTransactionInto(bytes: Uint8Array, v: DataView, at: number, txn: Transaction): number {
   setU64(v, at, txn.seq);
   setU64(v, at + 8, txn.highestModseq);
   v.setUint32(at + 16, txn.uidNext, true);
@@ -165,20 +164,38 @@ export function encodeTransactionInto(bytes: Uint8Array, at: number, txn: Transa
   return at;
 }
 
-/** Batch payload: u32 count, u32 reserved, then per transaction u32 length + bytes. */
-export function encodeBatch(txns: readonly Transaction[]): Uint8Array {
+/** Bytes of the batch payload of `txns`. */
+export function batchSize(txns: readonly Transaction[]): number {
   let size = 8;
   for (const t of txns) size += 4 + transactionSize(t);
-  const out = new Uint8Array(size);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, txns.length, true);
-  let at = 8;
+  return size;
+}
+
+/** Batch payload: u32 count, u32 reserved, then per transaction u32 length + bytes. */
+export function encodeBatch(txns: readonly Transaction[]): Uint8Array {
+  const out = new Uint8Array(batchSize(txns));
+  encodeBatchInto(out, new DataView(out.buffer), 0, txns);
+  return out;
+}
+
+/**
+ * Encode the batch payload of `txns` at `at` of `bytes` (`v` views the same bytes from
+ * the same start; room for batchSize(txns) bytes is the caller's). Every byte of the
+ * payload is written, the reserved word and padding included, so a reused buffer gives
+ * the same bytes as a new one. Returns the end offset.
+ */
+export function encodeBatchInto(bytes: Uint8Array, v: DataView, at: number, txns: readonly Transaction[]): number {
+  // Operations leave reserved bytes and padding unwritten: zero them first.
+  bytes.fill(0, at, at + batchSize(txns));
+  v.setUint32(at, txns.length, true);
+  v.setUint32(at + 4, 0, true);
+  at += 8;
   for (const t of txns) {
-    const end = encodeTransactionInto(out, at + 4, t);
+    const end = encodeTransactionInto(bytes, v, at + 4, t);
     v.setUint32(at, end - at - 4, true);
     at = end;
   }
-  return out;
+  return at;
 }
 
 /** Thrown for a batch whose checksum held but whose contents do not parse (a bug, not damage). */

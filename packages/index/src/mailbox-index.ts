@@ -1,18 +1,18 @@
 import { join } from "node:path";
 import { initChecksum } from "@holdfast/checksum";
 import { makeFolder, writeAtomic } from "./atomic-write.js";
+import { BatchRecordEncoder } from "./batch-record.js";
 import { IndexClosedError, IndexError, IndexInputError, IndexNotFoundError, IndexReadOnlyError } from "./errors.js";
-import { FileName, LogRecordType } from "./format.js";
+import { FileName } from "./format.js";
 import { type IndexFile, type IndexFs, nodeFs } from "./fs.js";
 import { MailboxLock } from "./lock.js";
-import { encodeBatch } from "./log-format.js";
-import { logCodec, scanLog } from "./log-scan.js";
+import { scanLog } from "./log-scan.js";
 import type { Transaction } from "./operations.js";
 import { buildLog, type RecoveryReport, recover } from "./recovery.js";
 import { encodeSnapshot, LITTLE_ENDIAN_HOST, readSnapshot, type SnapshotRead } from "./snapshot.js";
 import { loadSnapshotFile } from "./snapshot-stream.js";
 import type { Change, MailboxState } from "./state.js";
-import { type Built, type CommitResult, tombstoneTrim, WriteTransaction } from "./transaction.js";
+import { buildTransaction, type CommitResult, type Request, tombstoneTrim, WriteTransaction } from "./transaction.js";
 import { type ChangesSince, ReadView, type ViewHost } from "./view.js";
 import { ViewPositions } from "./view-positions.js";
 
@@ -66,11 +66,33 @@ export interface MailboxStatus {
   seq: number;
 }
 
-/** A commit waiting for its batch to be durable (resolved with its result: one promise per commit). */
-interface Waiter {
-  resolve: (result: CommitResult) => void;
+/**
+ * Commits queued for the next group commit: written as one log record and made durable
+ * by one fdatasync. The batch has one promise, made for its first commit; each commit
+ * returns `durable.then(() => its result)`, so it resolves exactly when the batch is
+ * durable and is rejected with the batch's error when the batch is refused.
+ */
+interface PendingBatch {
+  txns: Transaction[];
+  changes: Change[];
+  durable: Promise<void> | undefined;
+  resolve: () => void;
   reject: (error: unknown) => void;
-  result: CommitResult;
+}
+
+function newBatch(): PendingBatch {
+  return { txns: [], changes: [], durable: undefined, resolve: noop, reject: noop };
+}
+
+function noop(): void {}
+
+/** The promise a commit of `batch` waits on (made on first use). */
+function durableOf(batch: PendingBatch): Promise<void> {
+  batch.durable ??= new Promise<void>((resolve, reject) => {
+    batch.resolve = resolve;
+    batch.reject = reject;
+  });
+  return batch.durable;
 }
 
 /** A promise's outcome without rejection (for work started before it is known to be needed). */
@@ -104,11 +126,9 @@ class Mutex {
  * commit); then every commit in it resolves and its changes reach the read views.
  */
 export class MailboxIndex implements ViewHost {
-  private pending: { txns: Transaction[]; waiters: Waiter[]; changes: Change[] } = {
-    txns: [],
-    waiters: [],
-    changes: [],
-  };
+  private pending: PendingBatch = newBatch();
+  /** Log records of batches are encoded in reused buffers (one batch is written at a time). */
+  private readonly records = new BatchRecordEncoder();
   private flushing: Promise<void> | undefined;
   private flushActive = false;
   private lastBatchSize = 1;
@@ -348,7 +368,7 @@ export class MailboxIndex implements ViewHost {
 
   /** A new write transaction. */
   transaction(): WriteTransaction {
-    return new WriteTransaction((build) => this.commitBuilt(build));
+    return new WriteTransaction(this.committer);
   }
 
   /**
@@ -445,11 +465,14 @@ export class MailboxIndex implements ViewHost {
     if (this.closed) throw new IndexClosedError("index is closed");
   }
 
-  private commitBuilt(build: (state: MailboxState) => Built): Promise<CommitResult> {
+  /** Commits every transaction of this index (one function, not one closure per transaction). */
+  private readonly committer = (requests: readonly Request[]): Promise<CommitResult> => this.commitRequests(requests);
+
+  private commitRequests(requests: readonly Request[]): Promise<CommitResult> {
     try {
       this.checkOpen();
       if (this.readOnlyReason !== undefined) throw new IndexReadOnlyError(`index is read-only: ${this.readOnlyReason}`);
-      const { txn, result } = build(this.state);
+      const { txn, result } = buildTransaction(this.state, requests);
       // A transaction that changes nothing still resolves only after every earlier commit
       // is durable, so "resolved" always means "this and everything before it is on disk".
       if (!txn) return this.flush().then(() => result);
@@ -468,8 +491,7 @@ export class MailboxIndex implements ViewHost {
       }
       if (changes) for (const c of changes) this.pending.changes.push(c);
       this.pending.txns.push(txn);
-      const waiters = this.pending.waiters;
-      const done = new Promise<CommitResult>((resolve, reject) => waiters.push({ resolve, reject, result }));
+      const done = durableOf(this.pending).then(() => result);
       this.startFlush();
       return done;
     } catch (error) {
@@ -531,13 +553,13 @@ export class MailboxIndex implements ViewHost {
     if (this.lastBatchSize > 1) await new Promise<void>((resolve) => setImmediate(resolve));
     const batch = this.pending;
     this.lastBatchSize = batch.txns.length;
-    this.pending = { txns: [], waiters: [], changes: [] };
+    this.pending = newBatch();
     if (this.failure !== undefined) {
-      for (const w of batch.waiters) w.reject(new IndexClosedError("index failed before this commit was durable"));
+      batch.reject(new IndexClosedError("index failed before this commit was durable"));
       return true;
     }
     try {
-      const record = logCodec.encode(LogRecordType.batch, encodeBatch(batch.txns));
+      const record = this.records.encode(batch.txns);
       await this.logFile!.write(record, this.logEnd);
       if (this.options.fsync === "always") {
         await this.logFile!.datasync();
@@ -553,14 +575,14 @@ export class MailboxIndex implements ViewHost {
       // off so that no reader — a reopen in this process or another — takes the refused
       // commits for acknowledged ones. The next writer rewrites the log into a new file.
       await this.logFile!.truncate(this.logEnd).catch(() => undefined);
-      for (const w of batch.waiters) w.reject(error);
-      for (const w of this.pending.waiters) w.reject(error);
-      this.pending = { txns: [], waiters: [], changes: [] };
+      batch.reject(error);
+      this.pending.reject(error);
+      this.pending = newBatch();
       return false;
     }
     for (const c of batch.changes) this.journal.push(c);
     this.trimJournal();
-    for (const w of batch.waiters) w.resolve(w.result);
+    batch.resolve();
     return true;
   }
 

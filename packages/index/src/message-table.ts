@@ -141,7 +141,7 @@ export class MessageTable {
     let extra = false;
     for (let w = 1; w < KEYWORD_WORDS; w++) if (keywords[w]) extra = true;
     if (extra) this.extraKeywords.set(uid, keywords.slice(1, KEYWORD_WORDS));
-    else this.extraKeywords.delete(uid);
+    else if (this.extraKeywords.size > 0) this.extraKeywords.delete(uid);
   }
 
   hashAt(i: number): bigint {

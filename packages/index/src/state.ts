@@ -2,6 +2,7 @@ import { xxh64 } from "@holdfast/checksum";
 import { IndexError } from "./errors.js";
 import { MESSAGE_HASH_SEED } from "./format.js";
 import { KeywordTable } from "./keyword-table.js";
+import { fromHalves, type Halves, toHalves, xorMessageHashAt } from "./message-hash.js";
 import { type MessageRecord, MessageTable } from "./message-table.js";
 import type { Operation, Transaction } from "./operations.js";
 
@@ -84,8 +85,11 @@ export class MailboxState {
   firstRecentUid = 1;
   /** Sequence number of the last transaction included. */
   seq = 0;
-  /** XOR of messageHash over every message. */
-  digest = 0n;
+  /**
+   * XOR of messageHash over every message, as uint32 halves (see message-hash.ts): every
+   * change XORs a message's hash out and in again, and halves need no BigInt for that.
+   */
+  readonly digestHalves: Halves = { lo: 0, hi: 0 };
   readonly keywords = new KeywordTable();
   messages: MessageTable;
   readonly tombstones = new Tombstones();
@@ -94,9 +98,20 @@ export class MailboxState {
     this.messages = new MessageTable(capacity);
   }
 
+  /** XOR of messageHash over every message (the on-disk u64 of the snapshot header). */
+  get digest(): bigint {
+    return fromHalves(this.digestHalves.lo, this.digestHalves.hi);
+  }
+
+  set digest(value: bigint) {
+    toHalves(value, this.digestHalves);
+  }
+
   /**
    * Per-message hash for the order-independent digest: xxh64 over UID, flags, MODSEQ,
    * the keyword names (XOR of their hashes, so numbering does not matter) and the GUID.
+   * The BigInt reference form of the definition: the write path uses xorMessageHashAt
+   * (message-hash.ts), which gives the same value without BigInt arithmetic.
    */
   messageHash(uid: number, flags: number, keywords: Uint32Array, modseq: number, guid: Uint8Array): bigint {
     hashView.setUint32(0, uid, true);
@@ -120,9 +135,9 @@ export class MailboxState {
 
   /** Recompute the digest from every message (verify; the loader trusts the stored one). */
   computeDigest(): bigint {
-    let d = 0n;
-    for (let i = 0; i < this.messages.count; i++) d ^= this.hashAt(i);
-    return d;
+    const d: Halves = { lo: 0, hi: 0 };
+    for (let i = 0; i < this.messages.count; i++) xorMessageHashAt(this.messages, this.keywords, i, d);
+    return fromHalves(d.lo, d.hi);
   }
 
   /**
@@ -132,21 +147,23 @@ export class MailboxState {
    */
   apply(txn: Transaction, changes?: Change[], lenient?: Set<number>): void {
     if (txn.seq !== this.seq + 1) throw new ReplayError(`transaction ${txn.seq} does not follow ${this.seq}`);
-    const expungePositions = new Set<number>();
+    // Made on the first expunge: most transactions (a flag change) have none.
+    let expungePositions: Set<number> | undefined;
     for (const op of txn.ops) {
       if (lenient && (op.op === "setFlags" || op.op === "expunge")) {
         // Salvage replay over a state with withheld messages: a change to a message that
         // is not there is skipped and its UID reported, never applied to a guess.
         const i = this.messages.indexOf(op.uid);
-        if (i < 0 || expungePositions.has(i)) {
+        if (i < 0 || expungePositions?.has(i)) {
           lenient.add(op.uid);
           if (op.op === "expunge") this.tombstones.push(op.uid, op.modseq);
           continue;
         }
       }
+      if (op.op === "expunge") expungePositions ??= new Set();
       this.applyOp(op, changes, expungePositions);
     }
-    if (expungePositions.size > 0) {
+    if (expungePositions && expungePositions.size > 0) {
       this.messages.removePositions([...expungePositions].sort((a, b) => a - b));
     }
     if (!lenient && (txn.uidNext < this.uidNext || txn.highestModseq < this.highestModseq)) {
@@ -157,7 +174,8 @@ export class MailboxState {
     this.seq = txn.seq;
   }
 
-  private applyOp(op: Operation, changes: Change[] | undefined, expungePositions: Set<number>): void {
+  /** `expungePositions` is set whenever `op` is an expunge (apply makes it on the first). */
+  private applyOp(op: Operation, changes: Change[] | undefined, expungePositions: Set<number> | undefined): void {
     const t = this.messages;
     switch (op.op) {
       case "append": {
@@ -166,27 +184,30 @@ export class MailboxState {
           throw new ReplayError(`append of UID ${r.uid} below UIDNEXT ${this.uidNext} or the last UID`);
         }
         t.push(r);
-        this.digest ^= this.messageHash(r.uid, r.flags, r.keywords, r.modseq, r.guid);
+        xorMessageHashAt(t, this.keywords, t.count - 1, this.digestHalves);
         changes?.push({ kind: "append", uid: r.uid, modseq: r.modseq });
         return;
       }
       case "setFlags": {
         const i = t.indexOf(op.uid);
-        if (i < 0 || expungePositions.has(i)) throw new ReplayError(`flag change on missing UID ${op.uid}`);
-        const before: FlagState = { flags: t.flags[i]!, keywords: t.keywordsAt(i), modseq: t.modseqs[i]! };
-        const guid = t.guids.subarray(i * 16, i * 16 + 16);
-        this.digest ^= this.messageHash(op.uid, before.flags, before.keywords, before.modseq, guid);
+        if (i < 0 || expungePositions?.has(i)) throw new ReplayError(`flag change on missing UID ${op.uid}`);
+        // The values before are copied only for the change feed (when a read view exists).
+        if (changes) {
+          const before: FlagState = { flags: t.flags[i]!, keywords: t.keywordsAt(i), modseq: t.modseqs[i]! };
+          changes.push({ kind: "flags", uid: op.uid, modseq: op.modseq, before });
+        }
+        // Out with the message's hash as stored, in with it as stored after the change.
+        xorMessageHashAt(t, this.keywords, i, this.digestHalves);
         t.setFlagsAt(i, op.flags, op.keywords);
         t.modseqs[i] = op.modseq;
-        this.digest ^= this.messageHash(op.uid, op.flags, op.keywords, op.modseq, guid);
-        changes?.push({ kind: "flags", uid: op.uid, modseq: op.modseq, before });
+        xorMessageHashAt(t, this.keywords, i, this.digestHalves);
         return;
       }
       case "expunge": {
         const i = t.indexOf(op.uid);
-        if (i < 0 || expungePositions.has(i)) throw new ReplayError(`expunge of missing UID ${op.uid}`);
-        this.digest ^= this.hashAt(i);
-        expungePositions.add(i);
+        if (i < 0 || expungePositions!.has(i)) throw new ReplayError(`expunge of missing UID ${op.uid}`);
+        xorMessageHashAt(t, this.keywords, i, this.digestHalves);
+        expungePositions!.add(i);
         this.tombstones.push(op.uid, op.modseq);
         changes?.push({ kind: "expunge", uid: op.uid, modseq: op.modseq, before: t.recordAt(i) });
         return;

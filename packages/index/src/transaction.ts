@@ -41,7 +41,8 @@ export interface CommitResult {
   highestModseq: number;
 }
 
-type Request =
+/** A validated request of a write transaction (resolved against the state at commit). */
+export type Request =
   | { kind: "append"; input: AppendInput; system: number; keywords: string[] }
   | {
       kind: "store";
@@ -77,7 +78,11 @@ export class WriteTransaction {
   private readonly requests: Request[] = [];
   private committed = false;
 
-  constructor(private readonly committer: (build: (state: MailboxState) => Built) => Promise<CommitResult>) {}
+  /**
+   * `committer` resolves the requests (with buildTransaction) and makes them durable. It is
+   * one function per index, shared by all its transactions: no closure per transaction.
+   */
+  constructor(private readonly committer: (requests: readonly Request[]) => Promise<CommitResult>) {}
 
   /** Append a message; its UID is in `CommitResult.appended` (in call order). */
   append(input: AppendInput): this {
@@ -129,8 +134,7 @@ export class WriteTransaction {
   commit(): Promise<CommitResult> {
     this.open();
     this.committed = true;
-    const requests = this.requests;
-    return this.committer((state) => build(state, requests));
+    return this.committer(this.requests);
   }
 
   private open(): void {
@@ -159,7 +163,7 @@ interface Pending {
  * case, and group commit makes its CPU cost the limit of concurrent throughput): containers
  * are made only when a request needs them, and no closure is created per commit.
  */
-function build(state: MailboxState, requests: readonly Request[]): Built {
+export function buildTransaction(state: MailboxState, requests: readonly Request[]): Built {
   const modseq = state.highestModseq + 1;
   const kw: KeywordResolver = { state, defines: undefined, newIds: undefined };
   const t = state.messages;
@@ -201,7 +205,7 @@ function build(state: MailboxState, requests: readonly Request[]): Built {
       }
       case "store": {
         const ranges = typeof req.ranges === "string" ? parseUidSet(req.ranges, t.lastUid()) : req.ranges;
-        const mask = maskOf(kw, req.keywords);
+        const mask = maskInto(kw, req.keywords, storeMask);
         const mode = req.mode;
         for (let r = 0; r < ranges.length; r += 2) {
           const high = ranges[r + 1]!;
@@ -309,7 +313,18 @@ function keywordId(kw: KeywordResolver, name: string): number {
 }
 
 function maskOf(kw: KeywordResolver, names: readonly string[]): Uint32Array {
-  const words = new Uint32Array(KEYWORD_WORDS);
+  return maskInto(kw, names, new Uint32Array(KEYWORD_WORDS));
+}
+
+/**
+ * The keyword mask of a store request, reused by every request: it is read only inside
+ * that request's loop in buildTransaction, never kept (what is kept, the overlay's words,
+ * is a copy).
+ */
+const storeMask = new Uint32Array(KEYWORD_WORDS);
+
+function maskInto(kw: KeywordResolver, names: readonly string[], words: Uint32Array): Uint32Array {
+  words.fill(0);
   for (const n of names) {
     const id = keywordId(kw, n);
     words[id >>> 5]! |= 1 << (id & 31);

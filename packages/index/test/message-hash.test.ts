@@ -1,0 +1,185 @@
+import { initChecksum } from "@holdfast/checksum";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MailboxState, type Operation } from "../src/index.js";
+import { fromHalves, toHalves, xorHalves, xorMessageHashAt } from "../src/message-hash.js";
+
+beforeAll(() => initChecksum());
+
+const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+
+describe("64-bit values as uint32 halves", () => {
+  it("split and join give back the value (property, with the extremes)", () => {
+    fc.assert(
+      fc.property(u64, (v) => {
+        const h = toHalves(v, { lo: 0, hi: 0 });
+        expect(h.lo).toBe(Number(v & 0xffff_ffffn));
+        expect(h.hi).toBe(Number(v >> 32n));
+        expect(fromHalves(h.lo, h.hi)).toBe(v);
+      }),
+      { examples: [[0n], [(1n << 64n) - 1n], [1n << 63n], [0xffff_ffffn], [1n << 32n]] },
+    );
+  });
+
+  it("XOR of halves equals the BigInt XOR, over chains of random values (property)", () => {
+    fc.assert(
+      fc.property(fc.array(u64, { maxLength: 40 }), (values) => {
+        const acc = { lo: 0, hi: 0 };
+        let reference = 0n;
+        for (const v of values) {
+          const h = toHalves(v, { lo: 0, hi: 0 });
+          xorHalves(acc, h.lo, h.hi);
+          reference ^= v;
+        }
+        expect(acc.lo).toBeGreaterThanOrEqual(0);
+        expect(acc.hi).toBeGreaterThanOrEqual(0);
+        expect(fromHalves(acc.lo, acc.hi)).toBe(reference);
+      }),
+    );
+  });
+});
+
+function keywordWords(ids: readonly number[]): Uint32Array {
+  const w = new Uint32Array(8);
+  for (const id of ids) w[id >>> 5]! |= 1 << (id & 31);
+  return w;
+}
+
+function guidOf(n: number): Uint8Array {
+  const g = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) g[i] = (n * 37 + i * 11) & 255;
+  return g;
+}
+
+/** XOR of the BigInt reference hash (MailboxState.messageHash) over every message. */
+function referenceDigest(state: MailboxState): bigint {
+  let d = 0n;
+  for (let i = 0; i < state.messages.count; i++) d ^= state.hashAt(i);
+  return d;
+}
+
+describe("message hash without BigInt arithmetic", () => {
+  it("equals the BigInt reference for random messages: keywords past 31, MODSEQs past 2^32 (property)", () => {
+    const message = fc.record({
+      flags: fc.integer({ min: 0, max: 31 }),
+      keywords: fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { maxLength: 12 }),
+      modseq: fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+      guid: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(message, { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 0, max: 256 }),
+        (ms, defined) => {
+          const state = new MailboxState();
+          const ops: Operation[] = [];
+          // Some keyword numbers may be set without a name defined: they hash as nothing.
+          for (let id = 0; id < defined; id++) ops.push({ op: "defineKeyword", id, name: `$kw${id}` });
+          ms.forEach((m, k) => {
+            ops.push({
+              op: "append",
+              record: {
+                uid: k + 1,
+                flags: m.flags,
+                keywords: keywordWords(m.keywords),
+                modseq: m.modseq,
+                size: 1,
+                internalDate: 0,
+                guid: m.guid,
+                contentHash: 0n,
+              },
+            });
+          });
+          const top = Math.max(...ms.map((m) => m.modseq));
+          state.apply({ seq: 1, uidNext: ms.length + 1, highestModseq: top, ops });
+          for (let i = 0; i < state.messages.count; i++) {
+            const acc = { lo: 0, hi: 0 };
+            xorMessageHashAt(state.messages, state.keywords, i, acc);
+            expect(fromHalves(acc.lo, acc.hi)).toBe(state.hashAt(i));
+          }
+          expect(state.digest).toBe(referenceDigest(state));
+          expect(state.computeDigest()).toBe(state.digest);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("keeps the incremental digest equal to the reference over flag changes and expunges (property)", () => {
+    const step = fc.record({
+      uid: fc.integer({ min: 1, max: 8 }),
+      flags: fc.integer({ min: 0, max: 31 }),
+      keywords: fc.uniqueArray(fc.integer({ min: 0, max: 47 }), { maxLength: 6 }),
+      expunge: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+        const state = new MailboxState();
+        const ops: Operation[] = [];
+        for (let id = 0; id < 48; id++) ops.push({ op: "defineKeyword", id, name: `$K${id}` });
+        for (let uid = 1; uid <= 8; uid++)
+          ops.push({
+            op: "append",
+            record: {
+              uid,
+              flags: 0,
+              keywords: keywordWords([uid, 40]),
+              modseq: 1,
+              size: 1,
+              internalDate: 0,
+              guid: guidOf(uid),
+              contentHash: 0n,
+            },
+          });
+        state.apply({ seq: 1, uidNext: 9, highestModseq: 1, ops });
+        let seq = 1;
+        for (const s of steps) {
+          if (state.messages.indexOf(s.uid) < 0) continue;
+          seq++;
+          const modseq = 2 ** 32 + seq;
+          const op: Operation = s.expunge
+            ? { op: "expunge", uid: s.uid, modseq }
+            : { op: "setFlags", uid: s.uid, flags: s.flags, keywords: keywordWords(s.keywords), modseq };
+          state.apply({ seq, uidNext: 9, highestModseq: modseq, ops: [op] });
+          expect(state.digest).toBe(referenceDigest(state));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("gives the digest of the format's definition (known answer, computed before the halves existed)", () => {
+    const state = new MailboxState();
+    const ops: Operation[] = [{ op: "setUidValidity", uidValidity: 7 }];
+    for (let id = 0; id < 40; id++) ops.push({ op: "defineKeyword", id, name: `$K${id}` });
+    for (let u = 1; u <= 6; u++)
+      ops.push({
+        op: "append",
+        record: {
+          uid: u,
+          flags: u % 32,
+          keywords: keywordWords([u, 33 + u]),
+          modseq: 2,
+          size: 100 * u,
+          internalDate: 1.7e12 + u,
+          guid: guidOf(u),
+          contentHash: BigInt(u) << 40n,
+        },
+      });
+    state.apply({ seq: 1, uidNext: 7, highestModseq: 2, ops });
+    const modseq = 2 ** 33 + 5;
+    state.apply({
+      seq: 2,
+      uidNext: 7,
+      highestModseq: modseq,
+      ops: [
+        { op: "setFlags", uid: 2, flags: 31, keywords: keywordWords([0, 31, 32, 39]), modseq },
+        { op: "setFlags", uid: 3, flags: 0, keywords: keywordWords([]), modseq },
+        { op: "expunge", uid: 5, modseq },
+      ],
+    });
+    // The value @holdfast/index 0.1.0 computed with BigInt arithmetic for this mailbox.
+    expect(state.digest).toBe(0xe436f22dd4a3f9b1n);
+    expect(state.computeDigest()).toBe(0xe436f22dd4a3f9b1n);
+  });
+});
