@@ -33,9 +33,12 @@ const SYSTEM_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
 
 export const ALL_SYSTEM_FLAGS = 0x1f;
 
+/** Bits by canonical spelling: the usual spelling is found without lower-casing it. */
+const SYSTEM_FLAG_CANONICAL = new Map<string, number>(SYSTEM_FLAG_NAMES.map(([bit, name]) => [name, bit]));
+
 /** Bit of a system flag name (case-insensitive), or undefined when it is not a storable system flag. */
 export function systemFlagBit(name: string): number | undefined {
-  return SYSTEM_FLAG_BITS.get(name.toLowerCase());
+  return SYSTEM_FLAG_CANONICAL.get(name) ?? SYSTEM_FLAG_BITS.get(name.toLowerCase());
 }
 
 /** Names of the system flags set in `bits`, in canonical spelling. */
@@ -97,8 +100,11 @@ export function parseFlags(flags: readonly unknown[]): ParsedFlags {
   if (!Array.isArray(flags)) throw new IndexInputError("flags must be an array of strings");
   if (flags.length > MAX_KEYWORDS + 8) throw new IndexInputError(`too many flags: ${flags.length}`);
   let system = 0;
-  const keywords: string[] = [];
-  const seen = new Set<string>();
+  // Made with the first keyword (a list grown from empty by a push gets room for 16).
+  let keywords: string[] | undefined;
+  // Lower-cased keywords so far, for duplicates: made only from the second keyword on
+  // (a store of one keyword, the common case, folds and allocates nothing for it).
+  let seen: Set<string> | undefined;
   for (const flag of flags) {
     if (typeof flag !== "string") throw new IndexInputError(`flag must be a string: got ${typeof flag}`);
     if (flag.startsWith("\\")) {
@@ -108,10 +114,15 @@ export function parseFlags(flags: readonly unknown[]): ParsedFlags {
       continue;
     }
     checkKeyword(flag);
+    if (keywords === undefined) {
+      keywords = [flag];
+      continue;
+    }
+    seen ??= new Set([keywords[0]!.toLowerCase()]);
     const folded = flag.toLowerCase();
     if (seen.has(folded)) continue;
     seen.add(folded);
     keywords.push(flag);
   }
-  return { system, keywords };
+  return { system, keywords: keywords ?? [] };
 }

@@ -26,8 +26,22 @@ export class KeywordTable {
     return this.names.length;
   }
 
+  /**
+   * Numbers of names as callers spelled them (a cache in front of byFolded: a commit
+   * looks its keywords up without lower-casing them). Cleared when it grows past a bound,
+   * so that spellings differing only in case cannot make it grow without limit.
+   */
+  private readonly bySpelling = new Map<string, number>();
+
   find(name: string): number | undefined {
-    return this.byFolded.get(name.toLowerCase());
+    const cached = this.bySpelling.get(name);
+    if (cached !== undefined) return cached;
+    const id = this.byFolded.get(name.toLowerCase());
+    if (id !== undefined) {
+      if (this.bySpelling.size >= 4 * MAX_KEYWORDS) this.bySpelling.clear();
+      this.bySpelling.set(name, id);
+    }
+    return id;
   }
 
   /** Append a keyword with the given number (must be the next one). */

@@ -90,30 +90,46 @@ export class MessageTable {
     if (this.count + extra > this.capacity) this.grow(this.count + extra);
   }
 
+  /**
+   * Position of the UID last found by indexOf or lowerBound. A commit looks a message up
+   * twice (resolving the request, then applying the operation): the second lookup is one
+   * comparison instead of a binary search over the whole column. Only a hint: it is used
+   * when uids[hint] is the UID asked for, which (UIDs strictly increasing) makes it that
+   * UID's position whatever happened to the table since.
+   */
+  private hint = 0;
+
   /** Position of `uid`, or -1. */
   indexOf(uid: number): number {
+    const uids = this.uids;
+    if (this.hint < this.count && uids[this.hint] === uid) return this.hint;
     let lo = 0;
     let hi = this.count - 1;
-    const uids = this.uids;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       const u = uids[mid]!;
       if (u < uid) lo = mid + 1;
       else if (u > uid) hi = mid - 1;
-      else return mid;
+      else {
+        this.hint = mid;
+        return mid;
+      }
     }
     return -1;
   }
 
   /** First position whose UID is >= uid (count when none). */
   lowerBound(uid: number): number {
+    const uids = this.uids;
+    if (this.hint < this.count && uids[this.hint] === uid) return this.hint;
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.uids[mid]! < uid) lo = mid + 1;
+      if (uids[mid]! < uid) lo = mid + 1;
       else hi = mid;
     }
+    if (lo < this.count && uids[lo] === uid) this.hint = lo;
     return lo;
   }
 

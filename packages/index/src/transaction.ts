@@ -75,7 +75,8 @@ function checkAppend(input: AppendInput): void {
  * commit order. `commit()` resolves only once the transaction is durable in the log.
  */
 export class WriteTransaction {
-  private readonly requests: Request[] = [];
+  /** Made with the first request (most transactions have one: see `append`). */
+  private requests: Request[] | undefined;
   private committed = false;
 
   /**
@@ -89,7 +90,7 @@ export class WriteTransaction {
     this.open();
     checkAppend(input);
     const { system, keywords } = parseFlags(input.flags ?? []);
-    this.requests.push({ kind: "append", input, system, keywords });
+    this.requests = append(this.requests, { kind: "append", input, system, keywords });
     return this;
   }
 
@@ -104,7 +105,7 @@ export class WriteTransaction {
       throw new IndexInputError("unchangedSince must be a non-negative integer");
     const ranges = typeof uids === "string" && uids.includes("*") ? uids : parseUidSet(uids);
     if (typeof ranges === "string") parseUidSet(ranges, 1);
-    this.requests.push({ kind: "store", ranges, mode, system, keywords, unchangedSince: u });
+    this.requests = append(this.requests, { kind: "store", ranges, mode, system, keywords, unchangedSince: u });
     return this;
   }
 
@@ -113,7 +114,7 @@ export class WriteTransaction {
     this.open();
     const ranges = typeof uids === "string" && uids.includes("*") ? uids : parseUidSet(uids);
     if (typeof ranges === "string") parseUidSet(ranges, 1);
-    this.requests.push({ kind: "expunge", ranges });
+    this.requests = append(this.requests, { kind: "expunge", ranges });
     return this;
   }
 
@@ -123,18 +124,18 @@ export class WriteTransaction {
    */
   claimRecent(): this {
     this.open();
-    this.requests.push({ kind: "recent" });
+    this.requests = append(this.requests, { kind: "recent" });
     return this;
   }
 
   get size(): number {
-    return this.requests.length;
+    return this.requests?.length ?? 0;
   }
 
   commit(): Promise<CommitResult> {
     this.open();
     this.committed = true;
-    return this.committer(this.requests);
+    return this.committer(this.requests ?? []);
   }
 
   private open(): void {
@@ -180,6 +181,9 @@ export function buildTransaction(state: MailboxState, requests: readonly Request
   };
   let uidNext = state.uidNext;
   // Overlay, in first-touched order: the latest flags of messages this transaction changes.
+  // The first message touched is kept in `first`; the map is made for the second (a flag
+  // change of one message, the common case, makes no map).
+  let first: Pending | undefined;
   let overlay: Map<number, Pending> | undefined;
   let expunged: Set<number> | undefined;
   let recent = false;
@@ -216,11 +220,14 @@ export function buildTransaction(state: MailboxState, requests: readonly Request
               result.failedUnchangedSince.push(uid);
               continue;
             }
-            overlay ??= new Map();
-            let cur = overlay.get(uid);
+            let cur = first?.uid === uid ? first : overlay?.get(uid);
             if (!cur) {
               cur = { uid, flags: t.flags[i]!, keywords: t.keywordsAt(i), position: i, changed: false };
-              overlay.set(uid, cur);
+              if (!first) first = cur;
+              else {
+                overlay ??= new Map([[first.uid, first]]);
+                overlay.set(uid, cur);
+              }
             }
             const before = cur.flags;
             if (mode === "add") cur.flags |= req.system;
@@ -258,27 +265,36 @@ export function buildTransaction(state: MailboxState, requests: readonly Request
     }
   }
 
-  const ops: Operation[] = kw.defines ?? [];
-  if (appends) for (const a of appends) ops.push(a);
-  if (overlay) {
-    for (const cur of overlay.values()) {
+  // Lists are made with their first element (`append`): an empty array grown by a push
+  // gets room for 16, and most commits add one element.
+  let ops: Operation[] | undefined = kw.defines;
+  if (appends) for (const a of appends) ops = append(ops, a);
+  if (first) {
+    let modified: CommitResult["modified"] | undefined;
+    // `first`, then the map's other entries (the map starts with `first`).
+    const rest = overlay?.values();
+    rest?.next();
+    for (let cur: Pending | undefined = first; cur !== undefined; cur = rest?.next().value) {
       if (!cur.changed || expunged?.has(cur.uid)) continue;
       // Only a real change gets a new MODSEQ (RFC 7162 §3.2: a no-op STORE does not).
       if (sameAsStored(state, cur)) continue;
-      ops.push({ op: "setFlags", uid: cur.uid, flags: cur.flags, keywords: cur.keywords, modseq });
-      result.modified.push({ uid: cur.uid, modseq });
+      ops = append(ops, { op: "setFlags", uid: cur.uid, flags: cur.flags, keywords: cur.keywords, modseq });
+      modified = append(modified, { uid: cur.uid, modseq });
     }
-    if (result.modified.length > 1) result.modified.sort((a, b) => a.uid - b.uid);
+    if (modified) {
+      if (modified.length > 1) modified.sort((a, b) => a.uid - b.uid);
+      result.modified = modified;
+    }
   }
   if (expunged) {
     const expungedList = [...expunged].sort((a, b) => a - b);
-    for (const uid of expungedList) ops.push({ op: "expunge", uid, modseq });
+    for (const uid of expungedList) ops = append(ops, { op: "expunge", uid, modseq });
     result.expunged = expungedList;
   }
-  if (recent && state.firstRecentUid !== uidNext) ops.push({ op: "setFirstRecent", uid: uidNext });
+  if (recent && state.firstRecentUid !== uidNext) ops = append(ops, { op: "setFirstRecent", uid: uidNext });
   if (result.failedUnchangedSince.length > 1) result.failedUnchangedSince.sort((a, b) => a - b);
 
-  if (ops.length === 0) return { txn: undefined, result };
+  if (ops === undefined) return { txn: undefined, result };
   const changesModseq = appends !== undefined || result.modified.length > 0 || result.expunged.length > 0;
   const txn: Transaction = {
     seq: state.seq + 1,
@@ -290,6 +306,13 @@ export function buildTransaction(state: MailboxState, requests: readonly Request
   result.uidNext = uidNext;
   result.highestModseq = txn.highestModseq;
   return { txn, result };
+}
+
+/** `list` with `item` added; a new one-element list when there is none yet. */
+function append<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
 }
 
 /** Keyword numbers for one transaction: known ones, and new ones it defines (in order). */

@@ -69,6 +69,8 @@ export function parseUidSet(input: UidSetInput, largest = 0): UidRanges {
   }
   if (!Array.isArray(input)) throw new IndexInputError("UID set must be a string or an array");
   if (input.length > MAX_RANGES) throw new IndexInputError("UID set has too many entries");
+  const ascending = ascendingUids(input as readonly unknown[]);
+  if (ascending) return ascending;
   const pairs: [number, number][] = [];
   for (const item of input as readonly unknown[]) {
     if (Array.isArray(item)) {
@@ -82,6 +84,28 @@ export function parseUidSet(input: UidSetInput, largest = 0): UidRanges {
     }
   }
   return merge(pairs);
+}
+
+/**
+ * Ranges of a list of UIDs given in strictly ascending order (a single UID, the common
+ * case), built directly; undefined when the list holds anything else (ranges, unsorted or
+ * repeated UIDs, bad values), which the general path handles and reports.
+ */
+function ascendingUids(input: readonly unknown[]): UidRanges | undefined {
+  if (input.length === 1) {
+    const u = input[0];
+    return typeof u === "number" && Number.isInteger(u) && u >= 1 && u <= MAX_UID ? [u, u] : undefined;
+  }
+  const out: UidRanges = [];
+  let last = 0;
+  for (let i = 0; i < input.length; i++) {
+    const u = input[i];
+    if (typeof u !== "number" || !Number.isInteger(u) || u <= last || u > MAX_UID) return undefined;
+    if (u === last + 1 && out.length > 0) out[out.length - 1] = u;
+    else out.push(u, u);
+    last = u;
+  }
+  return out;
 }
 
 export function rangesContain(ranges: UidRanges, uid: number): boolean {
