@@ -2,7 +2,7 @@ import { xxh64 } from "@holdfast/checksum";
 import { IndexError } from "./errors.js";
 import { MESSAGE_HASH_SEED } from "./format.js";
 import { KeywordTable } from "./keyword-table.js";
-import { fromHalves, type Halves, toHalves, xorMessageHashAt } from "./message-hash.js";
+import { fromHalves, type Halves, PendingHashes, toHalves, xorMessageHashAt } from "./message-hash.js";
 import { type MessageRecord, MessageTable } from "./message-table.js";
 import type { Operation, Transaction } from "./operations.js";
 
@@ -89,7 +89,12 @@ export class MailboxState {
    * XOR of messageHash over every message, as uint32 halves (see message-hash.ts): every
    * change XORs a message's hash out and in again, and halves need no BigInt for that.
    */
-  readonly digestHalves: Halves = { lo: 0, hi: 0 };
+  private readonly digestHalves: Halves = { lo: 0, hi: 0 };
+  /**
+   * Hashes owed to digestHalves (see PendingHashes): `digest` hashes them before it is
+   * read, and the write path calls settleDigest while its log write runs.
+   */
+  private readonly owed = new PendingHashes();
   readonly keywords = new KeywordTable();
   messages: MessageTable;
   readonly tombstones = new Tombstones();
@@ -100,11 +105,24 @@ export class MailboxState {
 
   /** XOR of messageHash over every message (the on-disk u64 of the snapshot header). */
   get digest(): bigint {
+    this.settleDigest();
     return fromHalves(this.digestHalves.lo, this.digestHalves.hi);
   }
 
+  /** Replaces the digest (loaded or recomputed from every message): nothing is owed to it. */
   set digest(value: bigint) {
+    this.owed.clear();
     toHalves(value, this.digestHalves);
+  }
+
+  /** Hash what the digest is owed by applied transactions (cheap when nothing is). */
+  settleDigest(): void {
+    if (this.owed.size > 0) this.owed.drain(this.keywords, this.digestHalves);
+  }
+
+  /** Owe the digest the hash of the message at position i, as stored now. */
+  private owe(i: number): void {
+    this.owed.add(this.messages, this.keywords, i, this.digestHalves);
   }
 
   /**
@@ -184,7 +202,7 @@ export class MailboxState {
           throw new ReplayError(`append of UID ${r.uid} below UIDNEXT ${this.uidNext} or the last UID`);
         }
         t.push(r);
-        xorMessageHashAt(t, this.keywords, t.count - 1, this.digestHalves);
+        this.owe(t.count - 1);
         changes?.push({ kind: "append", uid: r.uid, modseq: r.modseq });
         return;
       }
@@ -197,16 +215,16 @@ export class MailboxState {
           changes.push({ kind: "flags", uid: op.uid, modseq: op.modseq, before });
         }
         // Out with the message's hash as stored, in with it as stored after the change.
-        xorMessageHashAt(t, this.keywords, i, this.digestHalves);
+        this.owe(i);
         t.setFlagsAt(i, op.flags, op.keywords);
         t.modseqs[i] = op.modseq;
-        xorMessageHashAt(t, this.keywords, i, this.digestHalves);
+        this.owe(i);
         return;
       }
       case "expunge": {
         const i = t.indexOf(op.uid);
         if (i < 0 || expungePositions!.has(i)) throw new ReplayError(`expunge of missing UID ${op.uid}`);
-        xorMessageHashAt(t, this.keywords, i, this.digestHalves);
+        this.owe(i);
         expungePositions!.add(i);
         this.tombstones.push(op.uid, op.modseq);
         changes?.push({ kind: "expunge", uid: op.uid, modseq: op.modseq, before: t.recordAt(i) });
@@ -214,6 +232,8 @@ export class MailboxState {
       }
       case "defineKeyword":
         if (op.id !== this.keywords.size) throw new ReplayError(`keyword ${op.id} defined out of order`);
+        // A bit set before its name existed hashed as nothing: settle before it gets one.
+        this.settleDigest();
         this.keywords.add(op.id, op.name);
         return;
       case "setUidValidity":

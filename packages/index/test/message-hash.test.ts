@@ -2,7 +2,7 @@ import { initChecksum } from "@holdfast/checksum";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MailboxState, type Operation } from "../src/index.js";
-import { fromHalves, toHalves, xorHalves, xorMessageHashAt } from "../src/message-hash.js";
+import { fromHalves, type PendingHashes, toHalves, xorHalves, xorMessageHashAt } from "../src/message-hash.js";
 
 beforeAll(() => initChecksum());
 
@@ -181,5 +181,112 @@ describe("message hash without BigInt arithmetic", () => {
     // The value @holdfast/index 0.1.0 computed with BigInt arithmetic for this mailbox.
     expect(state.digest).toBe(0xe436f22dd4a3f9b1n);
     expect(state.computeDigest()).toBe(0xe436f22dd4a3f9b1n);
+  });
+});
+
+describe("hashes owed to the digest (computed later, while the log write runs)", () => {
+  it("settle to what hashing at once gives, across keyword definitions, the queue's bound and reads (property)", () => {
+    const step = fc.oneof(
+      fc.record({
+        kind: fc.constant("flags" as const),
+        uid: fc.integer({ min: 1, max: 40 }),
+        flags: fc.integer({ min: 0, max: 31 }),
+        // Numbers up to 40 while fewer are defined: bits without a name hash as nothing,
+        // and must keep doing so for hashes owed before the name came.
+        keywords: fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 4 }),
+      }),
+      fc.record({ kind: fc.constant("expunge" as const), uid: fc.integer({ min: 1, max: 40 }) }),
+      fc.record({ kind: fc.constant("define" as const) }),
+      fc.record({ kind: fc.constant("append" as const), n: fc.integer({ min: 1, max: 3000 }) }),
+      fc.record({ kind: fc.constant("read" as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const state = new MailboxState();
+        // The digest as 0.1.0 kept it: each hash XORed in at the moment of the change.
+        let reference = 0n;
+        let seq = 0;
+        let uidNext = 1;
+        let defined = 0;
+        const apply = (ops: Operation[], modseq: number) => {
+          seq++;
+          state.apply({ seq, uidNext, highestModseq: Math.max(state.highestModseq, modseq), ops });
+        };
+        const appendMessages = (n: number) => {
+          const ops: Operation[] = [];
+          for (let k = 0; k < n; k++, uidNext++)
+            ops.push({
+              op: "append",
+              record: {
+                uid: uidNext,
+                flags: uidNext % 32,
+                keywords: keywordWords([uidNext % 41]),
+                modseq: seq + 2,
+                size: 1,
+                internalDate: 0,
+                guid: guidOf(uidNext),
+                contentHash: 0n,
+              },
+            });
+          const from = state.messages.count;
+          apply(ops, seq + 2);
+          for (let i = from; i < state.messages.count; i++) reference ^= state.hashAt(i);
+        };
+        appendMessages(40);
+        for (const s of steps) {
+          const modseq = 2 ** 32 + seq + 2;
+          if (s.kind === "append") appendMessages(s.n);
+          else if (s.kind === "define") {
+            apply([{ op: "defineKeyword", id: defined, name: `$K${defined}` }], 0);
+            defined++;
+          } else if (s.kind === "read") expect(state.digest).toBe(reference);
+          else {
+            const i = state.messages.indexOf(s.uid);
+            if (i < 0) continue;
+            reference ^= state.hashAt(i);
+            if (s.kind === "expunge") apply([{ op: "expunge", uid: s.uid, modseq }], modseq);
+            else {
+              const op: Operation = {
+                op: "setFlags",
+                uid: s.uid,
+                flags: s.flags,
+                keywords: keywordWords(s.keywords),
+                modseq,
+              };
+              apply([op], modseq);
+              reference ^= state.hashAt(i);
+            }
+          }
+        }
+        expect(state.digest).toBe(reference);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("hash a message with keywords past 31 at once, and keep at most 4,096 entries", () => {
+    const state = new MailboxState();
+    const ops: Operation[] = [{ op: "defineKeyword", id: 0, name: "$a" }];
+    for (let id = 1; id < 40; id++) ops.push({ op: "defineKeyword", id, name: `$k${id}` });
+    for (let uid = 1; uid <= 10_000; uid++)
+      ops.push({
+        op: "append",
+        record: {
+          uid,
+          flags: 0,
+          keywords: keywordWords(uid === 7 ? [0, 35] : [0]),
+          modseq: 1,
+          size: 1,
+          internalDate: 0,
+          guid: guidOf(uid),
+          contentHash: 0n,
+        },
+      });
+    state.apply({ seq: 1, uidNext: 10_001, highestModseq: 1, ops });
+    const owed = (state as unknown as { owed: PendingHashes }).owed;
+    expect(owed.size).toBeLessThanOrEqual(4096);
+    expect(owed.size).toBeGreaterThan(0);
+    expect(state.digest).toBe(referenceDigest(state));
+    expect(owed.size).toBe(0);
   });
 });
