@@ -173,6 +173,7 @@ export class MessageTable {
   keywordsAt(i: number): Uint32Array {
     const out = new Uint32Array(KEYWORD_WORDS);
     out[0] = this.keywords0[i]!;
+    if (this.extraKeywords.size === 0) return out;
     const extra = this.extraKeywords.get(this.uids[i]!);
     if (extra) out.set(extra.subarray(0, EXTRA_WORDS), 1);
     return out;

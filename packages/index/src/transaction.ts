@@ -359,7 +359,7 @@ function maskInto(kw: KeywordResolver, names: readonly string[], words: Uint32Ar
 function sameAsStored(state: MailboxState, cur: Pending): boolean {
   const t = state.messages;
   if (cur.flags !== t.flags[cur.position] || cur.keywords[0] !== t.keywords0[cur.position]) return false;
-  const extra = t.extraKeywords.get(cur.uid);
+  const extra = t.extraKeywords.size > 0 ? t.extraKeywords.get(cur.uid) : undefined;
   for (let w = 1; w < KEYWORD_WORDS; w++) if ((extra?.[w - 1] ?? 0) !== cur.keywords[w]) return false;
   return true;
 }
