@@ -16,7 +16,11 @@ import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink }
 export interface IndexFile {
   /** Read up to `length` bytes at `position` into `target` from offset 0; returns bytes read. */
   read(target: Uint8Array, length: number, position: number): Promise<number>;
-  /** Write all of `data` at `position`. */
+  /**
+   * Write all of `data` at `position`. The bytes are taken when the returned promise
+   * resolves (copied to the page cache, or by a test layer): the caller may then reuse
+   * `data`, and does (the log's batch records are encoded into reused buffers).
+   */
   write(data: Uint8Array, position: number): Promise<void>;
   truncate(size: number): Promise<void>;
   /** fsync: data and metadata. */
