@@ -2,9 +2,11 @@
 // `node remote-server.mjs passthrough|stateful <dovecot port>`. Built from @holdfast/proxy's
 // dist (the same library the daemon uses), in its own process so that its RSS is its own.
 // Prints `listening <port>` once ready; exits 3 when the mode is not available in this build.
-import * as proxy from "@holdfast/proxy";
+// An optional third argument is the path of another build's dist/index.js (an A/B target).
+import { pathToFileURL } from "node:url";
 
-const [mode, dovecotPort] = process.argv.slice(2);
+const [mode, dovecotPort, module] = process.argv.slice(2);
+const proxy = module ? await import(pathToFileURL(module).href) : await import("@holdfast/proxy");
 /** Warnings and errors to stderr (the benchmark shows them); the rest is dropped. */
 const logger = {
   debug() {},

@@ -91,8 +91,18 @@ const shared = Buffer.allocUnsafeSlow(SHARED_READ_BYTES);
 const spares: Buffer[] = [];
 
 function takeLarge(): Buffer {
-  return spares.pop() ?? Buffer.allocUnsafeSlow(LARGE_READ_BYTES);
+  const spare = spares.pop();
+  if (spare !== undefined) return spare;
+  largeBufferCounts.allocated++;
+  return Buffer.allocUnsafeSlow(LARGE_READ_BYTES);
 }
+
+/**
+ * LARGE buffers allocated so far, process-wide (tests, diagnostics). A fresh one costs
+ * more than its read: the kernel faults in and zeroes its 256 pages on first use, and V8
+ * counts it as external memory (more frequent major GCs); so the steady state is spares.
+ */
+export const largeBufferCounts = { allocated: 0 };
 
 interface StreamHandle {
   useUserBuffer?(buffer: Uint8Array): void;
@@ -144,9 +154,9 @@ interface Slab {
 /** A slab with less room than this is not read into any more. */
 const SLAB_MIN_ROOM = 64 * 1024;
 
-function newSlab(): Slab {
+function newSlab(buffer: Buffer = takeLarge()): Slab {
   const slab: Slab = {
-    buffer: takeLarge(),
+    buffer,
     used: 0,
     loans: 0,
     open: true,
@@ -240,6 +250,16 @@ export function readInLargeChunks(socket: Socket): boolean {
     // What Node does with its own reads: false (a full readable buffer: nobody is reading)
     // makes Node stop reading until the socket is read from or resumed.
     const more = socket.push(chunk);
+    const adopted = reader.slab as Slab | null; // (set by expectStream during the push)
+    if (adopted !== null && adopted.buffer === reader.next) {
+      // a stream began during this push and took the next buffer as its first slab (expectStream)
+      if (socket.readableFlowing !== true) {
+        retire(adopted);
+        reader.slab = null;
+        reader.next = shared;
+      }
+      return more;
+    }
     if (socket.readableFlowing !== true && reader.next !== shared) {
       // paused (a slow consumer) or not read: hold no large buffer meanwhile
       if (spares.length < SPARES) spares.push(reader.next);
@@ -435,6 +455,14 @@ export function expectStream(socket: Socket, on: boolean): void {
   const reader = readers.get(socket);
   if (reader === undefined || reader.relayTo !== null || reader.streaming === on) return;
   reader.streaming = on;
+  // The read that carried the literal's start filled the shared buffer, so the next read was
+  // already pointed at a LARGE buffer of the ordinary path: it becomes the first slab (read
+  // into, lent and recycled like any), instead of being given away with its chunk and a
+  // fresh buffer allocated for the next stream. Once per large FETCH body, that was ~1 MiB
+  // allocated and faulted in per body.
+  if (on && reader.slab === null && reader.next !== shared && reader.next.length === LARGE_READ_BYTES) {
+    reader.slab = newSlab(reader.next);
+  }
 }
 
 /**

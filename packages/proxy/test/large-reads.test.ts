@@ -4,6 +4,8 @@ import { connect, createServer, type Server, Socket } from "node:net";
 import { TLSSocket, connect as tlsConnect } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  borrowChunk,
+  expectStream,
   LARGE_READ_BYTES,
   largeReadCounts,
   readInLargeChunks,
@@ -235,6 +237,81 @@ describe("readInLargeChunks", () => {
     expect(hash.digest("hex")).toBe(createHash("sha256").update(pattern(0, total)).digest("hex"));
     expect(relayCounts.reads - before.reads).toBe(0);
     expect(relayCounts.keptByWrite - before.keptByWrite).toBe(0);
+  });
+
+  /**
+   * A server that writes `head` bytes, then after 50 ms `rest` more, then ends (a response
+   * whose literal starts in the first read, the body streaming after it).
+   */
+  async function twoBursts(head: number, rest: number): Promise<number> {
+    return listening(
+      createServer((socket) => {
+        socket.on("error", () => {});
+        socket.write(pattern(0, head));
+        setTimeout(() => socket.end(pattern(head, rest)), 50);
+      }),
+    );
+  }
+
+  /**
+   * Read a twoBursts connection, expecting a stream from the first chunk on (as ImapClient
+   * does when a literal starts in it); `pauseAtStart` pauses the consumer in that same event
+   * for 20 ms. Per chunk: its length and whether it could be borrowed (a slab chunk).
+   */
+  async function readStream(port: number, pauseAtStart: boolean) {
+    const socket = await connected(port);
+    expect(readInLargeChunks(socket)).toBe(true);
+    const chunks: { length: number; lent: boolean }[] = [];
+    const bytes: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => {
+      const loan = borrowChunk(socket, chunk);
+      chunks.push({ length: chunk.length, lent: loan !== null });
+      bytes.push(Buffer.from(chunk));
+      loan?.();
+      if (chunks.length === 1) {
+        expectStream(socket, true);
+        if (pauseAtStart) {
+          socket.pause();
+          setTimeout(() => socket.resume(), 20);
+        }
+      }
+    });
+    await once(socket, "end");
+    expectStream(socket, false);
+    socket.destroy();
+    return { chunks, all: Buffer.concat(bytes) };
+  }
+
+  it("a stream that starts in a full shared read goes on in the large buffer taken for the next read, as a slab", async () => {
+    // The first read fills the 64 KiB shared buffer, so the next read was already pointed at
+    // a LARGE buffer when the stream began: that buffer must be read into as the stream's
+    // first slab (its chunks lent, the buffer recycled), not given away with its first chunk
+    // (a fresh 1 MiB buffer allocated per large FETCH body).
+    const head = 100_000;
+    const rest = 3 * 1024 * 1024;
+    const port = await twoBursts(head, rest);
+    let checked = 0;
+    for (let attempt = 0; attempt < 8 && checked < 2; attempt++) {
+      const { chunks, all } = await readStream(port, false);
+      expect(all.equals(pattern(0, head + rest))).toBe(true);
+      // (the first read may catch less than 64 KiB of the first burst: then nothing to check)
+      if (chunks[0]!.length !== SHARED_READ_BYTES) continue;
+      checked++;
+      expect(chunks[0]!.lent).toBe(false); // a copy out of the shared buffer
+      expect(chunks[1]!.lent).toBe(true); // read into the adopted buffer: a slab chunk
+      expect(chunks.slice(1).every((c) => c.lent)).toBe(true);
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it("a consumer that pauses as the stream begins gets every byte (the adopted buffer is let go)", async () => {
+    const head = 100_000;
+    const rest = 2 * 1024 * 1024;
+    const port = await twoBursts(head, rest);
+    for (let i = 0; i < 3; i++) {
+      const { all } = await readStream(port, true);
+      expect(all.equals(pattern(0, head + rest))).toBe(true);
+    }
   });
 
   it("leaves sockets it cannot switch as they are: not connected, TLS", async () => {
