@@ -101,24 +101,28 @@
 // Stateful stays at 57-70% of direct here (quiet: direct 2.33-2.42 s/GB, so 70% needs the
 // proxy and Dovecot's extra below ~1.0 s/GB together).
 //
-// Mixed-load ratios (2026-11-29): full runs read lower than mixed-only runs (passthrough 83%
-// / 87% of direct vs 97%; HAProxy 89% / 90% vs 102%). The idle part closes IDLE x targets
-// sessions just before the rounds and Dovecot ends their imap processes in the background,
-// during the first slices; and with a fixed order every target always followed the same
-// one. Now, for every target alike: the rounds wait until Dovecot's process count is back
-// to what it was before the idle part (printed), every target gets
-// HOLDFAST_BENCH_MIXED_WARMUP_MS (2000) of unmeasured mixed load, the order of the targets
-// turns each round (HOLDFAST_BENCH_ROUNDS, 5), and the table shows beside the total ratio
-// the median of the per-round ratios (each round's ops/s against direct's in that round),
-// which one stalled slice moves much less than the total. The targets keep the total.
-// First full run with this (03:39, load 2.6 at the start, 33 at the end): Dovecot settled in
-// 1.1 s; ops/s per round, direct 313/162/143/194/216 (falling as the APPENDs grow INBOX;
-// the order turning spreads that over the targets), passthrough 263/243/163/160/150, HAProxy
-// 291/233/155/113/150: passthrough 95% of direct in total, 84% as the median of rounds;
-// HAProxy 91% / 93%; stateful 128% / 114% (its Dovecot used 3.7 ms per command vs 5.4
-// direct). Rounds of one target differ by up to 2x: with 5 rounds of 6 s the mixed ratios
-// remain a +-10% figure on this VM whatever the statistic; more rounds (HOLDFAST_BENCH_ROUNDS)
-// or a longer HOLDFAST_BENCH_MIXED_SECONDS narrow it at the cost of run time.
+// Mixed-load ratios (2026-11-29): full runs read lower than one mixed-only run (passthrough
+// 83% / 87% of direct vs 97%; HAProxy 89% / 90% vs 102%). Checked: (1) the idle part closes
+// IDLE x targets sessions just before the rounds, but Dovecot has ended their processes
+// 1.0-1.1 s later (now waited for, printed); (2) the order of the targets was fixed, direct
+// first in every round, while the mixed load's APPENDs (20% of its commands) grow INBOX all
+// along and every target slows with it (direct: 313-464 ops/s in a run's first round,
+// 143-257 later), so the first position of each round was the favoured one. Now, for every
+// target alike: that wait, HOLDFAST_BENCH_MIXED_WARMUP_MS (2000) of unmeasured mixed load
+// each, rounds in pairs of opposite orders (ABBA; HOLDFAST_BENCH_ROUNDS, 6, even), so that
+// a steady drift weighs the same on every target, and beside the total ratio the median of
+// the per-round ratios (each round's ops/s against direct's in that round), which one
+// stalled slice moves less than the total. The targets keep the total.
+// Full runs: two with the order turning each round over 5 rounds (not balanced: direct kept
+// the earliest mean position), one with ABBA over 6 (04:00, load 23 -> 33). Passthrough
+// 95 / 90 / 88% of direct in total (median of rounds 84 / 85 / 86%); HAProxy 91 / 103 /
+// 100% (93 / 116 / 99%); stateful 128 / 117 / 108% (its Dovecot used 3.7-4.2 ms per
+// command vs 5.0-5.4 direct). In the last two, Dovecot spent more CPU per command behind
+// passthrough than behind HAProxy or direct (5.58-5.61 ms vs 4.83-5.14; in the first 5.57
+// vs 5.77 behind HAProxy) and the relay itself 0.19-0.20 vs 0.125-0.142 ms: where to look
+// for the 95% target. Rounds of one target still differ by up to 2x: on this VM the mixed
+// ratios remain a +-10% figure whatever the statistic; more rounds or a longer
+// HOLDFAST_BENCH_MIXED_SECONDS narrow it at the cost of run time.
 // A second stateful target in the same run, for A/B work: HOLDFAST_BENCH_STATEFUL_B_MODULE
 // (another build's dist/index.js) or HOLDFAST_BENCH_STATEFUL_B_ENV (`VAR=value ...`).
 import { spawn } from "node:child_process";
@@ -149,8 +153,11 @@ const PARTS = new Set((process.env.HOLDFAST_BENCH_PARTS ?? "idle,mixed,latency,l
 const MESSAGES = 200;
 const LARGE_MESSAGES = 4;
 const LARGE_SESSIONS = 4;
-/** Each target's share of every measurement is split in this many turns. */
-const ROUNDS = Number(process.env.HOLDFAST_BENCH_ROUNDS ?? 5);
+/**
+ * Each target's share of every measurement is split in this many turns; even, so that the
+ * ABBA order of the rounds (below) gives every target the same mean position in time.
+ */
+const ROUNDS = Number(process.env.HOLDFAST_BENCH_ROUNDS ?? 6);
 /** Unmeasured mixed load per target before the rounds (ms): every target starts warm. */
 const MIXED_WARMUP_MS = Number(process.env.HOLDFAST_BENCH_MIXED_WARMUP_MS ?? 2000);
 /** How long to wait at most for Dovecot to end the idle part's sessions before the rounds. */
@@ -639,9 +646,13 @@ export async function runRemote() {
     if (PARTS.has("mixed") && MIXED_WARMUP_MS > 0)
       for (const t of targets) await mixedSlice(open.get(t).mixed, new Measures(), MIXED_WARMUP_MS, 1000);
     for (let round = 0; round < ROUNDS; round++) {
-      // The order turns each round, so that no target always follows the same one (a
-      // target's slice can inherit the previous one's leftovers: Dovecot's lock holders, fsync).
-      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      // ABBA: the order is reversed every other round. The mixed load's APPENDs grow INBOX all
+      // along, and every target slows with it (direct: 464 ops/s in the first round, 147-204
+      // later): with a fixed order (direct always first in its round) or a rotation over an
+      // odd number of rounds, the earlier positions got the smaller mailbox; with pairs of
+      // rounds in opposite orders a steady drift weighs the same on every target, and no
+      // target always follows the same one.
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const t of order) {
         const o = open.get(t);
         const cpu = { dovecotPids: () => dovecotPids(dovecot.dir), proxyPids: t.proxyPids };
@@ -692,7 +703,7 @@ export async function runRemote() {
     for (const m of missing) console.log(`not measured: ${m}`);
     if (PARTS.has("mixed"))
       console.log(
-        `mixed load: ${ROUNDS} rounds, target order turned each round, ${MIXED_WARMUP_MS} ms unmeasured per target first` +
+        `mixed load: ${ROUNDS} rounds, target order reversed every other round, ${MIXED_WARMUP_MS} ms unmeasured per target first` +
           (PARTS.has("idle") ? `; after the idle part Dovecot settled in ${(settled / 1000).toFixed(1)} s` : "") +
           `; ops/s per round: ${rows.map(({ t, load }) => `${t.name} ${load.rounds.map((r) => r.toFixed(0)).join("/")}`).join(", ")}`,
       );
