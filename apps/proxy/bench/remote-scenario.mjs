@@ -7,7 +7,7 @@
 // client adds by going through the proxy (p50/p99 of sequential commands vs direct), MB/s of
 // large FETCH bodies, and the proxy's RSS per 1,000 idle sessions; prints the issue's targets
 // beside the figures. Knobs: HOLDFAST_BENCH_SECONDS, HOLDFAST_BENCH_SESSIONS (shared with the
-// local scenario; SECONDS is the large-body part's here), HOLDFAST_BENCH_MIXED_SECONDS (30), HOLDFAST_BENCH_REMOTE_IDLE (1000), HOLDFAST_BENCH_LARGE_MB (5),
+// local scenario; SECONDS is the large-body part's here), HOLDFAST_BENCH_MIXED_SECONDS (30), HOLDFAST_BENCH_MIXED_USERS (1: see MIXED_USERS), HOLDFAST_BENCH_REMOTE_IDLE (1000), HOLDFAST_BENCH_LARGE_MB (5),
 // HOLDFAST_BENCH_LATENCY_OPS (2000), HOLDFAST_BENCH_PARTS (idle,mixed,latency,large: which
 // measurements to run, e.g. `large` alone while working on body throughput),
 // HOLDFAST_BENCH_HAPROXY_SPLICE (always, auto, off: haproxy-relay.mjs),
@@ -125,6 +125,23 @@
 // HOLDFAST_BENCH_MIXED_SECONDS narrow it at the cost of run time.
 // A second stateful target in the same run, for A/B work: HOLDFAST_BENCH_STATEFUL_B_MODULE
 // (another build's dist/index.js) or HOLDFAST_BENCH_STATEFUL_B_ENV (`VAR=value ...`).
+// What the mixed load measures (2026-11-29, quiet VM, HOLDFAST_BENCH_PARTS=mixed, 20 s, strace
+// of Dovecot's processes with HOLDFAST_BENCH_SYSCALLS=1):
+// - One user, 50 sessions on one INBOX (the default): Dovecot made 1,100-1,600 system calls per
+//   command (fcntl locks ~300-480, stats ~160-190, inotify ~50-85: every APPEND/STORE makes it
+//   sync the mailbox in the other sessions) behind every target, direct included; ~220 ops/s,
+//   1.3 cores busy, p99 2.4-3.3 s. Its CPU per command behind the passthrough relay came out
+//   0.5-1 ms above direct and HAProxy in three runs (5.7-6.2 vs 4.8-5.3 ms) - larger than the
+//   relay's own 0.2 ms - so the ratio follows how changes bunch up in time: passthrough
+//   79-89%, HAProxy 91-103% of direct. Stateful mode came out at 109-131% because Dovecot
+//   spends ~3.5-3.9 ms per command behind it (fewer syncs per command), not because it is
+//   faster.
+// - HOLDFAST_BENCH_MIXED_USERS=10 (5 sessions per user, an INBOX each): ~160 Dovecot calls per
+//   command behind every target, ~1,100-1,200 ops/s, both cores busy, Dovecot 1.37-1.43 ms
+//   per command whatever the target. CPU-bound, so each relay's own CPU per command comes
+//   straight out of throughput: HAProxy 94% (0.11 ms/op), passthrough 89% (0.14 ms/op),
+//   stateful 79% (0.50 ms/op) of direct (1,178 ops/s). On 2 cores shared by the load
+//   client, Dovecot and the relay, no relay reaches 95% of direct on a CPU-bound load.
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -143,6 +160,17 @@ const SECONDS = Number(process.env.HOLDFAST_BENCH_SECONDS ?? 10);
  */
 const MIXED_SECONDS = Number(process.env.HOLDFAST_BENCH_MIXED_SECONDS ?? 30);
 const SESSIONS = Number(process.env.HOLDFAST_BENCH_SESSIONS ?? 50);
+/**
+ * Users the mixed load's sessions are spread over (session i logs in as user i mod N, each
+ * with its own INBOX). The default, 1, puts every session on one INBOX: each APPEND or STORE
+ * then makes Dovecot sync that mailbox in every other session (strace of its processes,
+ * 2026-11-29: 1,100-1,600 system calls per command — fcntl locks, stats, inotify — whichever
+ * target, so its CPU per command follows how changes happen to bunch up in time more than
+ * anything a relay does). More users measure a load closer to a real server's.
+ */
+const MIXED_USERS = Math.max(1, Number(process.env.HOLDFAST_BENCH_MIXED_USERS ?? 1));
+/** Login name of user k (0-based): "bench", then "bench2", "bench3", ... */
+const userName = (k) => (k === 0 ? "bench" : `bench${k + 1}`);
 const IDLE = Number(process.env.HOLDFAST_BENCH_REMOTE_IDLE ?? 1000);
 const LARGE_MB = Number(process.env.HOLDFAST_BENCH_LARGE_MB ?? 5);
 const LATENCY_OPS = Number(process.env.HOLDFAST_BENCH_LATENCY_OPS ?? 2000);
@@ -249,7 +277,7 @@ async function dovecotPids(dir) {
 
 async function startDovecot(testkit) {
   const server = await testkit.startDovecot({
-    users: [{ name: "bench", password: "benchpw" }],
+    users: Array.from({ length: MIXED_USERS }, (_, k) => ({ name: userName(k), password: "benchpw" })),
     extraConfig: [
       "protocol imap {\n  mail_max_userip_connections = 50000\n}",
       // one imap process per session (Dovecot's default), enough of them for the idle phase;
@@ -266,6 +294,12 @@ async function startDovecot(testkit) {
   for (let i = 1; i <= LARGE_MESSAGES; i++)
     await c.command("APPEND Large", message(10_000 + i, LARGE_MB * 1024 * 1024));
   c.close();
+  for (let k = 1; k < MIXED_USERS; k++) {
+    const u = await LoadClient.open(server.port);
+    await u.command(`LOGIN ${userName(k)} benchpw`);
+    for (let i = 1; i <= MESSAGES; i++) await u.command("APPEND INBOX", message(i));
+    u.close();
+  }
   return server;
 }
 
@@ -306,9 +340,9 @@ async function startProxy(mode, dovecotPort, variant = null) {
   };
 }
 
-async function loggedIn(port, mailbox = "INBOX") {
+async function loggedIn(port, mailbox = "INBOX", user = "bench") {
   const c = await LoadClient.open(port);
-  await c.command("LOGIN bench benchpw");
+  await c.command(`LOGIN ${user} benchpw`);
   await c.command(`SELECT ${mailbox}`);
   return c;
 }
@@ -473,16 +507,35 @@ function roundRatio(load, direct) {
  * mixed slice, SYSCALL_LATENCY_OPS sequential commands and a short large-body slice, counted
  * with strace (which slows the traced relay: counts only, outside every timed figure).
  */
-async function printSyscalls(targets, open) {
+async function printSyscalls(targets, open, dovecotDir = null) {
   if (!haveStrace()) {
     console.log("\nsystem calls not counted: strace is not installed");
     return;
   }
   const rows = [];
+  const backend = [];
   for (const t of targets) {
+    const o = open.get(t);
+    if (PARTS.has("mixed") && dovecotDir !== null) {
+      // Dovecot's side of the same kind of slice, for every target (direct too): what the
+      // backend does per command behind each relay (its CPU per command differs between them).
+      const m = new Measures();
+      const { total, calls } = await syscallsDuring(await dovecotPids(dovecotDir), () =>
+        mixedSlice(o.mixed, m, 2000, 99),
+      );
+      const ops = m.mixed.length;
+      backend.push({
+        target: t.name,
+        "mixed ops": ops,
+        "Dovecot calls/op": total === null ? "-" : (total / ops).toFixed(1),
+        "Dovecot top calls/op": calls
+          .slice(0, 7)
+          .map(([name, n]) => `${name} ${(n / ops).toFixed(1)}`)
+          .join(", "),
+      });
+    }
     if (t.proxyPids.length !== 1) continue;
     const pid = t.proxyPids[0];
-    const o = open.get(t);
     const row = { relay: t.name };
     if (PARTS.has("mixed")) {
       const m = new Measures();
@@ -514,6 +567,10 @@ async function printSyscalls(targets, open) {
   }
   console.log("\nSystem calls of each relay process (strace -c -f, untimed slices after the rounds)\n");
   console.table(rows);
+  if (backend.length > 0) {
+    console.log("\nSystem calls of Dovecot's processes behind each target (same kind of untimed mixed slice)\n");
+    console.table(backend);
+  }
 }
 
 /**
@@ -619,7 +676,9 @@ export async function runRemote() {
     const open = new Map();
     for (const t of targets) {
       open.set(t, {
-        mixed: await Promise.all(Array.from({ length: SESSIONS }, () => loggedIn(t.port))),
+        mixed: await Promise.all(
+          Array.from({ length: SESSIONS }, (_, i) => loggedIn(t.port, "INBOX", userName(i % MIXED_USERS))),
+        ),
         sequential: await loggedIn(t.port),
         large: await Promise.all(Array.from({ length: LARGE_SESSIONS }, () => loggedIn(t.port, "Large"))),
         m: new Measures(),
@@ -683,7 +742,7 @@ export async function runRemote() {
     }
     const direct = rows[0];
     console.log(
-      `\nholdfast-proxy remote backends — Dovecot behind holdfast, ${SESSIONS} sessions, ${MIXED_SECONDS} s mixed load (50% UID FETCH 4 KB / 30% UID STORE / 20% APPEND 4 KB); latency: 1 client, ${LATENCY_OPS} sequential UID FETCH (FLAGS) after ${LATENCY_WARMUP} unmeasured; large bodies: ${LARGE_SESSIONS} clients fetching ${LARGE_MB} MB messages; idle: ${IDLE} sessions in IDLE\n`,
+      `\nholdfast-proxy remote backends — Dovecot behind holdfast, ${SESSIONS} sessions (${MIXED_USERS === 1 ? "one user, one INBOX" : `${MIXED_USERS} users, an INBOX each`}), ${MIXED_SECONDS} s mixed load (50% UID FETCH 4 KB / 30% UID STORE / 20% APPEND 4 KB); latency: 1 client, ${LATENCY_OPS} sequential UID FETCH (FLAGS) after ${LATENCY_WARMUP} unmeasured; large bodies: ${LARGE_SESSIONS} clients fetching ${LARGE_MB} MB messages; idle: ${IDLE} sessions in IDLE\n`,
     );
     console.table(
       rows.map(({ t, load, lat, mbs, idle }) => ({
@@ -764,7 +823,7 @@ export async function runRemote() {
       }
       console.log(`holdfast passthrough vs haproxy: ${parts.join(", ")}`);
     }
-    if (SYSCALLS) await printSyscalls(targets, open);
+    if (SYSCALLS) await printSyscalls(targets, open, dovecot.dir);
     for (const { mixed, sequential, large } of open.values())
       for (const c of [...mixed, sequential, ...large]) c.close();
     console.log("Figures from one run on a shared machine: compare within the run, not across runs.");

@@ -16,14 +16,16 @@ export function haveStrace() {
 }
 
 /**
- * Run `work()` with `pid` traced; resolves `{ result, total, calls }`: the work's result, the
+ * Run `work()` with `pid` (a pid or an array of pids) traced; resolves `{ result, total, calls }`: the work's result, the
  * number of system calls the process made meanwhile and calls per syscall name (most first).
  * `{ result, total: null }` when strace could not attach.
  */
 export async function syscallsDuring(pid, work) {
   const dir = await mkdtemp(join(tmpdir(), "holdfast-bench-strace-"));
   const out = join(dir, "strace.txt");
-  const tracer = spawn("strace", ["-c", "-f", "-o", out, "-p", String(pid)], { stdio: ["ignore", "ignore", "pipe"] });
+  // One process, or several (Dovecot's imap processes): counts are summed over all of them.
+  const targets = (Array.isArray(pid) ? pid : [pid]).flatMap((p) => ["-p", String(p)]);
+  const tracer = spawn("strace", ["-c", "-f", "-o", out, ...targets], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   tracer.stderr.on("data", (d) => {
     err += d;
