@@ -31,7 +31,7 @@ export class BatchRecordEncoder {
     const size = frameSize(n);
     if (size > MAX_REUSED_BYTES) {
       const payload = new Uint8Array(n);
-      encodeBatchInto(payload, new DataView(payload.buffer), 0, txns);
+      encodeBatchInto(payload, new DataView(payload.buffer), 0, txns, n);
       return logCodec.encode(LogRecordType.batch, payload);
     }
     if (this.payload.byteLength < n) {
@@ -39,7 +39,7 @@ export class BatchRecordEncoder {
       this.payloadView = new DataView(this.payload.buffer);
     }
     if (this.frame.byteLength < size) this.frame = new Uint8Array(roundUp(size));
-    encodeBatchInto(this.payload, this.payloadView, 0, txns);
+    encodeBatchInto(this.payload, this.payloadView, 0, txns, n);
     logCodec.encodeInto(this.frame, 0, LogRecordType.batch, this.payload.subarray(0, n));
     return this.frame.subarray(0, size);
   }

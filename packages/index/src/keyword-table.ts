@@ -13,11 +13,9 @@ const encoder = new TextEncoder();
  */
 export class KeywordTable {
   readonly names: string[] = [];
-  /** xxh64 of each lower-cased name: the digest mixes keywords by name, not by number. */
-  readonly nameHashes: bigint[] = [];
   /**
-   * The same hashes as uint32 halves, [lo0, hi0, lo1, hi1, ...]: the commit path XORs these
-   * (message-hash.ts) instead of bigints.
+   * xxh64 of each lower-cased name (the digest mixes keywords by name, not by number), as
+   * uint32 halves [lo0, hi0, lo1, hi1, ...]: message-hash.ts XORs these.
    */
   readonly nameHashWords: number[] = [];
   private readonly byFolded = new Map<string, number>();
@@ -50,26 +48,9 @@ export class KeywordTable {
     if (id >= MAX_KEYWORDS) throw new IndexInputError(`a mailbox holds at most ${MAX_KEYWORDS} keywords`);
     const folded = name.toLowerCase();
     this.names.push(name);
-    const hash = xxh64(encoder.encode(folded), MESSAGE_HASH_SEED);
-    this.nameHashes.push(hash);
-    const halves = toHalves(hash, { lo: 0, hi: 0 });
+    const halves = toHalves(xxh64(encoder.encode(folded), MESSAGE_HASH_SEED), { lo: 0, hi: 0 });
     this.nameHashWords.push(halves.lo, halves.hi);
     this.byFolded.set(folded, id);
-  }
-
-  /** XOR of the name hashes of the keywords set in `words`: order-independent. */
-  hashOf(words: Uint32Array): bigint {
-    let h = 0n;
-    for (let w = 0; w < words.length; w++) {
-      let bits = words[w]!;
-      while (bits !== 0) {
-        const b = 31 - Math.clz32(bits & -bits);
-        bits &= bits - 1;
-        const hash = this.nameHashes[w * 32 + b];
-        if (hash !== undefined) h ^= hash;
-      }
-    }
-    return h;
   }
 
   namesOf(words: Uint32Array): string[] {

@@ -173,20 +173,27 @@ export function batchSize(txns: readonly Transaction[]): number {
 
 /** Batch payload: u32 count, u32 reserved, then per transaction u32 length + bytes. */
 export function encodeBatch(txns: readonly Transaction[]): Uint8Array {
-  const out = new Uint8Array(batchSize(txns));
-  encodeBatchInto(out, new DataView(out.buffer), 0, txns);
+  const size = batchSize(txns);
+  const out = new Uint8Array(size);
+  encodeBatchInto(out, new DataView(out.buffer), 0, txns, size);
   return out;
 }
 
 /**
  * Encode the batch payload of `txns` at `at` of `bytes` (`v` views the same bytes from
- * the same start; room for batchSize(txns) bytes is the caller's). Every byte of the
- * payload is written, the reserved word and padding included, so a reused buffer gives
- * the same bytes as a new one. Returns the end offset.
+ * the same start; `size` is batchSize(txns), which the caller has room for). Every byte
+ * of the payload is written, the reserved word and padding included, so a reused buffer
+ * gives the same bytes as a new one. Returns the end offset.
  */
-export function encodeBatchInto(bytes: Uint8Array, v: DataView, at: number, txns: readonly Transaction[]): number {
+export function encodeBatchInto(
+  bytes: Uint8Array,
+  v: DataView,
+  at: number,
+  txns: readonly Transaction[],
+  size: number,
+): number {
   // Operations leave reserved bytes and padding unwritten: zero them first.
-  bytes.fill(0, at, at + batchSize(txns));
+  bytes.fill(0, at, at + size);
   v.setUint32(at, txns.length, true);
   v.setUint32(at + 4, 0, true);
   at += 8;

@@ -14,8 +14,8 @@ import type { MessageTable } from "./message-table.js";
  * XOR works bit by bit, so a 64-bit XOR is the XOR of the low 32-bit halves beside the XOR
  * of the high halves: the digest and the keyword hash are kept as two uint32 numbers, and
  * the only BigInt per message hash is the one xxh64 returns (read back as halves through a
- * DataView, which allocates nothing). MailboxState.messageHash is the BigInt form of the
- * same definition, kept as the reference the tests compare against.
+ * DataView, which allocates nothing). The tests compare it with a BigInt implementation of
+ * the definition (test/message-hash.test.ts).
  */
 
 /** A 64-bit value as two unsigned 32-bit halves. */
@@ -53,7 +53,7 @@ export function fromHalves(lo: number, hi: number): bigint {
 
 /**
  * XOR the keyword hash of one mask word (keywords 32*w .. 32*w+31) into `acc`.
- * Bits without a defined keyword are ignored, as in KeywordTable.hashOf.
+ * Bits without a defined keyword are ignored (they hash as nothing).
  */
 function xorKeywordWord(keywords: KeywordTable, w: number, bits: number, acc: Halves): void {
   const words = keywords.nameHashWords;

@@ -1,6 +1,4 @@
-import { xxh64 } from "@holdfast/checksum";
 import { IndexError } from "./errors.js";
-import { MESSAGE_HASH_SEED } from "./format.js";
 import { KeywordTable } from "./keyword-table.js";
 import { fromHalves, type Halves, PendingHashes, toHalves, xorMessageHashAt } from "./message-hash.js";
 import { type MessageRecord, MessageTable } from "./message-table.js";
@@ -71,9 +69,6 @@ export class Tombstones {
   }
 }
 
-const hashScratch = new Uint8Array(40);
-const hashView = new DataView(hashScratch.buffer);
-
 /**
  * The whole state of a mailbox in memory. Mutated only through `apply` (and by the
  * snapshot loader), so every path — commit, replay, rebuild — goes through the same code.
@@ -123,32 +118,6 @@ export class MailboxState {
   /** Owe the digest the hash of the message at position i, as stored now. */
   private owe(i: number): void {
     this.owed.add(this.messages, this.keywords, i, this.digestHalves);
-  }
-
-  /**
-   * Per-message hash for the order-independent digest: xxh64 over UID, flags, MODSEQ,
-   * the keyword names (XOR of their hashes, so numbering does not matter) and the GUID.
-   * The BigInt reference form of the definition: the write path uses xorMessageHashAt
-   * (message-hash.ts), which gives the same value without BigInt arithmetic.
-   */
-  messageHash(uid: number, flags: number, keywords: Uint32Array, modseq: number, guid: Uint8Array): bigint {
-    hashView.setUint32(0, uid, true);
-    hashView.setUint32(4, flags, true);
-    hashView.setBigUint64(8, BigInt(modseq), true);
-    hashView.setBigUint64(16, this.keywords.hashOf(keywords), true);
-    hashScratch.set(guid.subarray(0, 16), 24);
-    return xxh64(hashScratch, MESSAGE_HASH_SEED);
-  }
-
-  hashAt(i: number): bigint {
-    const t = this.messages;
-    return this.messageHash(
-      t.uids[i]!,
-      t.flags[i]!,
-      t.keywordsAt(i),
-      t.modseqs[i]!,
-      t.guids.subarray(i * 16, i * 16 + 16),
-    );
   }
 
   /** Recompute the digest from every message (verify; the loader trusts the stored one). */

@@ -92,10 +92,6 @@ export function parseUidSet(input: UidSetInput, largest = 0): UidRanges {
  * repeated UIDs, bad values), which the general path handles and reports.
  */
 function ascendingUids(input: readonly unknown[]): UidRanges | undefined {
-  if (input.length === 1) {
-    const u = input[0];
-    return typeof u === "number" && Number.isInteger(u) && u >= 1 && u <= MAX_UID ? [u, u] : undefined;
-  }
   const out: UidRanges = [];
   let last = 0;
   for (let i = 0; i < input.length; i++) {
