@@ -502,6 +502,21 @@ function roundRatio(load, direct) {
   return median(Array.from({ length: n }, (_, i) => pct(load.rounds[i], direct.rounds[i])));
 }
 
+/** System calls of `pids` (a pid or several) during an untimed mixed slice on `sessions`, per command. */
+async function mixedSyscalls(pids, sessions, top) {
+  const m = new Measures();
+  const { total, calls } = await syscallsDuring(pids, () => mixedSlice(sessions, m, 2000, 99));
+  const ops = m.mixed.length;
+  return {
+    ops,
+    perOp: total === null ? "-" : (total / ops).toFixed(1),
+    top: calls
+      .slice(0, top)
+      .map(([name, n]) => `${name} ${(n / ops).toFixed(1)}`)
+      .join(", "),
+  };
+}
+
 /**
  * HOLDFAST_BENCH_SYSCALLS=1: after the timed rounds, each relay's system calls during a short
  * mixed slice, SYSCALL_LATENCY_OPS sequential commands and a short large-body slice, counted
@@ -519,34 +534,17 @@ async function printSyscalls(targets, open, dovecotDir = null) {
     if (PARTS.has("mixed") && dovecotDir !== null) {
       // Dovecot's side of the same kind of slice, for every target (direct too): what the
       // backend does per command behind each relay (its CPU per command differs between them).
-      const m = new Measures();
-      const { total, calls } = await syscallsDuring(await dovecotPids(dovecotDir), () =>
-        mixedSlice(o.mixed, m, 2000, 99),
-      );
-      const ops = m.mixed.length;
-      backend.push({
-        target: t.name,
-        "mixed ops": ops,
-        "Dovecot calls/op": total === null ? "-" : (total / ops).toFixed(1),
-        "Dovecot top calls/op": calls
-          .slice(0, 7)
-          .map(([name, n]) => `${name} ${(n / ops).toFixed(1)}`)
-          .join(", "),
-      });
+      const d = await mixedSyscalls(await dovecotPids(dovecotDir), o.mixed, 7);
+      backend.push({ target: t.name, "mixed ops": d.ops, "Dovecot calls/op": d.perOp, "Dovecot top calls/op": d.top });
     }
     if (t.proxyPids.length !== 1) continue;
     const pid = t.proxyPids[0];
     const row = { relay: t.name };
     if (PARTS.has("mixed")) {
-      const m = new Measures();
-      const { total, calls } = await syscallsDuring(pid, () => mixedSlice(o.mixed, m, 2000, 99));
-      const ops = m.mixed.length;
-      row["mixed ops"] = ops;
-      row["mixed calls/op"] = total === null ? "-" : (total / ops).toFixed(1);
-      row["mixed top calls/op"] = calls
-        .slice(0, 5)
-        .map(([name, n]) => `${name} ${(n / ops).toFixed(1)}`)
-        .join(", ");
+      const r = await mixedSyscalls(pid, o.mixed, 5);
+      row["mixed ops"] = r.ops;
+      row["mixed calls/op"] = r.perOp;
+      row["mixed top calls/op"] = r.top;
     }
     if (PARTS.has("latency")) {
       const m = new Measures();
