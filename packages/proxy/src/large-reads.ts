@@ -135,7 +135,10 @@ interface Reader {
 
 /**
  * A LARGE buffer read into piece by piece while a consumer streams (a FETCH body literal in
- * the stateful proxy): each read fills the next free bytes, each chunk emitted is a view.
+ * the stateful proxy): each read fills the next free bytes, each chunk emitted is a view;
+ * once every loan is back and no chunk went out without one, the next read starts at the
+ * beginning again (a rewind: the consumer wrote the last chunk out at once, so the same
+ * cache-warm bytes take the next read, as the relay's one buffer does).
  * Invariant: the buffer goes back to the free list only when (1) no read goes into it any
  * more (`open` false), (2) every loan taken on its chunks was released (`loans` 0: the
  * writes that referenced them completed), and (3) no chunk of it was emitted without a loan
@@ -183,7 +186,7 @@ function recycle(slab: Slab): void {
 }
 
 /** Slab reads and loans so far, process-wide (tests, diagnostics). */
-export const slabCounts = { reads: 0, recycled: 0 };
+export const slabCounts = { reads: 0, recycled: 0, rewinds: 0 };
 
 const readers = new WeakMap<Socket, Reader>();
 
@@ -293,6 +296,16 @@ export function readInLargeChunks(socket: Socket): boolean {
       reader.offeredSlab = null;
     }
     const current = reader.slab;
+    // Rewind: every chunk of the slab was handed on and nothing refers to it any more (each
+    // loan back, none emitted without one): the next read goes to its start again, memory
+    // the last read and write just touched, instead of the next megabyte, cold in the cache.
+    // (perf, 4 clients streaming 5 MB bodies, 2026-11-29: the kernel's copy into fresh slab
+    // memory took 2,186 samples per 800 bodies vs 1,090 for passthrough's one reused relay
+    // buffer; with the rewind 967.)
+    if (current !== null && current.loans === 0 && !current.tainted) {
+      current.used = 0;
+      slabCounts.rewinds++;
+    }
     if (
       !reader.streaming ||
       socket.readableFlowing !== true ||

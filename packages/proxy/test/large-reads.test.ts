@@ -12,6 +12,7 @@ import {
   relayCounts,
   relayInLargeChunks,
   SHARED_READ_BYTES,
+  slabCounts,
 } from "../src/large-reads.js";
 import { testTlsContext } from "./helpers/tls.js";
 
@@ -312,6 +313,88 @@ describe("readInLargeChunks", () => {
       const { all } = await readStream(port, true);
       expect(all.equals(pattern(0, head + rest))).toBe(true);
     }
+  });
+
+  /** A server that writes `bursts` bursts of `size` pattern bytes, 15 ms apart, then ends. */
+  async function bursts(count: number, size: number): Promise<number> {
+    return listening(
+      createServer((socket) => {
+        socket.on("error", () => {});
+        let n = 0;
+        const next = () => {
+          if (n === count) return void socket.end();
+          socket.write(pattern(n * size, size));
+          n++;
+          setTimeout(next, 15);
+        };
+        next();
+      }),
+    );
+  }
+
+  /**
+   * Stream a bursts() connection, borrowing every chunk; `keep(i)` says whether chunk i's
+   * loan stays out until the end (a write still queued), else it ends inside the event (a
+   * write the kernel took at once). Per chunk: a copy of its bytes when received, the chunk
+   * itself (a view of a slab, when lent), and whether it was lent.
+   */
+  async function streamBursts(port: number, keep: (i: number) => boolean) {
+    const socket = await connected(port);
+    expect(readInLargeChunks(socket)).toBe(true);
+    const got: { copy: Buffer; chunk: Buffer; lent: boolean }[] = [];
+    const kept: (() => void)[] = [];
+    expectStream(socket, true);
+    socket.on("data", (chunk: Buffer) => {
+      const loan = borrowChunk(socket, chunk);
+      got.push({ copy: Buffer.from(chunk), chunk, lent: loan !== null });
+      if (loan === null) return;
+      if (keep(got.length - 1)) kept.push(loan);
+      else loan();
+    });
+    await once(socket, "end");
+    expectStream(socket, false);
+    socket.destroy();
+    return { got, kept };
+  }
+
+  it("a slab whose loans are all back takes the next read at its start again (memory still in the cache)", async () => {
+    const port = await bursts(6, 200_000);
+    const before = slabCounts.rewinds;
+    const { got } = await streamBursts(port, () => false);
+    expect(Buffer.concat(got.map((g) => g.copy)).equals(pattern(0, 6 * 200_000))).toBe(true);
+    const lent = got.filter((g) => g.lent);
+    expect(lent.length).toBeGreaterThan(2);
+    // every lent read after the first went to the same place: the start of the same slab
+    const first = lent[0]!.chunk;
+    for (const g of lent.slice(1)) {
+      expect(g.chunk.buffer).toBe(first.buffer);
+      expect(g.chunk.byteOffset).toBe(first.byteOffset);
+    }
+    expect(slabCounts.rewinds - before).toBeGreaterThanOrEqual(lent.length - 1);
+  });
+
+  it("a slab with a loan out is never rewound: the next reads go after the lent chunk, which keeps its bytes", async () => {
+    const port = await bursts(6, 200_000);
+    // the first lent chunk's loan stays out (its write is still queued)
+    let firstLent = -1;
+    const { got, kept } = await streamBursts(port, (i) => {
+      if (firstLent < 0) firstLent = i;
+      return i === firstLent;
+    });
+    expect(Buffer.concat(got.map((g) => g.copy)).equals(pattern(0, 6 * 200_000))).toBe(true);
+    expect(kept).toHaveLength(1);
+    const held = got[firstLent]!;
+    // later reads did not overwrite it ...
+    expect(held.chunk.equals(held.copy)).toBe(true);
+    // ... and none of them went into its bytes
+    for (const g of got.slice(firstLent + 1)) {
+      if (!g.lent || g.chunk.buffer !== held.chunk.buffer) continue;
+      const overlaps =
+        g.chunk.byteOffset < held.chunk.byteOffset + held.chunk.length &&
+        held.chunk.byteOffset < g.chunk.byteOffset + g.chunk.length;
+      expect(overlaps).toBe(false);
+    }
+    kept[0]!();
   });
 
   it("leaves sockets it cannot switch as they are: not connected, TLS", async () => {

@@ -103,6 +103,36 @@ describe("BodyStream.writeTo", () => {
     expect(pressure.at(-1)).toBe(false);
   });
 
+  it("ends a chunk's loan before write() returns when the socket took the bytes at once, and only once", async () => {
+    // a connection of its own, read at once
+    const accepted = once(server, "connection");
+    const writer = connect((server.address() as { port: number }).port, "127.0.0.1");
+    await once(writer, "connect");
+    const [reader] = (await accepted) as [Socket];
+    const got: Buffer[] = [];
+    reader.on("data", (c: Buffer) => got.push(c));
+    try {
+      const stream = new BodyStream(3 * 1000);
+      const written = stream.writeTo(writer);
+      let released = 0;
+      for (let i = 0; i < 3; i++) {
+        stream.push(body(i, 1000), () => released++);
+        // a small write into an empty socket buffer: the kernel has it already
+        expect(writer.writableLength).toBe(0);
+        expect(released).toBe(i + 1);
+      }
+      expect(await written).toBe(3000);
+      // the writes' own callbacks come later and must not end the loans again
+      await new Promise((r) => setImmediate(r));
+      expect(released).toBe(3);
+      while (Buffer.concat(got).length < 3000) await new Promise((r) => setTimeout(r, 5));
+      expect(Buffer.concat(got).equals(Buffer.concat([body(0, 1000), body(1, 1000), body(2, 1000)]))).toBe(true);
+    } finally {
+      writer.destroy();
+      reader.destroy();
+    }
+  });
+
   it("releases loans of chunks it drops (beyond the size, after a failure) and rejects the writer on failure", async () => {
     const stream = new BodyStream(10);
     let released = 0;

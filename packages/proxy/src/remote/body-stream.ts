@@ -17,9 +17,10 @@ export type ChunkRelease = (error?: unknown) => void;
  * instead of the message piling up in memory.
  *
  * Loans: a chunk may come with a `ChunkRelease` (it is a view of a reusable read buffer).
- * The stream calls it exactly once, when it no longer refers to the chunk: as the callback
- * of the client write that sent it (written), or when the chunk is dropped (stream failed,
- * bytes beyond `size`). A chunk handed out through async iteration is the reader's to
+ * The stream calls it exactly once, when it no longer refers to the chunk: right after the
+ * client write that sent it when the socket took the bytes at once (nothing left queued;
+ * the buffer can then take the next read while cache-warm), else as that write's callback,
+ * or when the chunk is dropped (stream failed, bytes beyond `size`). A chunk handed out through async iteration is the reader's to
  * keep, so its loan is never released (its buffer is then simply not reused).
  *
  * A body may be fed by more than one backend connection (failover mid-literal: the rest
@@ -129,8 +130,22 @@ export class BodyStream implements AsyncIterable<Buffer> {
       release?.();
       return;
     }
-    if (release !== null) sink.write(chunk, release);
-    else sink.write(chunk);
+    if (release !== null) {
+      // Written at once (nothing queued after write() returned: the kernel has the bytes and
+      // no write request refers to the chunk): the loan ends now, so the read buffer can take
+      // the next read while it is still in the CPU's cache (large-reads.ts, slab rewind).
+      // Otherwise it ends with the write.
+      let released = false;
+      sink.write(chunk, (error) => {
+        if (released) return;
+        released = true;
+        release(error);
+      });
+      if (!released && sink.writableLength === 0) {
+        released = true;
+        release();
+      }
+    } else sink.write(chunk);
     if (!this.pressured && sink.writableLength > this.highWater) {
       this.pressured = true;
       this.onPressure?.(true);
