@@ -142,6 +142,29 @@
 //   straight out of throughput: HAProxy 94% (0.11 ms/op), passthrough 89% (0.14 ms/op),
 //   stateful 79% (0.50 ms/op) of direct (1,178 ops/s). On 2 cores shared by the load
 //   client, Dovecot and the relay, no relay reaches 95% of direct on a CPU-bound load.
+// Stateful large bodies, where the CPU goes (2026-11-29, perf record of the proxy process,
+// 4 clients fetching 5 MB bodies, 800 bodies per target after 400 unmeasured): stateful took
+// ~2x passthrough's samples (10.5K vs 5.0K): kernel 6.9K vs 4.0K, V8 and JS 3.6K vs 0.9K.
+// (1) The kernel's read copy (_copy_to_iter) alone was 2,186 vs 1,090 samples for the same
+// bytes: slab reads went to the next, cache-cold megabyte of a slab while passthrough reads
+// into one reused buffer. Now a slab whose loans are all back is rewound (large-reads.ts),
+// and BodyStream ends a loan as soon as the client socket took the chunk at once: 967
+// samples. In the bench's large part that was within the noise (stateful vs the previous
+// build in the same runs: 66 / 62% vs 60 / 65% of direct). (2) What remains scales with the
+// number of reads: strace of the same harness, 11 reads and 11 writes per MB in stateful
+// against 3.2 and 3.2 in passthrough (reads of ~93-127 KB vs ~260-320 KB), with about the
+// same JS and kernel cost per read in both; passthrough's larger reads come from its 1 ms
+// pause while other streams run. The same pause on slab reads made them larger (strace: 127
+// -> 193 KB) but cost as much in readStop/readStart and emptied pipelines: 59 / 66% vs the
+// previous build's 56 / 64% of direct in the same runs, not kept.
+// Mixed load, Dovecot's extra CPU behind passthrough (2026-11-29): not the ID command the
+// passthrough login sends (x-originating-ip etc., honoured from login_trusted_networks).
+// Four mixed-only runs, alternating a build without it: Dovecot ms per command behind
+// passthrough vs HAProxy 5.65 vs 5.54 and 6.31 vs 6.00 without ID, 6.06 vs 5.54 and 5.98
+// vs 5.78 with it; passthrough 100 / 92% of direct without, 97 / 94% with (HAProxy 97-106%).
+// Six runs today, full or mixed-only: Dovecot above its HAProxy figure behind passthrough
+// in all six (by 0.1-0.7 ms), cause still unknown; the full runs read lower (passthrough
+// 82 / 87%, HAProxy 93 / 94%).
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
