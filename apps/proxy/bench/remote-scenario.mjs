@@ -156,7 +156,13 @@
 // same JS and kernel cost per read in both; passthrough's larger reads come from its 1 ms
 // pause while other streams run. The same pause on slab reads made them larger (strace: 127
 // -> 193 KB) but cost as much in readStop/readStart and emptied pipelines: 59 / 66% vs the
-// previous build's 56 / 64% of direct in the same runs, not kept.
+// previous build's 56 / 64% of direct in the same runs, not kept. Nor a 1 ms pause after
+// every slab read under 256 KB (4-client harness, 400 bodies, counters at exit): 9.7-12.3K
+// pauses, reads 11.5K / 14.0K vs 15.6K / 12.6K without, proxy CPU 7.4-7.7 vs 6.3-7.0 ms per
+// body. Dovecot writes a body in 8 KB pieces (strace) and, with both cores busy, only while
+// it has the CPU, so waiting does not let it get further ahead; nearly every slab read is
+// rewound (the bench client takes each write at once). What is left needs less proxy CPU
+// per read.
 // Mixed load, Dovecot's extra CPU behind passthrough (2026-11-29): not the ID command the
 // passthrough login sends (x-originating-ip etc., honoured from login_trusted_networks).
 // Four mixed-only runs, alternating a build without it: Dovecot ms per command behind
