@@ -168,9 +168,9 @@
 // Four mixed-only runs, alternating a build without it: Dovecot ms per command behind
 // passthrough vs HAProxy 5.65 vs 5.54 and 6.31 vs 6.00 without ID, 6.06 vs 5.54 and 5.98
 // vs 5.78 with it; passthrough 100 / 92% of direct without, 97 / 94% with (HAProxy 97-106%).
-// Six runs today, full or mixed-only: Dovecot above its HAProxy figure behind passthrough
-// in all six (by 0.1-0.7 ms), cause still unknown; the full runs read lower (passthrough
-// 82 / 87%, HAProxy 93 / 94%).
+// Seven runs today, full or mixed-only: Dovecot above its HAProxy figure behind passthrough
+// in all seven (by 0.1-0.7 ms), cause still unknown; in the three full runs passthrough
+// 82 / 87 / 88%, HAProxy 93 / 94 / 103%.
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
