@@ -20,8 +20,9 @@ export type ChunkRelease = (error?: unknown) => void;
  * The stream calls it exactly once, when it no longer refers to the chunk: right after the
  * client write that sent it when the socket took the bytes at once (nothing left queued;
  * the buffer can then take the next read while cache-warm), else as that write's callback,
- * or when the chunk is dropped (stream failed, bytes beyond `size`). A chunk handed out through async iteration is the reader's to
- * keep, so its loan is never released (its buffer is then simply not reused).
+ * or when the chunk is dropped (stream failed, bytes beyond `size`). A chunk handed out
+ * through async iteration is the reader's to keep, so its loan is never released (its
+ * buffer is then simply not reused).
  *
  * A body may be fed by more than one backend connection (failover mid-literal: the rest
  * comes from a partial fetch on the new connection), so the stream knows how many bytes it
@@ -131,10 +132,8 @@ export class BodyStream implements AsyncIterable<Buffer> {
       return;
     }
     if (release !== null) {
-      // Written at once (nothing queued after write() returned: the kernel has the bytes and
-      // no write request refers to the chunk): the loan ends now, so the read buffer can take
-      // the next read while it is still in the CPU's cache (large-reads.ts, slab rewind).
-      // Otherwise it ends with the write.
+      // Nothing queued after write() returned: no write request refers to the chunk, so the
+      // loan ends now (see "Loans" above); otherwise it ends with the write.
       let released = false;
       sink.write(chunk, (error) => {
         if (released) return;
