@@ -154,15 +154,16 @@
 // number of reads: strace of the same harness, 11 reads and 11 writes per MB in stateful
 // against 3.2 and 3.2 in passthrough (reads of ~93-127 KB vs ~260-320 KB), with about the
 // same JS and kernel cost per read in both; passthrough's larger reads come from its 1 ms
-// pause while other streams run. The same pause on slab reads made them larger (strace: 127
-// -> 193 KB) but cost as much in readStop/readStart and emptied pipelines: 59 / 66% vs the
-// previous build's 56 / 64% of direct in the same runs, not kept. Nor a 1 ms pause after
-// every slab read under 256 KB (4-client harness, 400 bodies, counters at exit): 9.7-12.3K
-// pauses, reads 11.5K / 14.0K vs 15.6K / 12.6K without, proxy CPU 7.4-7.7 vs 6.3-7.0 ms per
-// body. Dovecot writes a body in 8 KB pieces (strace) and, with both cores busy, only while
-// it has the CPU, so waiting does not let it get further ahead; nearly every slab read is
-// rewound (the bench client takes each write at once). What is left needs less proxy CPU
-// per read.
+// pause while other streams run. The same pause on slab reads (returning false from the
+// read callback, as the relay does) seemed not to work: reads barely fell and CPU rose. The
+// cause: a slab chunk goes through socket.push(), which schedules Readable's maybeReadMore,
+// whose _read() restarts a handle whose `reading` flag is off on the next tick, so the pause
+// lasted a tick, not 1 ms (the relay never pushes). Stopping the handle with the flag left
+// on (large-reads.ts, onSlabRead) holds the pause: 4-client harness, 400 bodies, 13.4-18.0K
+// slab reads -> 4.8-6.5K (no read during a pause), proxy CPU 6.1-6.9 -> 5.6-6.1 ms per body
+// alternating with it switched off; bench large part, same runs, stateful vs stateful
+// without it: 66 / 65% vs 60 / 64% of direct, proxy 1.19 / 1.15 vs 1.41 / 1.24 s/GB.
+// Dovecot writes a body in 8 KB pieces (strace of its imap processes).
 // Mixed load, Dovecot's extra CPU behind passthrough (2026-11-29): not the ID command the
 // passthrough login sends (x-originating-ip etc., honoured from login_trusted_networks).
 // Four mixed-only runs, alternating a build without it: Dovecot ms per command behind

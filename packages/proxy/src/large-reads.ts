@@ -106,6 +106,10 @@ export const largeBufferCounts = { allocated: 0 };
 
 interface StreamHandle {
   useUserBuffer?(buffer: Uint8Array): void;
+  /** Node's flag: the handle is reading (Socket._read and resume() start it when false). */
+  reading?: boolean;
+  readStart?(): number;
+  readStop?(): number;
 }
 
 /** A switched socket: where its next read goes, and where its bytes go when relayed. */
@@ -131,6 +135,8 @@ interface Reader {
   offered: Buffer | null;
   offeredSlab: Slab | null;
   borrowed: boolean;
+  /** A slab stream's coalescing pause is running (see onSlabRead). */
+  coalescing: boolean;
 }
 
 /**
@@ -185,8 +191,12 @@ function recycle(slab: Slab): void {
   slab.tainted = true; // once only
 }
 
-/** Slab reads and loans so far, process-wide (tests, diagnostics). */
-export const slabCounts = { reads: 0, recycled: 0, rewinds: 0 };
+/**
+ * Slab reads, recycled slabs, rewinds, coalescing pauses so far, process-wide (tests,
+ * diagnostics); readsWhileCoalescing counts reads during a pause (0 unless the consumer
+ * paused and resumed the socket meanwhile: a pause that does not hold shows here).
+ */
+export const slabCounts = { reads: 0, recycled: 0, rewinds: 0, pauses: 0, readsWhileCoalescing: 0 };
 
 const readers = new WeakMap<Socket, Reader>();
 
@@ -222,6 +232,7 @@ export function readInLargeChunks(socket: Socket): boolean {
     offered: null,
     offeredSlab: null,
     borrowed: false,
+    coalescing: false,
   };
   reader.readInto = (buffer) => {
     reader.next = buffer;
@@ -232,6 +243,7 @@ export function readInLargeChunks(socket: Socket): boolean {
   const onRead = (length: number, buffer: Buffer): boolean => {
     if (buffer === shared) largeReadCounts.shared++;
     else largeReadCounts.large++;
+    if (reader.coalescing) slabCounts.readsWhileCoalescing++;
     const to = reader.relayTo;
     if (to !== null) return onRelayRead(socket, reader, to, length, buffer);
     if (reader.streaming || reader.slab !== null) return onSlabRead(length, buffer);
@@ -318,6 +330,31 @@ export function readInLargeChunks(socket: Socket): boolean {
       reader.slab ??= newSlab();
       reader.next = reader.slab.buffer.subarray(reader.slab.used);
     } else reader.next = shared;
+    // Coalescing, as relayed streams do (see "Relayed sockets" below): after a read that
+    // drained the socket while other streams run, stop reading for COALESCE_MS so that the
+    // next read takes what Dovecot (8 KB writes) queued meanwhile. Not by returning false:
+    // socket.push() has scheduled Readable's maybeReadMore, whose _read() restarts a handle
+    // whose `reading` flag is off at once (the pause then lasted until the next tick). So the
+    // handle is stopped with its flag left on, and restarted by the timer only if nobody
+    // paused the socket meanwhile (pause() clears the flag; resume() then restarts it).
+    // 4 clients fetching 5 MB bodies: 6.4-8.6 -> 2.3-3.1 reads per MB, proxy CPU per body -12%.
+    if (
+      more &&
+      reader.streaming &&
+      buffer !== shared &&
+      length < buffer.length &&
+      handle.readStop !== undefined &&
+      handle.readStart !== undefined &&
+      othersStreaming(reader)
+    ) {
+      slabCounts.pauses++;
+      reader.coalescing = true;
+      handle.readStop();
+      setTimeout(() => {
+        reader.coalescing = false;
+        if (!socket.destroyed && socket.readableFlowing === true && handle.reading === true) handle.readStart!();
+      }, COALESCE_MS);
+    }
     return more;
   };
   record[s.callback] = onRead;

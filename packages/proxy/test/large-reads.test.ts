@@ -397,6 +397,66 @@ describe("readInLargeChunks", () => {
     kept[0]!();
   });
 
+  /** A server that writes `total` pattern bytes in 8 KB pieces, one per event-loop turn (as Dovecot writes a body). */
+  async function trickle(total: number): Promise<number> {
+    return listening(
+      createServer((socket) => {
+        socket.on("error", () => {});
+        let sent = 0;
+        const next = () => {
+          if (sent >= total) return void socket.end();
+          const n = Math.min(8192, total - sent);
+          const ok = socket.write(pattern(sent, n));
+          sent += n;
+          if (ok) setImmediate(next);
+          else socket.once("drain", next);
+        };
+        next();
+      }),
+    );
+  }
+
+  /** Stream one trickle() connection as ImapClient does (loans ended at once); `stall` pauses the consumer now and then. */
+  async function streamTrickle(port: number, stall: boolean): Promise<Buffer> {
+    const socket = await connected(port);
+    expect(readInLargeChunks(socket)).toBe(true);
+    const bytes: Buffer[] = [];
+    expectStream(socket, true);
+    let n = 0;
+    socket.on("data", (chunk: Buffer) => {
+      bytes.push(Buffer.from(chunk));
+      borrowChunk(socket, chunk)?.();
+      if (stall && ++n % 5 === 0) {
+        socket.pause();
+        setTimeout(() => socket.resume(), 3);
+      }
+    });
+    await once(socket, "end");
+    expectStream(socket, false);
+    socket.destroy();
+    return Buffer.concat(bytes);
+  }
+
+  it("slab streams running together pause after a read that drained one, and no read slips into the pause", async () => {
+    // Each chunk goes through the socket's readable side (push), whose read-ahead restarts a
+    // stopped handle at once unless the pause keeps Node's `reading` flag on: then reads would
+    // happen during pauses, and the pause would not make the next read larger.
+    const total = 3 * 1024 * 1024;
+    const ports = await Promise.all([trickle(total), trickle(total), trickle(total)]);
+    const before = { ...slabCounts };
+    const all = await Promise.all(ports.map((port) => streamTrickle(port, false)));
+    for (const got of all) expect(got.equals(pattern(0, total))).toBe(true);
+    expect(slabCounts.pauses - before.pauses).toBeGreaterThan(0);
+    expect(slabCounts.readsWhileCoalescing - before.readsWhileCoalescing).toBe(0);
+  });
+
+  it("a consumer that pauses and resumes during coalescing pauses gets every byte, and the stream ends", async () => {
+    const total = 2 * 1024 * 1024;
+    const ports = await Promise.all([trickle(total), trickle(total)]);
+    const all = await Promise.all(ports.map((port) => streamTrickle(port, true)));
+    for (const got of all) expect(got.equals(pattern(0, total))).toBe(true);
+  });
+
   it("leaves sockets it cannot switch as they are: not connected, TLS", async () => {
     expect(readInLargeChunks(new Socket())).toBe(false);
     const port = await source(0, 1);
