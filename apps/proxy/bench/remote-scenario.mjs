@@ -164,10 +164,10 @@
 // alternating with it switched off; bench large part, same runs, stateful vs stateful
 // without it: 66 / 65% vs 60 / 64% of direct, proxy 1.19 / 1.15 vs 1.41 / 1.24 s/GB.
 // Dovecot writes a body in 8 KB pieces (strace of its imap processes). Full run at 07:15
-// (quiet): stateful 75% of direct, proxy 0.88 s/GB (passthrough 0.72, HAProxy 0.71); three
-// large-only runs right after: 67 / 61 / 64%, 1.15-1.21 s/GB. A large-only run's proxies are
-// fresh processes (the JIT cold: baseline-tier V8 code still showed after 1,500 bodies),
-// a full run's have served the mixed and latency parts first.
+// (quiet): stateful 75% of direct, proxy 0.88 s/GB (passthrough 0.72, HAProxy 0.71); but
+// the full run at 07:00 (noisier) 63% at 1.14 s/GB, and five large-only runs 61-68% at
+// 1.14-1.21 s/GB, two of them after 2 s of unmeasured large fetches per target (so not a
+// cold JIT): 75% was the good end of the spread, not yet the rule.
 // Mixed load, Dovecot's extra CPU behind passthrough (2026-11-29): not the ID command the
 // passthrough login sends (x-originating-ip etc., honoured from login_trusted_networks).
 // Four mixed-only runs, alternating a build without it: Dovecot ms per command behind
