@@ -78,7 +78,10 @@
 //   KiB+, with or without other streams running): reads 8.6/MB but readStop/readStart added
 //   ~8 epoll_ctl per MB (39.8 system calls per MB, HEAD 34.7). Two thirds of the slab reads
 //   were 46-92 KiB whether the pause was 1, 2 or 5 ms: after 5 ms the next read averaged
-//   91 KiB. With both cores busy, Dovecot does not produce more while the proxy waits;
+//   91 KiB. With both cores busy, Dovecot does not produce more while the proxy waits
+//   [wrong, found later that day: that pause, returning false from the read callback, held
+//   only until the next tick on slab streams (socket.push's read-ahead restarts the handle);
+//   held properly it cuts reads 2.5x, see "Stateful large bodies, where the CPU goes"];
 // - back-pressure at the client socket's high-water mark instead of 1 MiB of queued bytes:
 //   it engaged 2-14 times per run (the bench client keeps up), no change;
 // - writing adjacent slab chunks as one view (>= 256 KiB, or after 1 ms): 4.8 client writes
