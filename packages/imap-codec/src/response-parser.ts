@@ -3,7 +3,7 @@ import { Framer, type LiteralMarker } from "./framer.js";
 import { DEFAULT_RESPONSE_LIMITS, type Limits, resolveLimits } from "./limits.js";
 import { parseResponse } from "./parse-response.js";
 import { type Part, SyntaxFail } from "./reader.js";
-import type { Response } from "./types/responses.js";
+import type { FetchResponseItem, Response } from "./types/responses.js";
 
 export interface ResponseParserOptions {
   /** Overrides of DEFAULT_RESPONSE_LIMITS (wider than the command parser's defaults). */
@@ -19,13 +19,20 @@ export interface ResponseParserOptions {
 
 export type ResponseParserEvent =
   | { type: "response"; response: Response }
-  /** A FETCH body literal starts; `item` is the item name as sent, e.g. `BODY[1.2]<0>`. */
-  | { type: "literal-start"; id: number; seq: number; item: string; size: number }
+  /**
+   * A FETCH body literal starts; `item` is the item name as sent, e.g. `BODY[1.2]<0>`.
+   * `before`: the items of the same FETCH response that came before this literal (e.g. UID,
+   * FLAGS), or null when they could not be read. A consumer that needs them before the body
+   * (to write its own response while the body streams) can start at once when they are all
+   * there; the complete response, with every item, still follows as a `response` event.
+   */
+  | { type: "literal-start"; id: number; seq: number; item: string; size: number; before: FetchResponseItem[] | null }
   | { type: "literal-chunk"; id: number; chunk: Buffer }
   | { type: "literal-end"; id: number }
   | { type: "error"; error: ParseError };
 
 const EMPTY = Buffer.alloc(0);
+const CLOSE_PAREN = Buffer.from(")");
 const FETCH_PREFIX = /^\* (\d{1,10}) FETCH /i;
 // A body item right before the literal, at the end of the text (only the tail is examined).
 const BODY_ITEM_BEFORE_LITERAL = /(?:^|[ (])((?:BODY|BINARY)\[[^\]]*\](?:<\d+>)?|RFC822(?:\.HEADER|\.TEXT)?) $/i;
@@ -120,7 +127,8 @@ export class ResponseParser {
         return;
       }
       this.mode = "stream";
-      this.out.push({ type: "literal-start", id, seq: stream.seq, item: stream.item, size: marker.size });
+      const before = this.itemsBefore(text.length - stream.itemAt);
+      this.out.push({ type: "literal-start", id, seq: stream.seq, item: stream.item, size: marker.size, before });
     } else {
       if (marker.size > this.limits.maxInlineLiteral || this.partsBytes + marker.size > this.limits.maxCommandSize) {
         this.fatal(
@@ -135,15 +143,39 @@ export class ResponseParser {
     this.framer.beginLiteral(marker.size);
   }
 
-  /** Is the announced literal the value of a FETCH body item? */
-  private bodyItem(text: Buffer): { seq: number; item: string } | null {
+  /**
+   * Is the announced literal the value of a FETCH body item? `itemAt`: how many bytes from
+   * the end of `text` the item's name starts.
+   */
+  private bodyItem(text: Buffer): { seq: number; item: string; itemAt: number } | null {
     const first = this.parts[0] as Buffer;
     const head = FETCH_PREFIX.exec(first.toString("latin1", 0, Math.min(first.length, 32)));
     if (head === null) return null;
     const tail = text.toString("latin1", Math.max(0, text.length - 300));
     const m = BODY_ITEM_BEFORE_LITERAL.exec(tail);
     if (m === null) return null;
-    return { seq: Number(head[1]), item: m[1]!.toUpperCase() };
+    return { seq: Number(head[1]), item: m[1]!.toUpperCase(), itemAt: m[1]!.length + 1 };
+  }
+
+  /**
+   * The FETCH items before the streamed literal's item: the response so far (this.parts, the
+   * last part ending with the item's name) cut before that name and closed with `)`, parsed
+   * as a response of its own. Null when that does not parse (e.g. nothing came before).
+   */
+  private itemsBefore(cut: number): FetchResponseItem[] | null {
+    const parts = this.parts.slice();
+    let last = parts[parts.length - 1] as Buffer;
+    let end = cut;
+    while (end > 0 && last[end - 1] === 0x20) end--;
+    if (end > 0 && last[end - 1] === 0x28) return null; // "(": no item before this one
+    last = Buffer.concat([last.subarray(0, end), CLOSE_PAREN]);
+    parts[parts.length - 1] = last;
+    try {
+      const r = parseResponse(parts, this.limits);
+      return r.kind === "untagged" && r.data.type === "FETCH" ? r.data.items : null;
+    } catch {
+      return null;
+    }
   }
 
   private onLiteral(chunk: Buffer, last: boolean): void {

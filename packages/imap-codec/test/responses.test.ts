@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { Response, ResponseParserOptions } from "../src/index.js";
+import { type Response, ResponseParser, type ResponseParserOptions } from "../src/index.js";
 import { allWays, driveResponses, type Normalized } from "./helpers.js";
 
 function run(input: string, options?: ResponseParserOptions): Normalized[] {
@@ -442,6 +442,26 @@ describe("FETCH responses", () => {
         },
       },
     ]);
+  });
+
+  test("literal-start carries the items that came before the body literal", () => {
+    const befores = (input: string) =>
+      new ResponseParser().push(Buffer.from(input)).flatMap((ev) => (ev.type === "literal-start" ? [ev.before] : []));
+    expect(befores("* 12 FETCH (UID 5 FLAGS (\\Seen $X) RFC822.SIZE 11 BODY[] {11}\r\nhello world)\r\n")).toEqual([
+      [
+        { name: "UID", value: 5 },
+        { name: "FLAGS", value: ["\\Seen", "$X"] },
+        { name: "RFC822.SIZE", value: 11 },
+      ],
+    ]);
+    // nothing before, and an item after the body: not known at the start
+    expect(befores("* 1 FETCH (BODY[] {2}\r\nhi UID 7)\r\n")).toEqual([null]);
+    // a literal earlier in the same response is part of what came before
+    expect(
+      befores("* 3 FETCH (UID 9 BODY[HEADER] {2}\r\nhi BODY[TEXT]<0> {3}\r\nabc)\r\n").map((b) =>
+        b?.map((i) => i.name),
+      ),
+    ).toEqual([["UID"], ["UID", "BODY[]"]]);
   });
 
   test("RFC822, RFC822.HEADER and RFC822.TEXT literals stream too", () => {

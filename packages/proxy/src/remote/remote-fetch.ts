@@ -14,6 +14,8 @@ import { encodeBodyStructure } from "./wire-values.js";
  *    reach the client through the change feed (and through FLAGS if asked for).
  * 2. Metadata, in chunks of CHUNK UIDs: `UID FETCH set (UID FLAGS … RFC822.SIZE)`, with
  *    CHANGEDSINCE when given. A UID missing from the answer no longer exists (skipped).
+ *    One message with one body item (a client opening a message): steps 2 and 3 are one
+ *    command, `UID FETCH uid (UID <items> <body>)`, see fetchOne.
  * 3. Bodies, always with BODY.PEEK/BINARY.PEEK:
  *    - messages smaller than the stream threshold: one `UID FETCH` for all of them in the
  *      chunk, bodies held in memory (each < threshold);
@@ -232,25 +234,58 @@ function bodiesOf(items: FetchResponseItem[] | undefined): Map<string, BodyValue
   return out;
 }
 
+/** What a streamed body command has to say once the body's size is known. */
+interface BodyStart {
+  /** The stream, an inline value (small), or undefined when the message is gone. */
+  value: BodyValue | BodyStream | undefined;
+  /**
+   * With `withMeta`: the message's other items, from the items before the literal when they
+   * were all there, else from the complete response. Null without `withMeta`, or gone.
+   */
+  meta: FetchResponseItem[] | null;
+  /**
+   * With `withMeta`: the backend sent the literal before the items asked for (nothing in
+   * IMAP orders FETCH items), so it could not be streamed to the client; it was read and
+   * dropped, `meta` has the items, and the body must be fetched again.
+   */
+  refetch: boolean;
+}
+
+/** Whether `items` has a response item for each attribute (other than UID). */
+function covers(items: FetchResponseItem[], attributes: FetchAttribute[]): boolean {
+  return attributes.every(
+    (a) =>
+      a.type === "UID" ||
+      items.some(
+        (i) =>
+          i.name === a.type &&
+          (a.type !== "BINARY.SIZE" || (i as { part: number[] }).part.join(".") === a.part.join(".")),
+      ),
+  );
+}
+
 /**
- * One body item of one large message, streamed: resolves `started` with the stream (or an
- * inline value, or undefined when the message is gone) as soon as the size is known; the
- * returned `done` settles when every byte has been delivered (re-fetching the missing
- * range after a failover).
+ * One body item of one message, streamed: resolves `started` as soon as the size is known
+ * (with the stream, or an inline value, or undefined when the message is gone); `done`
+ * settles when every byte has been delivered (re-fetching the missing range after a
+ * failover). With `withMeta`, the first command also asks for those items, before the body
+ * (one backend command per message instead of two); `changedSince` goes with them.
  */
 function streamBody(
   link: Link,
   uid: number,
   request: BodyAttribute,
-): { started: Promise<BodyValue | BodyStream | undefined>; done: Promise<void> } {
-  let announce!: (v: BodyValue | BodyStream | undefined) => void;
-  const started = new Promise<BodyValue | BodyStream | undefined>((resolve) => (announce = resolve));
+  withMeta: FetchAttribute[] | null = null,
+  changedSince?: bigint,
+): { started: Promise<BodyStart>; done: Promise<void> } {
+  let announce!: (v: BodyStart) => void;
+  const started = new Promise<BodyStart>((resolve) => (announce = resolve));
   let stream: BodyStream | null = null;
   let announced = false;
-  const say = (v: BodyValue | BodyStream | undefined) => {
+  const say = (value: BodyValue | BodyStream | undefined, meta: FetchResponseItem[] | null = null, refetch = false) => {
     if (announced) return;
     announced = true;
-    announce(v);
+    announce({ value, meta, refetch });
   };
 
   const attempt = async (c: ImapClient): Promise<void> => {
@@ -271,7 +306,9 @@ function streamBody(
               length: stream.size - from,
             },
           };
+    const folded = stream === null && withMeta !== null;
     let literalId = -1;
+    let dropping = false;
     const onLiteral = (ev: LiteralEvent) => {
       if (ev.type === "literal-start") {
         if (literalId >= 0) return;
@@ -279,30 +316,43 @@ function streamBody(
         // From here the client's reading sets the pace: no total-time bound (link.ts).
         link.unbound();
         if (stream === null) {
+          if (folded && (ev.before === null || !covers(ev.before, withMeta))) {
+            dropping = true;
+            return;
+          }
           stream = new BodyStream(ev.size);
           stream.onPressure = (on) => (on ? c.pause() : c.resume());
-          say(stream);
+          say(stream, folded ? ev.before : null);
         } else {
           stream.onPressure = (on) => (on ? c.pause() : c.resume());
           if (ev.size !== stream.size - from) {
             stream.fail(new Error(`UID ${uid} changed size on the new backend; the body cannot be finished`));
           }
         }
-      } else if (ev.id === literalId && ev.type === "literal-chunk") {
+      } else if (ev.id === literalId && ev.type === "literal-chunk" && !dropping) {
         // A view of the read buffer when lent: the stream releases it once written out.
         stream?.push(ev.chunk, c.takeLoan(ev.chunk));
       }
     };
     const result = complete(
       await c.command(
-        { name: "FETCH", uid: true, set: [{ start: uid, end: uid }], items: [item], vanished: false },
+        {
+          name: "FETCH",
+          uid: true,
+          set: [{ start: uid, end: uid }],
+          items: folded ? [...withMeta, item] : [item],
+          vanished: false,
+          ...(folded && changedSince !== undefined ? { changedSince } : {}),
+        },
         { onLiteral },
       ),
     );
     if (stream === null) {
-      // Not streamed: inline (small) or the message is gone.
-      const value = bodiesOf(byUid(result.untagged, new Set([uid])).get(uid)).get(requestKey(request));
-      say(value);
+      // Not streamed: inline (small), dropped (items after the body), or the message is gone.
+      const all = byUid(result.untagged, new Set([uid])).get(uid);
+      if (all === undefined) say(undefined);
+      else if (dropping) say(undefined, all, true);
+      else say(bodiesOf(all).get(requestKey(request)), folded ? all : null);
       return;
     }
     const s = stream as BodyStream;
@@ -348,6 +398,11 @@ export async function* fetchMessages(
       }, true);
     }
     const modseq = options.changedSince !== undefined;
+    if (uids.length === 1 && distinctBodies(bodyRequests).length === 1) {
+      // The usual "open a message": its items and its body in one backend command.
+      yield* fetchOne(link, uids[0]!, items, metaItems(items, false, modseq), bodyRequests, options.changedSince);
+      return;
+    }
     const meta = metaItems(items, bodyRequests.length > 0, modseq);
     const backendBodies: FetchAttribute[] = [{ type: "UID" }, ...bodyRequests.map((b) => b.backend)];
     for (let i = 0; i < uids.length; i += CHUNK) {
@@ -392,6 +447,38 @@ export async function* fetchMessages(
   }
 }
 
+/** The distinct backend body items of a request, in order (the same item asked twice is fetched once). */
+function distinctBodies(requests: BodyRequest[]): BodyAttribute[] {
+  return [...new Map(requests.map((r) => [requestKey(r.backend), r.backend])).values()];
+}
+
+/**
+ * One message with one body item (step 2 and 3 in one): `UID FETCH uid (UID <items> <body>)`.
+ * The response is written to the client as soon as the literal starts when the items came
+ * before it (Dovecot sends them first); otherwise the body is fetched once more (streamLarge).
+ */
+async function* fetchOne(
+  link: Link,
+  uid: number,
+  items: FetchAttribute[],
+  meta: FetchAttribute[],
+  requests: BodyRequest[],
+  changedSince: bigint | undefined,
+): AsyncGenerator<{ uid: number; items: FetchResponseItem[] }, void> {
+  const request = distinctBodies(requests)[0]!;
+  const { started, done } = streamBody(link, uid, request, meta, changedSince);
+  const start = await started;
+  if (start.value === undefined) {
+    await done;
+    if (start.refetch && start.meta !== null) {
+      link.log.debug({ uid }, "the backend sent the body before the other items: fetching the body again");
+      yield* streamLarge(link, uid, items, start.meta, requests);
+    }
+    return;
+  }
+  yield* deliver(uid, items, start.meta ?? [], new Map(), requestKey(request), start.value, done);
+}
+
 /** A large message: earlier body items gathered, the last streamed while it is written. */
 async function* streamLarge(
   link: Link,
@@ -401,10 +488,10 @@ async function* streamLarge(
   requests: BodyRequest[],
 ): AsyncGenerator<{ uid: number; items: FetchResponseItem[] }, "sent" | "gone"> {
   const bodies = new Map<string, BodyValue>();
-  const distinct = [...new Map(requests.map((r) => [requestKey(r.backend), r.backend])).values()];
+  const distinct = distinctBodies(requests);
   for (const request of distinct.slice(0, -1)) {
     const { started, done } = streamBody(link, uid, request);
-    const value = await started;
+    const { value } = await started;
     if (value instanceof BodyStream) {
       const chunks: Buffer[] = [];
       for await (const chunk of value) chunks.push(chunk);
@@ -415,13 +502,27 @@ async function* streamLarge(
   }
   const last = distinct[distinct.length - 1]!;
   const { started, done } = streamBody(link, uid, last);
-  const value = await started;
+  const { value } = await started;
   if (value === undefined) {
     await done;
     return "gone";
   }
+  yield* deliver(uid, items, meta, bodies, requestKey(last), value, done);
+  return "sent";
+}
+
+/** Hand the message to the front end with its last body (streamed or inline), then let the command finish. */
+async function* deliver(
+  uid: number,
+  items: FetchAttribute[],
+  meta: FetchResponseItem[],
+  bodies: Map<string, BodyValue>,
+  key: string,
+  value: BodyValue | BodyStream,
+  done: Promise<void>,
+): AsyncGenerator<{ uid: number; items: FetchResponseItem[] }, void> {
   const stream = value instanceof BodyStream ? value : null;
-  bodies.set(requestKey(last), stream ? { size: stream.size, source: stream } : (value as BodyValue));
+  bodies.set(key, stream ? { size: stream.size, source: stream } : (value as BodyValue));
   try {
     yield { uid, items: assemble(items, uid, meta, bodies) };
   } finally {
@@ -429,5 +530,4 @@ async function* streamLarge(
     if (stream && !stream.complete) stream.fail(new ImapConnectionError("CLOSED", "the client stopped reading"));
     await done.catch(() => {});
   }
-  return "sent";
 }
