@@ -12,6 +12,7 @@
 // measurements to run, e.g. `large` alone while working on body throughput),
 // HOLDFAST_BENCH_HAPROXY_SPLICE (always, auto, off: haproxy-relay.mjs),
 // HOLDFAST_BENCH_LATENCY_WARMUP (2000: unmeasured sequential commands per target first),
+// HOLDFAST_BENCH_LARGE_WARMUP_MS (2000: unmeasured large-body fetching per target first),
 // HOLDFAST_BENCH_PROXY_NODE_FLAGS (node flags for the holdfast proxy processes only, e.g.
 // `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--trace-gc`; the profile is written at SIGTERM).
 // Latency warm-up: the table's 1-client figures are those of running processes. A fresh
@@ -179,6 +180,33 @@
 // Seven runs today, full or mixed-only: Dovecot above its HAProxy figure behind passthrough
 // in all seven (by 0.1-0.7 ms), cause still unknown; in the three full runs passthrough
 // 82 / 87 / 88%, HAProxy 93 / 94 / 103%.
+// One backend command per body (2026-11-29, fc6e7a4): a client's FETCH of one message's body
+// costs the stateful proxy `UID FETCH uid (UID <items> BODY.PEEK[])` instead of a metadata
+// FETCH and then the body. 1-client harness, `UID FETCH n (FLAGS BODY.PEEK[])` of 4 KB
+// messages, alternating with the previous build: 0.68 / 0.68 vs 1.10 / 1.75 ms per command,
+// proxy CPU 0.78-0.80 vs 0.95-1.34 ms. Large part, same runs, against the previous build:
+// 64% vs 60% of direct (proxy 1.12 vs 1.27 s/GB); 20 MB bodies 67% vs 65% (0.82 s/GB,
+// passthrough 0.67, HAProxy 0.68). What is left between stateful and passthrough for 5 MB
+// bodies (4 clients, strace and perf of the proxy): the same reads and writes (~4.5 reads of
+// ~230 KB per MB in both) and the same kernel time; the rest is V8: JS per body (the front
+// end's FETCH, the backend command, ~0.2-0.6 ms) and TurboFan still compiling per-body code
+// after 1,200 bodies (see LARGE_WARMUP_MS). Dovecot's processes also spend more per GB
+// behind either Node proxy than behind HAProxy (1.78-1.81 vs 1.57-1.61 s/GB in the 08:20
+// run), the same for both modes: the relay's copies through user space, which splice avoids.
+// Full run 08:20 (quiet, fc6e7a4, before the large warm-up): stateful large 74% (proxy 0.98
+// s/GB), passthrough 81%, HAProxy 83%; mixed passthrough 87%, HAProxy 81%, stateful 111%;
+// added p50 stateful 0.251 ms, passthrough 0.097. Large-only runs give lower ratios than full
+// runs (stateful 64-67% vs 74-75%): in a full run the bench client, holding every target's
+// 55 sessions, spends 1.35-1.58 s/GB against 0.83-1.0 in a large-only run, so direct is
+// slower and the proxy's share weighs less. The issue's figure is the full run's.
+// A long mixed-only run (08:28, HOLDFAST_BENCH_MIXED_SECONDS=120, 12 rounds): passthrough 87%
+// of direct (median of rounds 95%), HAProxy 94% (99%), stateful 132%. Direct fell from 380 to
+// 70 ops/s over the rounds as the APPENDs grew INBOX, and Dovecot's CPU per command with it
+// (9.0 ms/op over the run against ~5 in 30 s runs): the load is not stationary, which the ABBA
+// order evens out only on average. Dovecot again spent more per command behind passthrough
+// than behind HAProxy (10.3 vs 9.7 ms; the relays themselves 0.20 vs 0.14): in every run so
+// far, by more than the relay's own CPU. Its lock and sync work per command (300-480 fcntl
+// calls, see above) depends on how the sessions' commands interleave in time.
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -225,6 +253,15 @@ const LARGE_SESSIONS = 4;
 const ROUNDS = Number(process.env.HOLDFAST_BENCH_ROUNDS ?? 6);
 /** Unmeasured mixed load per target before the rounds (ms): every target starts warm. */
 const MIXED_WARMUP_MS = Number(process.env.HOLDFAST_BENCH_MIXED_WARMUP_MS ?? 2000);
+/**
+ * Unmeasured large-body fetching per target before the rounds (ms), as for the other parts:
+ * the stateful proxy's per-body functions run about once per body, so V8 was still
+ * compiling them during the measured slices (perf, 4 clients after 1,200 warm-up bodies:
+ * TurboFan ~10% of the stateful proxy's samples, passthrough ~3%; 2026-11-29). In two
+ * large-only runs of the same build, 1.12 s/GB without it and 0.93 with 4 s of it, but
+ * 64% and 66% of direct: runs differ by more than that.
+ */
+const LARGE_WARMUP_MS = Number(process.env.HOLDFAST_BENCH_LARGE_WARMUP_MS ?? 2000);
 /** How long to wait at most for Dovecot to end the idle part's sessions before the rounds. */
 const SETTLE_MS = 60_000;
 const SERVER = fileURLToPath(new URL("./remote-server.mjs", import.meta.url));
@@ -739,6 +776,12 @@ export async function runRemote() {
     // processes for these sessions), the same for all.
     if (PARTS.has("mixed") && MIXED_WARMUP_MS > 0)
       for (const t of targets) await mixedSlice(open.get(t).mixed, new Measures(), MIXED_WARMUP_MS, 1000);
+    if (PARTS.has("large") && LARGE_WARMUP_MS > 0)
+      for (const t of targets)
+        await largeSlice(open.get(t).large, new Measures(), LARGE_WARMUP_MS, {
+          dovecotPids: () => dovecotPids(dovecot.dir),
+          proxyPids: t.proxyPids,
+        });
     for (let round = 0; round < ROUNDS; round++) {
       // ABBA: the order is reversed every other round. The mixed load's APPENDs grow INBOX all
       // along, and every target slows with it (direct: 464 ops/s in the first round, 147-204
