@@ -348,7 +348,8 @@ function streamBody(
       ),
     );
     if (stream === null) {
-      // Not streamed: inline (small), dropped (items after the body), or the message is gone.
+      // Not streamed: inline (small), dropped (items after the body), or the message is gone
+      // (no answer for it, or one without the body: expunged meanwhile, as before the fold).
       const all = byUid(result.untagged, new Set([uid])).get(uid);
       if (all === undefined) say(undefined);
       else if (dropping) say(undefined, all, true);
