@@ -74,7 +74,8 @@ function startRelay(): Promise<number> {
       // whole command answers only (the test's bodies hold no tagged lines)
       held.push(d);
       const blob = Buffer.concat(held);
-      if (!/(^|\r\n)H\d+ (OK|NO|BAD)[^\r\n]*\r\n$/.test(blob.toString("latin1", Math.max(0, blob.length - 200)))) return;
+      if (!/(^|\r\n)H\d+ (OK|NO|BAD)[^\r\n]*\r\n$/.test(blob.toString("latin1", Math.max(0, blob.length - 200))))
+        return;
       held = [];
       bodyFetch = false;
       client.write(moveBodyFirst(blob));
@@ -89,7 +90,8 @@ beforeAll(async () => {
   dovecot = await startDovecot({ users: [{ name: "alice", password: "alice-pw" }] });
   const seed = await ImapClient.connect({ id: "direct", host: dovecot.host, port: dovecot.port });
   await seed.login("alice", "alice-pw");
-  for (const m of [LARGE, SMALL]) await seed.command({ name: "APPEND", mailbox: "INBOX", messages: [{ flags: ["$Fold"], data: m }] });
+  for (const m of [LARGE, SMALL])
+    await seed.command({ name: "APPEND", mailbox: "INBOX", messages: [{ flags: ["$Fold"], data: m }] });
   await seed.logout();
   const relayPort = await startRelay();
   const remote = createRemoteBackend({
@@ -106,7 +108,9 @@ afterAll(async () => {
 });
 
 /** `UID FETCH uid (FLAGS BODY.PEEK[])` through the proxy: the items and the body's bytes, and the proxy's FETCH commands meanwhile. */
-async function fetchThroughProxy(uid: number): Promise<{ items: FetchResponseItem[]; body: Buffer; backend: string[] }> {
+async function fetchThroughProxy(
+  uid: number,
+): Promise<{ items: FetchResponseItem[]; body: Buffer; backend: string[] }> {
   const c = await ImapClient.connect({ id: "proxy", host: "127.0.0.1", port }, { streamThreshold: 0 });
   try {
     await c.login("alice", "alice-pw");
