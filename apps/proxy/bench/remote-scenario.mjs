@@ -207,6 +207,11 @@
 // than behind HAProxy (10.3 vs 9.7 ms; the relays themselves 0.20 vs 0.14): in every run so
 // far, by more than the relay's own CPU. Its lock and sync work per command (300-480 fcntl
 // calls, see above) depends on how the sessions' commands interleave in time.
+// Six full runs of the same code (6e2ccb6 or its source, 08:20-09:40, three from a fresh clone):
+// every target held in two. Passthrough mixed 87 / 84 / 102 / 84 / 97 / 88% (HAProxy 81 / 91 /
+// 105 / 94 / 110 / 91%); stateful large 74 / 69.9 / 78 / 64 / 76 / 69%; stateful added p50
+// 0.251 / 0.281 / 0.233 / 0.346 / 0.288 / 0.300 ms; passthrough large 72-81% and added p50
+// 0.090-0.196 ms, stateful mixed 111-137%, always within their targets.
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
