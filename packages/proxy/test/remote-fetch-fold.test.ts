@@ -2,8 +2,8 @@ import { createServer, connect as netConnect, type Server, type Socket } from "n
 import type { FetchResponseItem } from "@holdfast/imap-codec";
 import { type DovecotServer, startDovecot } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImapServer } from "../src/index.js";
-import { createRemoteBackend, ImapClient } from "../src/remote/index.js";
+import { ImapClient } from "../src/remote/index.js";
+import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
 import { MESSAGE } from "./remote-fixtures.js";
 
 /*
@@ -18,7 +18,7 @@ import { MESSAGE } from "./remote-fixtures.js";
 
 let dovecot: DovecotServer;
 let relay: Server;
-let server: ImapServer;
+let proxy: RemoteProxy;
 let port: number;
 /** Commands the proxy sent to Dovecot (tags removed), in order. */
 const sent: string[] = [];
@@ -93,16 +93,12 @@ beforeAll(async () => {
   for (const m of [LARGE, SMALL])
     await seed.command({ name: "APPEND", mailbox: "INBOX", messages: [{ flags: ["$Fold"], data: m }] });
   await seed.logout();
-  const relayPort = await startRelay();
-  const remote = createRemoteBackend({
-    route: async () => [{ id: "relay", host: "127.0.0.1", port: relayPort }],
-  });
-  server = new ImapServer({ backend: remote.backend, authenticator: remote.authenticator, plaintextAuth: true });
-  port = await server.listen({ host: "127.0.0.1", port: 0 });
+  proxy = await startRemoteProxy([{ host: "127.0.0.1", port: await startRelay() }]);
+  port = proxy.port;
 });
 
 afterAll(async () => {
-  await server?.close(200);
+  await proxy?.stop();
   relay?.close();
   await dovecot?.stop();
 });
