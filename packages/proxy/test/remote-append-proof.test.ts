@@ -1,9 +1,9 @@
-import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import { type DovecotServer, startDovecot } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImapServer } from "../src/index.js";
 import { createRemoteBackend, ImapClient } from "../src/remote/index.js";
 import { RawClient } from "./helpers/raw-client.js";
+import { type RelayHandlers, startTamperingRelay, type TamperingRelay } from "./helpers/tampering-relay.js";
 import { MESSAGE } from "./remote-fixtures.js";
 
 /*
@@ -18,52 +18,37 @@ import { MESSAGE } from "./remote-fixtures.js";
 type Fault = "after-commit" | "mid-upload" | null;
 
 let dovecot: DovecotServer;
-let relay: Server;
-let relayPort: number;
+let relay: TamperingRelay;
 let fault: Fault = null;
 let server: ImapServer;
 let port: number;
 
-function startRelay(): Promise<number> {
-  relay = createServer((client: Socket) => {
-    const upstream = netConnect(dovecot.port, dovecot.host);
-    const kill = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", kill);
-    upstream.on("error", kill);
-    client.on("close", kill);
-    upstream.on("close", kill);
-    client.on("data", (d: Buffer) => {
-      if (fault === "mid-upload" && / APPEND /.test(d.toString("latin1"))) {
-        fault = null;
-        upstream.write(d.subarray(0, Math.floor(d.length / 2)), kill);
-        return;
-      }
-      upstream.write(d);
-    });
-    upstream.on("data", (d: Buffer) => {
-      const text = d.toString("latin1");
-      const at = text.search(/(^|\r\n)H\d+ OK \[APPENDUID/);
-      if (fault === "after-commit" && at >= 0) {
-        fault = null;
-        client.write(d.subarray(0, at), kill);
-        return;
-      }
-      client.write(d);
-    });
-  });
-  return new Promise((resolve) =>
-    relay.listen(0, "127.0.0.1", () => resolve((relay.address() as { port: number }).port)),
-  );
-}
+/** Injects `fault` once, then relays as it is. */
+const injectFault = (): RelayHandlers => ({
+  toServer(d, { upstream, kill }) {
+    if (fault === "mid-upload" && / APPEND /.test(d.toString("latin1"))) {
+      fault = null;
+      upstream.write(d.subarray(0, Math.floor(d.length / 2)), kill);
+      return;
+    }
+    upstream.write(d);
+  },
+  toClient(d, { client, kill }) {
+    const at = d.toString("latin1").search(/(^|\r\n)H\d+ OK \[APPENDUID/);
+    if (fault === "after-commit" && at >= 0) {
+      fault = null;
+      client.write(d.subarray(0, at), kill);
+      return;
+    }
+    client.write(d);
+  },
+});
 
 beforeAll(async () => {
   dovecot = await startDovecot({ users: [{ name: "alice", password: "alice-pw" }] });
-  relayPort = await startRelay();
+  relay = await startTamperingRelay(dovecot, injectFault);
   const remote = createRemoteBackend({
-    route: async () => [{ id: "relay", host: "127.0.0.1", port: relayPort }],
+    route: async () => [{ id: "relay", host: "127.0.0.1", port: relay.port }],
     reconnect: { budgetMs: 10_000, initialDelayMs: 20, spreadMs: 50 },
   });
   server = new ImapServer({ backend: remote.backend, authenticator: remote.authenticator, plaintextAuth: true });

@@ -1,9 +1,9 @@
-import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import type { FetchResponseItem } from "@holdfast/imap-codec";
 import { type DovecotServer, startDovecot } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImapClient } from "../src/remote/index.js";
 import { type RemoteProxy, startRemoteProxy } from "./helpers/remote-proxy.js";
+import { type RelayHandlers, startTamperingRelay, type TamperingRelay } from "./helpers/tampering-relay.js";
 import { MESSAGE } from "./remote-fixtures.js";
 
 /*
@@ -17,7 +17,7 @@ import { MESSAGE } from "./remote-fixtures.js";
  */
 
 let dovecot: DovecotServer;
-let relay: Server;
+let relay: TamperingRelay;
 let proxy: RemoteProxy;
 let port: number;
 /** Commands the proxy sent to Dovecot (tags removed), in order. */
@@ -44,29 +44,21 @@ function moveBodyFirst(blob: Buffer): Buffer {
   );
 }
 
-function startRelay(): Promise<number> {
-  relay = createServer((client: Socket) => {
-    const upstream = netConnect(dovecot.port, dovecot.host);
-    const kill = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    for (const s of [client, upstream]) {
-      s.on("error", kill);
-      s.on("close", kill);
-    }
-    let held: Buffer[] = [];
-    /** A body FETCH was sent and its answer is due (only those are held and rewritten). */
-    let bodyFetch = false;
-    client.on("data", (d: Buffer) => {
+/** Records the proxy's commands; with `bodyFirst`, rewrites the answers to body FETCHes. */
+function relayHandlers(): RelayHandlers {
+  let held: Buffer[] = [];
+  /** A body FETCH was sent and its answer is due (only those are held and rewritten). */
+  let bodyFetch = false;
+  return {
+    toServer(d, { upstream }) {
       for (const line of d.toString("latin1").split("\r\n")) {
         const m = /^H\d+ (.+)$/.exec(line);
         if (m) sent.push(m[1]!);
         if (m && /FETCH .*BODY\.PEEK/.test(m[1]!)) bodyFetch = true;
       }
       upstream.write(d);
-    });
-    upstream.on("data", (d: Buffer) => {
+    },
+    toClient(d, { client }) {
       if (!bodyFirst || !bodyFetch) {
         client.write(d);
         return;
@@ -79,11 +71,8 @@ function startRelay(): Promise<number> {
       held = [];
       bodyFetch = false;
       client.write(moveBodyFirst(blob));
-    });
-  });
-  return new Promise((resolve) =>
-    relay.listen(0, "127.0.0.1", () => resolve((relay.address() as { port: number }).port)),
-  );
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -93,7 +82,8 @@ beforeAll(async () => {
   for (const m of [LARGE, SMALL])
     await seed.command({ name: "APPEND", mailbox: "INBOX", messages: [{ flags: ["$Fold"], data: m }] });
   await seed.logout();
-  proxy = await startRemoteProxy([{ host: "127.0.0.1", port: await startRelay() }]);
+  relay = await startTamperingRelay(dovecot, relayHandlers);
+  proxy = await startRemoteProxy([relay]);
   port = proxy.port;
 });
 
