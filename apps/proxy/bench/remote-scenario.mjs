@@ -212,6 +212,18 @@
 // 105 / 94 / 110 / 91%); stateful large 74 / 69.9 / 78 / 64 / 76 / 69%; stateful added p50
 // 0.251 / 0.281 / 0.233 / 0.346 / 0.288 / 0.300 ms; passthrough large 72-81% and added p50
 // 0.090-0.196 ms, stateful mixed 111-137%, always within their targets.
+// Two flaws of the mixed load, found 2026-11-29 (afternoon), which the figures above share:
+// (1) every target's 50 sessions stayed open through the other targets' turns, and the
+// stateful proxy's backend connections sit in IDLE once quiet, so each APPEND or STORE of
+// whichever target ran woke 50 more Dovecot processes: stateful's own turns were the only
+// ones spared (hence its 105-137% of direct); (2) the APPENDs grew INBOX all run long (direct
+// 929 -> 321 ops/s over six rounds in one run), so a ratio depended on where in that drift
+// its slices fell. Now a target's INBOX sessions exist only during its turn and INBOX goes
+// back to its 200 messages after each turn (withInboxSessions). In the first mixed-only run
+// with both: Dovecot's CPU per command behind passthrough no longer exceeds HAProxy's (1.05 vs
+// 1.12 ms, direct 1.04), passthrough 95% and HAProxy 91% of direct, stateful 76% (Dovecot
+// 1.25 ms per command behind it: it sends ~2 backend commands per client command, see
+// withInboxSessions and the "Stateful mixed load" note below).
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -483,18 +495,72 @@ function median(values) {
 }
 
 /**
- * After the idle part: wait until Dovecot has ended the closed sessions' imap processes
- * (its process count back to what it was before, give or take a few), so that their exits
- * do not fall into the first timed slices. Returns the milliseconds waited.
+ * After sessions were closed (the idle part's, a turn's): wait until Dovecot has ended their
+ * imap processes (its process count back to `count`, give or take `slack`), then `restMs`
+ * more, so that their exits do not fall into the next timed slices. Returns the ms waited.
  */
-async function settleDovecot(dir, count) {
+async function settleDovecot(dir, count, restMs = 1000, slack = 5) {
   const started = performance.now();
   while (performance.now() - started < SETTLE_MS) {
-    if ((await dovecotPids(dir)).length <= count + 5) break;
-    await new Promise((r) => setTimeout(r, 250));
+    if ((await dovecotPids(dir)).length <= count + slack) break;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, restMs));
   return performance.now() - started;
+}
+
+/**
+ * Run `turn` with a target's INBOX sessions (SESSIONS for the mixed load, one for the latency
+ * part), opened just before and closed after it; then every INBOX goes back to its MESSAGES
+ * messages and Dovecot's processes for the sessions are waited out. So every turn of every
+ * target starts from the same state, and nothing of one target's turn weighs on another's:
+ * - Sessions kept open between a target's turns are not free for the other targets: the
+ *   stateful proxy puts a session's backend connection in IDLE 150 ms after its last command
+ *   (idleAfterMs, to get the change feed), and then every APPEND or STORE of whichever
+ *   target is running wakes those 50 Dovecot processes, which sync the mailbox (index locks
+ *   included) and send the proxy the change. That weighed on every target's slices but
+ *   stateful's own (2026-11-29: stateful 105-137% of direct across runs, behind it the
+ *   lowest Dovecot CPU per command; with sessions per turn, 75% in the first run).
+ * - The mixed load's APPENDs grew INBOX all along (by ~3,700 messages per target in a 30 s
+ *   run), and Dovecot's work per command grew with it (maildir: the other sessions rescan
+ *   `cur/` on every change): direct went from 929 to 321 ops/s over six rounds, so the
+ *   ratios depended on where in that drift each slice fell. Removing the appended messages
+ *   after each turn makes the load stationary.
+ * The large-body sessions stay open: their mailbox never changes.
+ */
+async function withInboxSessions(t, dovecot, turn) {
+  const baseline = (await dovecotPids(dovecot.dir)).length;
+  const mixed = await Promise.all(
+    Array.from({ length: SESSIONS }, (_, i) => loggedIn(t.port, "INBOX", userName(i % MIXED_USERS))),
+  );
+  const sequential = await loggedIn(t.port);
+  try {
+    return await turn({ mixed, sequential });
+  } finally {
+    for (const c of [...mixed, sequential]) c.close();
+    await resetInboxes(dovecot.port);
+    await settleDovecot(dovecot.dir, baseline, 250, 1);
+  }
+}
+
+/** Expunge what the mixed load appended: every INBOX back to its first MESSAGES messages. */
+async function resetInboxes(port) {
+  for (let k = 0; k < MIXED_USERS; k++) {
+    const c = await loggedIn(port, "INBOX", userName(k));
+    // `n:*` also matches the highest UID when it is below n: take only UIDs above MESSAGES.
+    const lines = await c.command(`UID SEARCH UID ${MESSAGES + 1}:*`);
+    const uids = (lines.find((l) => l.startsWith("* SEARCH")) ?? "")
+      .split(" ")
+      .slice(2)
+      .map(Number)
+      .filter((u) => u > MESSAGES);
+    if (uids.length > 0) {
+      const set = `${MESSAGES + 1}:${Math.max(...uids)}`;
+      await c.command(`UID STORE ${set} +FLAGS.SILENT (\\Deleted)`);
+      await c.command(`UID EXPUNGE ${set}`);
+    }
+    c.close();
+  }
 }
 
 /** One client, `ops` commands one after the other: the round trip a proxy adds. */
@@ -601,7 +667,7 @@ async function mixedSyscalls(pids, sessions, top) {
  * mixed slice, SYSCALL_LATENCY_OPS sequential commands and a short large-body slice, counted
  * with strace (which slows the traced relay: counts only, outside every timed figure).
  */
-async function printSyscalls(targets, open, dovecotDir = null) {
+async function printSyscalls(targets, open, dovecot) {
   if (!haveStrace()) {
     console.log("\nsystem calls not counted: strace is not installed");
     return;
@@ -610,37 +676,44 @@ async function printSyscalls(targets, open, dovecotDir = null) {
   const backend = [];
   for (const t of targets) {
     const o = open.get(t);
-    if (PARTS.has("mixed") && dovecotDir !== null) {
-      // Dovecot's side of the same kind of slice, for every target (direct too): what the
-      // backend does per command behind each relay (its CPU per command differs between them).
-      const d = await mixedSyscalls(await dovecotPids(dovecotDir), o.mixed, 7);
-      backend.push({ target: t.name, "mixed ops": d.ops, "Dovecot calls/op": d.perOp, "Dovecot top calls/op": d.top });
-    }
-    if (t.proxyPids.length !== 1) continue;
-    const pid = t.proxyPids[0];
-    const row = { relay: t.name };
-    if (PARTS.has("mixed")) {
-      const r = await mixedSyscalls(pid, o.mixed, 5);
-      row["mixed ops"] = r.ops;
-      row["mixed calls/op"] = r.perOp;
-      row["mixed top calls/op"] = r.top;
-    }
-    if (PARTS.has("latency")) {
-      const m = new Measures();
-      const { total } = await syscallsDuring(pid, () => sequentialSlice(o.sequential, m, SYSCALL_LATENCY_OPS));
-      row["1-client calls/op"] = total === null ? "-" : (total / SYSCALL_LATENCY_OPS).toFixed(1);
-    }
-    if (PARTS.has("large")) {
-      const m = new Measures();
-      const cpu = { dovecotPids: async () => [], proxyPids: [] };
-      const { total, calls } = await syscallsDuring(pid, () => largeSlice(o.large, m, 2000, cpu));
-      row["large calls/MB"] = total === null || m.largeMb === 0 ? "-" : (total / m.largeMb).toFixed(1);
-      row["large top calls/MB"] = calls
-        .slice(0, 4)
-        .map(([name, n]) => `${name} ${(n / m.largeMb).toFixed(1)}`)
-        .join(", ");
-    }
-    rows.push(row);
+    await withInboxSessions(t, dovecot, async (s) => {
+      if (PARTS.has("mixed")) {
+        // Dovecot's side of the same kind of slice, for every target (direct too): what the
+        // backend does per command behind each relay (its CPU per command differs between them).
+        const d = await mixedSyscalls(await dovecotPids(dovecot.dir), s.mixed, 7);
+        backend.push({
+          target: t.name,
+          "mixed ops": d.ops,
+          "Dovecot calls/op": d.perOp,
+          "Dovecot top calls/op": d.top,
+        });
+      }
+      if (t.proxyPids.length !== 1) return;
+      const pid = t.proxyPids[0];
+      const row = { relay: t.name };
+      if (PARTS.has("mixed")) {
+        const r = await mixedSyscalls(pid, s.mixed, 5);
+        row["mixed ops"] = r.ops;
+        row["mixed calls/op"] = r.perOp;
+        row["mixed top calls/op"] = r.top;
+      }
+      if (PARTS.has("latency")) {
+        const m = new Measures();
+        const { total } = await syscallsDuring(pid, () => sequentialSlice(s.sequential, m, SYSCALL_LATENCY_OPS));
+        row["1-client calls/op"] = total === null ? "-" : (total / SYSCALL_LATENCY_OPS).toFixed(1);
+      }
+      if (PARTS.has("large")) {
+        const m = new Measures();
+        const cpu = { dovecotPids: async () => [], proxyPids: [] };
+        const { total, calls } = await syscallsDuring(pid, () => largeSlice(o.large, m, 2000, cpu));
+        row["large calls/MB"] = total === null || m.largeMb === 0 ? "-" : (total / m.largeMb).toFixed(1);
+        row["large top calls/MB"] = calls
+          .slice(0, 4)
+          .map(([name, n]) => `${name} ${(n / m.largeMb).toFixed(1)}`)
+          .join(", ");
+      }
+      rows.push(row);
+    });
   }
   console.log("\nSystem calls of each relay process (strace -c -f, untimed slices after the rounds)\n");
   console.table(rows);
@@ -753,10 +826,6 @@ export async function runRemote() {
     const open = new Map();
     for (const t of targets) {
       open.set(t, {
-        mixed: await Promise.all(
-          Array.from({ length: SESSIONS }, (_, i) => loggedIn(t.port, "INBOX", userName(i % MIXED_USERS))),
-        ),
-        sequential: await loggedIn(t.port),
         large: await Promise.all(Array.from({ length: LARGE_SESSIONS }, () => loggedIn(t.port, "Large"))),
         m: new Measures(),
       });
@@ -767,7 +836,7 @@ export async function runRemote() {
     if (PARTS.has("latency") && LATENCY_WARMUP > 0) {
       for (const t of targets) {
         const warm = new Measures();
-        await sequentialSlice(open.get(t).sequential, warm, LATENCY_WARMUP);
+        await withInboxSessions(t, dovecot, (s) => sequentialSlice(s.sequential, warm, LATENCY_WARMUP));
         cold.set(
           t,
           percentile(
@@ -780,7 +849,8 @@ export async function runRemote() {
     // Unmeasured mixed load on every target first (the proxies' JIT, Dovecot's caches and
     // processes for these sessions), the same for all.
     if (PARTS.has("mixed") && MIXED_WARMUP_MS > 0)
-      for (const t of targets) await mixedSlice(open.get(t).mixed, new Measures(), MIXED_WARMUP_MS, 1000);
+      for (const t of targets)
+        await withInboxSessions(t, dovecot, (s) => mixedSlice(s.mixed, new Measures(), MIXED_WARMUP_MS, 1000));
     if (PARTS.has("large") && LARGE_WARMUP_MS > 0)
       for (const t of targets)
         await largeSlice(open.get(t).large, new Measures(), LARGE_WARMUP_MS, {
@@ -798,9 +868,12 @@ export async function runRemote() {
       for (const t of order) {
         const o = open.get(t);
         const cpu = { dovecotPids: () => dovecotPids(dovecot.dir), proxyPids: t.proxyPids };
-        if (PARTS.has("mixed"))
-          await withCpu(cpu, o.m.mixedCpu, () => mixedSlice(o.mixed, o.m, (MIXED_SECONDS * 1000) / ROUNDS, round));
-        if (PARTS.has("latency")) await sequentialSlice(o.sequential, o.m, Math.ceil(LATENCY_OPS / ROUNDS));
+        if (PARTS.has("mixed") || PARTS.has("latency"))
+          await withInboxSessions(t, dovecot, async (s) => {
+            if (PARTS.has("mixed"))
+              await withCpu(cpu, o.m.mixedCpu, () => mixedSlice(s.mixed, o.m, (MIXED_SECONDS * 1000) / ROUNDS, round));
+            if (PARTS.has("latency")) await sequentialSlice(s.sequential, o.m, Math.ceil(LATENCY_OPS / ROUNDS));
+          });
         if (PARTS.has("large")) await largeSlice(o.large, o.m, (SECONDS * 500) / ROUNDS, cpu);
       }
     }
@@ -906,9 +979,8 @@ export async function runRemote() {
       }
       console.log(`holdfast passthrough vs haproxy: ${parts.join(", ")}`);
     }
-    if (SYSCALLS) await printSyscalls(targets, open, dovecot.dir);
-    for (const { mixed, sequential, large } of open.values())
-      for (const c of [...mixed, sequential, ...large]) c.close();
+    if (SYSCALLS) await printSyscalls(targets, open, dovecot);
+    for (const { large } of open.values()) for (const c of large) c.close();
     console.log("Figures from one run on a shared machine: compare within the run, not across runs.");
   } catch (error) {
     console.error(
