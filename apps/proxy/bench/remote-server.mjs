@@ -16,10 +16,12 @@ const logger = {
   child: () => logger,
 };
 const route = async () => [{ id: "dovecot", host: "127.0.0.1", port: Number(dovecotPort) }];
+/** More backend options, as JSON (an A/B knob: HOLDFAST_BENCH_STATEFUL_B_ENV=HOLDFAST_BENCH_BACKEND_OPTIONS={"notify":false}). */
+const extra = JSON.parse(process.env.HOLDFAST_BENCH_BACKEND_OPTIONS || "{}");
 let pair;
-if (mode === "passthrough") pair = proxy.createPassthroughBackend({ route, logger });
+if (mode === "passthrough") pair = proxy.createPassthroughBackend({ route, logger, ...extra });
 else if (mode === "stateful" && typeof proxy.createRemoteBackend === "function")
-  pair = proxy.createRemoteBackend({ route, logger });
+  pair = proxy.createRemoteBackend({ route, logger, ...extra });
 else {
   console.log(`unavailable: ${mode} (this build of @holdfast/proxy has no ${mode} backend)`);
   process.exit(3);
