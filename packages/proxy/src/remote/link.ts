@@ -699,6 +699,11 @@ export class Link {
     this.closing = true;
     this.cancelIdleTimer();
     if (this.renewTimer) clearTimeout(this.renewTimer);
+    // The exchange timer is re-armed lazily and may be due up to commandDeadlineMs (30 s)
+    // from now: left running, it would keep this session (~11 KB) reachable that long.
+    if (this.exchangeTimer) clearTimeout(this.exchangeTimer);
+    this.exchangeTimer = null;
+    this.exchange = null;
     this.leaveIdle();
     const c = this.client;
     this.client = null;
