@@ -214,18 +214,50 @@
 // 105 / 94 / 110 / 91%); stateful large 74 / 69.9 / 78 / 64 / 76 / 69%; stateful added p50
 // 0.251 / 0.281 / 0.233 / 0.346 / 0.288 / 0.300 ms; passthrough large 72-81% and added p50
 // 0.090-0.196 ms, stateful mixed 111-137%, always within their targets.
-// Two flaws of the mixed load, found 2026-11-29 (afternoon), which the figures above share:
+// Fair turns and a server's load (2026-11-29, 10:10-11:35; the VM was faster than in the
+// morning, Dovecot direct 0.8-0.9 s/GB against 1.6-1.8: compare within a run only).
+// Two flaws of the mixed load, shared by every mixed figure above:
 // (1) every target's 50 sessions stayed open through the other targets' turns, and the
-// stateful proxy's backend connections sit in IDLE once quiet, so each APPEND or STORE of
-// whichever target ran woke 50 more Dovecot processes: stateful's own turns were the only
-// ones spared (hence its 105-137% of direct); (2) the APPENDs grew INBOX all run long (direct
-// 929 -> 321 ops/s over six rounds in one run), so a ratio depended on where in that drift
-// its slices fell. Now a target's INBOX sessions exist only during its turn and INBOX goes
-// back to its 200 messages after each turn (withInboxSessions). In the first mixed-only run
-// with both: Dovecot's CPU per command behind passthrough no longer exceeds HAProxy's (1.05 vs
-// 1.12 ms, direct 1.04), passthrough 95% and HAProxy 91% of direct, stateful 76% (Dovecot
-// 1.25 ms per command behind it: it sends ~2 backend commands per client command, see
-// withInboxSessions and the "Stateful mixed load" note below).
+//     stateful proxy's backend connections sit in IDLE once quiet (idleAfterMs), so each
+//     APPEND or STORE of whichever target ran woke 50 more Dovecot processes. Only stateful's
+//     own turns were spared: hence its 105-137% of direct, and the load it put on the others.
+// (2) the APPENDs grew INBOX all run long (direct 929 -> 321 ops/s over one run's six rounds),
+//     so a ratio depended on where in that drift its slices fell.
+// Now a target's INBOX sessions exist only during its turn and every INBOX goes back to its
+// 200 messages after each turn (withInboxSessions). The "Dovecot spends more per command
+// behind passthrough than behind HAProxy" of the notes above went with them (first one-INBOX
+// run with both fixes: 1.05 vs 1.12 ms, direct 1.04). The one-INBOX load remains as
+// HOLDFAST_BENCH_MIXED_USERS=1, a lock-wait stress test (p99 1.1-1.6 s for every target, a
+// core idle; HAProxy 69-101% of direct in four runs); the default is 10 users x 5 sessions,
+// CPU-bound (1.96 cores busy). Six full runs so (10:52-11:27, `HOLDFAST_BENCH_SCENARIOS=remote
+// npm run bench -w holdfast-proxy`; 3 before and 3 after 7c4b3b8), % of direct:
+//   passthrough mixed 94 / 101 / 99 / 94 / 94 / 99 (HAProxy 91 / 99 / 103 / 95 / 99 / 102)
+//   stateful mixed    79 / 80 / 79 / 69 / 77 / 76   (target 80: not met)
+//   passthrough large 77 / 74 / 75 / 77 / 73 / 74 (HAProxy 79 / 81 / 77 / 74 / 79 / 78)
+//   stateful large    71 / 69 / 73 / 68 / 71 / 70 (69.x: FAIL)
+//   added p50 0.023-0.068 ms (passthrough), 0.083-0.125 ms (stateful).
+// Where stateful's mixed-load cost goes (10 users): per client command it sends 1.49 backend
+// commands (a counting relay, 5 s of the load): the command itself, and in 0.49 of cases
+// `UID FETCH n:* (UID FLAGS MODSEQ)` for the UIDs of new messages an EXISTS announced (five
+// sessions per INBOX, a fifth of the commands APPENDs: nearly every other command brings an
+// EXISTS). Dovecot 0.99-1.11 ms per client command behind it against 0.88-0.97 direct, the
+// proxy 0.25-0.28 ms (passthrough 0.11, HAProxy 0.10). On 2 cores shared by all three, that
+// is 76-80% of direct.
+// Tried and not kept:
+// - NOTIFY (RFC 5465; Dovecot has it) so that new messages come with their UIDs and flags and
+//   need no fetch: Dovecot then wakes every NOTIFY session at each change instead of syncing at
+//   its next command. One-INBOX mixed run, same run: stateful with NOTIFY 51% of direct,
+//   without 72% (Dovecot 1.70 vs 1.11 ms per command). 50 sessions in IDLE, one appender:
+//   Dovecot 3.6-3.8 vs 3.3-3.5 ms per APPEND, proxy 0.8-1.5 vs 1.5-2.2: no gain either.
+// - A session's own APPEND into its selected mailbox delivered from APPENDUID, without the
+//   fetch: it proves the new messages only when the EXISTS counts this session's messages
+//   alone, a quarter of the APPENDs under this load (new-message fetches 0.49 -> 0.45 per
+//   command), for flag and \Recent bookkeeping that would have to be exact.
+// - No 1 ms read pause on stateful slab reads (large part, same run, B build): proxy 0.55 vs
+//   0.41 s/GB, Dovecot 0.96 vs 0.99, 68% vs 70% of direct. Dovecot's extra behind either Node
+//   proxy (0.93-1.04 s/GB against 0.80-0.91 direct and behind HAProxy) is not the pause.
+// Kept: an APPEND into the selected mailbox sends no STATUS first (41cf366); a closed stateful
+// session is released at once (7c4b3b8: the exchange timer held each for up to 30 s).
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
