@@ -125,6 +125,8 @@ export class Link {
    */
   private exchange: { c: ImapClient; deadline: number; limitMs: number; what: string } | null = null;
   private exchangeTimer: NodeJS.Timeout | null = null;
+  /** A new-message fetch waiting out `newMessagesDelayMs` (onNewMessages). */
+  private newFetchTimer: NodeJS.Timeout | null = null;
   private exchangeTimerDue = 0;
   /** When the lock was last let go with nobody waiting (performance.now()): quiet since then. */
   private quietSince = 0;
@@ -592,10 +594,37 @@ export class Link {
     return tracker;
   }
 
-  /** EXISTS grew: fetch the new UIDs (under the lock, after whatever runs now). */
+  /**
+   * EXISTS grew: fetch the new UIDs (under the lock, after whatever runs now). In backend
+   * IDLE at once (the client may be idling: news goes out as it comes). Between a busy
+   * client's commands the fetch may wait up to `newMessagesDelayMs`, so that the EXISTS of
+   * several other sessions' APPENDs cost one fetch, not one each: a command that reports news
+   * before its OK (NOOP, APPEND, COPY/MOVE: `settle()`) fetches at once. With five sessions
+   * per INBOX and a fifth of the commands APPENDs (the bench's mixed load), 200 ms took the
+   * fetches from 0.49 to 0.23 per client command and the stateful mode from 74% to 82% of
+   * direct Dovecot's ops/s in the same run (2026-11-29).
+   */
   private onNewMessages(tracker: MailboxTracker): void {
+    if (this.options.newMessagesDelayMs > 0 && this.idleHandle === null && !this.closing) {
+      if (this.newFetchTimer === null) {
+        this.newFetchTimer = setTimeout(this.onNewFetchTimer, this.options.newMessagesDelayMs);
+        this.newFetchTimer.unref();
+      }
+      return;
+    }
+    this.fetchNewMessages(tracker);
+  }
+
+  /** The delayed fetch is due: for the tracker of now (a reconnect may have replaced it). */
+  private readonly onNewFetchTimer = (): void => {
+    this.newFetchTimer = null;
+    const tracker = this.selection?.tracker;
+    if (tracker?.newPending) this.fetchNewMessages(tracker);
+  };
+
+  private fetchNewMessages(tracker: MailboxTracker): void {
     void this.exclusive(async () => {
-      if (this.selection?.tracker !== tracker) return;
+      if (this.selection?.tracker !== tracker || !tracker.newPending) return;
       // The FETCH responses reach the tracker through the mailbox listener (held as
       // `incoming` since they are above highestUid); takeNew() delivers them in order.
       await this.runHeld((c) => fetchNew(c, tracker.highestUid), true);
@@ -607,7 +636,14 @@ export class Link {
 
   /** Wait until the new-message fetch an EXISTS triggered has delivered (so EXISTS goes out before OK). */
   async settle(): Promise<void> {
-    if (this.selection?.tracker.newPending) await this.exclusive(async () => {});
+    const tracker = this.selection?.tracker;
+    if (!tracker?.newPending) return;
+    if (this.newFetchTimer !== null) {
+      clearTimeout(this.newFetchTimer);
+      this.newFetchTimer = null;
+      this.fetchNewMessages(tracker);
+    }
+    await this.exclusive(async () => {});
   }
 
   // --- IDLE between commands ----------------------------------------------------------------
@@ -704,6 +740,8 @@ export class Link {
     if (this.exchangeTimer) clearTimeout(this.exchangeTimer);
     this.exchangeTimer = null;
     this.exchange = null;
+    if (this.newFetchTimer) clearTimeout(this.newFetchTimer);
+    this.newFetchTimer = null;
     this.leaveIdle();
     const c = this.client;
     this.client = null;

@@ -26,6 +26,7 @@ export interface ResolvedRemoteOptions {
   parkMs: number;
   pollMs: number;
   idleAfterMs: number;
+  newMessagesDelayMs: number;
 }
 
 /** Extensions the proxy turns on at every backend that offers them. */
@@ -118,5 +119,6 @@ export function resolveOptions(options: RemoteBackendOptions): ResolvedRemoteOpt
     parkMs: options.parkMs ?? 30_000,
     pollMs: options.pollMs ?? 5_000,
     idleAfterMs: options.idleAfterMs ?? 150,
+    newMessagesDelayMs: options.newMessagesDelayMs ?? 200,
   };
 }

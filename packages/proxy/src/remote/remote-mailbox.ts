@@ -215,7 +215,7 @@ export class RemoteSelectedMailbox implements SelectedMailbox {
       }
       return { updated, modified };
     }, idempotent);
-    await this.link.settle();
+    // No settle(): news from other sessions may wait for the next command or newMessagesDelayMs.
     const failed = new Set(result.modified);
     return {
       updated: [...result.updated.values()].filter((m) => !failed.has(m.uid)),

@@ -95,4 +95,10 @@ export interface RemoteBackendOptions {
   pollMs?: number;
   /** Enter backend IDLE after this much quiet time in the selected state. Default 150 ms. */
   idleAfterMs?: number;
+  /**
+   * How long the fetch of new messages (after an EXISTS from the backend) may wait while the
+   * client is busy with FETCH and STORE, so that several EXISTS cost one fetch. NOOP, APPEND,
+   * COPY/MOVE and backend IDLE fetch at once. Default 200 ms; 0: always at once.
+   */
+  newMessagesDelayMs?: number;
 }
