@@ -257,7 +257,18 @@
 //   0.41 s/GB, Dovecot 0.96 vs 0.99, 68% vs 70% of direct. Dovecot's extra behind either Node
 //   proxy (0.93-1.04 s/GB against 0.80-0.91 direct and behind HAProxy) is not the pause.
 // Kept: an APPEND into the selected mailbox sends no STATUS first (41cf366); a closed stateful
-// session is released at once (7c4b3b8: the exchange timer held each for up to 30 s).
+// session is released at once (7c4b3b8: the exchange timer held each for up to 30 s); the
+// new-message fetch after an EXISTS may wait newMessagesDelayMs (200 ms) while the client runs
+// FETCH and STORE (0beb7d1): 0.49 -> 0.23 fetches per client command, same-run mixed-only A/B
+// (B build) 82% vs 74% of direct, Dovecot 0.94 vs 1.03 ms and the proxy 0.22 vs 0.24 ms per
+// command. Six full runs at 0beb7d1 (11:43-12:05), % of direct (HAProxy in brackets):
+//   passthrough mixed 94.x / 97 / 100 / 92 / 98 / 91 (HAProxy 94 / 103 / 97 / 92 / 98 / 89)
+//   stateful mixed    78 / 82 / 82 / 82 / 84 / 80
+//   passthrough large 76 / 76 / 78 / 74 / 75 / 73; stateful large 73 / 70 / 76 / 73 / 72 / 68
+//   added p50 0.041-0.071 ms (passthrough), 0.081-0.124 ms (stateful)
+// Every holdfast target held in three of the six. Passthrough's mixed-load misses fell in the
+// runs where HAProxy missed the same bar too (92 / 91 / 94.x beside 92 / 89 / 94): passthrough
+// minus HAProxy was +1, -6, +3, 0, 0, +2 points.
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
