@@ -246,9 +246,9 @@ export class RemoteSession implements BackendSession {
     const wire = this.names.toBackend(mailbox);
     // NONEXISTENT before the client sends any byte (the front end turns it into TRYCREATE).
     // Not for the selected mailbox: it existed at SELECT, and should another session have
-    // deleted it since, the APPEND itself is refused with TRYCREATE (mapped the same way);
-    // the check would cost a backend command for every APPEND of a client that files into
-    // the mailbox it has open.
+    // deleted it since, the backend refuses the APPEND itself (Dovecot: NO [SERVERBUG], then
+    // BYE, as it answers a client of its own; nothing is stored). The check would cost a
+    // backend command for every APPEND of a client that files into the mailbox it has open.
     if (this.link.selection?.wire !== wire)
       await this.link.run((c) => c.command({ name: "STATUS", mailbox: wire, items: ["UIDVALIDITY"] }), true);
     return new RemoteAppend(this.link, wire);
