@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe } from "vitest";
+import { waitUntil } from "./helpers/line-session.js";
+
+/*
+ * Real clients against the daemon as an operator runs it (the built holdfast-proxy, a config
+ * file, a fresh data folder, a free loopback port), not only against the library's server
+ * in-process: imapflow (the end-to-end scenarios of @holdfast/proxy's tests), Python's imaplib
+ * and curl, and mbsync syncing a Maildir both ways (issue #6). Each group gets a daemon of its
+ * own (a fresh `demo` user). The scenarios live with @holdfast/proxy's tests and are loaded from
+ * there, so both run the same ones.
+ */
+
+const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const HELPERS = new URL("../../../packages/proxy/test/helpers/", import.meta.url);
+
+interface Target {
+  port: number;
+  user: string;
+  password: string;
+}
+const { e2eScenarios } = (await import(new URL("e2e-scenarios.ts", HELPERS).href)) as {
+  e2eScenarios(target: () => Target): void;
+};
+const { systemClientScenarios } = (await import(new URL("system-client-scenarios.ts", HELPERS).href)) as {
+  systemClientScenarios(target: () => Target & { dir: string }): void;
+};
+const { mbsyncScenarios } = (await import(new URL("mbsync-scenarios.ts", HELPERS).href)) as {
+  mbsyncScenarios(target: () => Target & { dir: string }): void;
+};
+
+interface Daemon extends Target {
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** holdfast-proxy on the embedded local store, one plain listener on 127.0.0.1, port 0. */
+async function startDaemon(): Promise<Daemon> {
+  const dir = await mkdtemp(join(tmpdir(), "holdfast-daemon-clients-"));
+  const config = join(dir, "holdfast.toml");
+  await writeFile(
+    config,
+    [
+      `data_dir = "${join(dir, "data")}"`,
+      "[[listen]]",
+      'host = "127.0.0.1"',
+      "port = 0",
+      "[log]",
+      'level = "warn"',
+      "",
+    ].join("\n"),
+  );
+  const child: ChildProcess = spawn(process.execPath, [MAIN, "--config", config], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (d: string) => {
+    stderr += d;
+  });
+  await waitUntil(
+    () => /listening on/.test(stderr),
+    20_000,
+    () => stderr,
+  );
+  const port = Number(/127\.0\.0\.1:(\d+) \(/.exec(stderr)?.[1]);
+  const password = /password: (\S+)/.exec(stderr)?.[1] ?? "";
+  return {
+    dir,
+    port,
+    user: "demo",
+    password,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe("imapflow against the holdfast-proxy daemon", () => {
+  let daemon: Daemon;
+  beforeAll(async () => {
+    daemon = await startDaemon();
+  });
+  afterAll(() => daemon?.stop());
+  e2eScenarios(() => daemon);
+});
+
+describe("Python imaplib and curl against the holdfast-proxy daemon", () => {
+  let daemon: Daemon;
+  beforeAll(async () => {
+    daemon = await startDaemon();
+  });
+  afterAll(() => daemon?.stop());
+  systemClientScenarios(() => daemon);
+});
+
+describe("mbsync (isync) against the holdfast-proxy daemon, both ways", () => {
+  let daemon: Daemon;
+  beforeAll(async () => {
+    daemon = await startDaemon();
+  });
+  afterAll(() => daemon?.stop());
+  mbsyncScenarios(() => daemon);
+});
