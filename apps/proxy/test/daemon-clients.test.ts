@@ -86,29 +86,19 @@ async function startDaemon(): Promise<Daemon> {
   };
 }
 
-describe("imapflow against the holdfast-proxy daemon", () => {
-  let daemon: Daemon;
-  beforeAll(async () => {
-    daemon = await startDaemon();
-  });
-  afterAll(() => daemon?.stop());
-  e2eScenarios(() => daemon);
-});
+const SUITES: [string, (target: () => Daemon) => void][] = [
+  ["imapflow against the holdfast-proxy daemon", e2eScenarios],
+  ["Python imaplib and curl against the holdfast-proxy daemon", systemClientScenarios],
+  ["mbsync (isync) against the holdfast-proxy daemon, both ways", mbsyncScenarios],
+];
 
-describe("Python imaplib and curl against the holdfast-proxy daemon", () => {
-  let daemon: Daemon;
-  beforeAll(async () => {
-    daemon = await startDaemon();
+for (const [name, scenarios] of SUITES) {
+  describe(name, () => {
+    let daemon: Daemon;
+    beforeAll(async () => {
+      daemon = await startDaemon();
+    });
+    afterAll(() => daemon?.stop());
+    scenarios(() => daemon);
   });
-  afterAll(() => daemon?.stop());
-  systemClientScenarios(() => daemon);
-});
-
-describe("mbsync (isync) against the holdfast-proxy daemon, both ways", () => {
-  let daemon: Daemon;
-  beforeAll(async () => {
-    daemon = await startDaemon();
-  });
-  afterAll(() => daemon?.stop());
-  mbsyncScenarios(() => daemon);
-});
+}
