@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe } from "vitest";
-import { waitUntil } from "./helpers/line-session.js";
+import { spawnDaemon } from "./helpers/daemon.js";
 
 /*
  * Real clients against the daemon as an operator runs it (the built holdfast-proxy, a config
@@ -15,7 +13,6 @@ import { waitUntil } from "./helpers/line-session.js";
  * there, so both run the same ones.
  */
 
-const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const HELPERS = new URL("../../../packages/proxy/test/helpers/", import.meta.url);
 
 interface Target {
@@ -41,46 +38,21 @@ interface Daemon extends Target {
 /** holdfast-proxy on the embedded local store, one plain listener on 127.0.0.1, port 0. */
 async function startDaemon(): Promise<Daemon> {
   const dir = await mkdtemp(join(tmpdir(), "holdfast-daemon-clients-"));
-  const config = join(dir, "holdfast.toml");
-  await writeFile(
-    config,
-    [
-      `data_dir = "${join(dir, "data")}"`,
-      "[[listen]]",
-      'host = "127.0.0.1"',
-      "port = 0",
-      "[log]",
-      'level = "warn"',
-      "",
-    ].join("\n"),
-  );
-  const child: ChildProcess = spawn(process.execPath, [MAIN, "--config", config], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (d: string) => {
-    stderr += d;
-  });
-  await waitUntil(
-    () => /listening on/.test(stderr),
-    20_000,
-    () => stderr,
-  );
-  const port = Number(/127\.0\.0\.1:(\d+) \(/.exec(stderr)?.[1]);
-  const password = /password: (\S+)/.exec(stderr)?.[1] ?? "";
+  const daemon = await spawnDaemon(join(dir, "holdfast.toml"), [
+    `data_dir = "${join(dir, "data")}"`,
+    "[[listen]]",
+    'host = "127.0.0.1"',
+    "port = 0",
+    "[log]",
+    'level = "warn"',
+  ]);
   return {
     dir,
-    port,
+    port: daemon.ports[0]!,
     user: "demo",
-    password,
+    password: /password: (\S+)/.exec(daemon.stderr())?.[1] ?? "",
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) child.kill("SIGKILL");
-      }
+      await daemon.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,11 +1,11 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Router } from "@holdfast/proxy";
 import { type DovecotCluster, findDovecot, freePort, startDovecotCluster } from "@holdfast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAIN, type SpawnedDaemon, spawnDaemon } from "./helpers/daemon.js";
 import { lineSession, waitUntil } from "./helpers/line-session.js";
 
 /*
@@ -16,66 +16,29 @@ import { lineSession, waitUntil } from "./helpers/line-session.js";
  * host out of the route.
  */
 
-const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const dovecotAvailable = findDovecot() !== undefined;
 
-interface Daemon {
-  child: ChildProcess;
-  config: string;
-  imapPort: number;
-  metricsPort: number;
-  stderr: () => string;
-  stop(): Promise<void>;
-}
+type Daemon = SpawnedDaemon & { imapPort: number; metricsPort: number };
 
 async function startDaemon(dir: string, name: string, poolToml: string): Promise<Daemon> {
-  const config = join(dir, `${name}.toml`);
   const metricsPort = await freePort();
-  await writeFile(
-    config,
-    [
-      'backend = "dovecot"',
-      "[[listen]]",
-      'host = "127.0.0.1"',
-      "port = 0",
-      "[tls]",
-      `cert = "${join(dir, "tls", "cert.pem")}"`,
-      `key = "${join(dir, "tls", "key.pem")}"`,
-      "[auth]",
-      "failure_delay_ms = 0",
-      "[log]",
-      'level = "warn"',
-      "[metrics]",
-      `port = ${metricsPort}`,
-      poolToml,
-    ].join("\n"),
-  );
-  let stderr = "";
-  const child = spawn(process.execPath, [MAIN, "--config", config], { stdio: ["ignore", "ignore", "pipe"] });
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (d: string) => {
-    stderr += d;
-  });
-  await waitUntil(
-    () => /listening on/.test(stderr) || child.exitCode !== null,
-    20_000,
-    () => stderr,
-  );
-  if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${stderr}`);
-  const imapPort = Number(/127\.0\.0\.1:(\d+) \(STARTTLS\)/.exec(stderr)?.[1]);
-  return {
-    child,
-    config,
-    imapPort,
-    metricsPort,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
+  const daemon = await spawnDaemon(join(dir, `${name}.toml`), [
+    'backend = "dovecot"',
+    "[[listen]]",
+    'host = "127.0.0.1"',
+    "port = 0",
+    "[tls]",
+    `cert = "${join(dir, "tls", "cert.pem")}"`,
+    `key = "${join(dir, "tls", "key.pem")}"`,
+    "[auth]",
+    "failure_delay_ms = 0",
+    "[log]",
+    'level = "warn"',
+    "[metrics]",
+    `port = ${metricsPort}`,
+    poolToml,
+  ]);
+  return { ...daemon, imapPort: daemon.ports[0]!, metricsPort };
 }
 
 /** Successful IMAP logins of `user` in a Dovecot log. */

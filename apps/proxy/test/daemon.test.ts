@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnDaemon } from "./helpers/daemon.js";
 import { lineSession, waitUntil } from "./helpers/line-session.js";
 
 /*
@@ -12,50 +12,41 @@ import { lineSession, waitUntil } from "./helpers/line-session.js";
  * SIGTERM says BYE to connected clients and exits 0.
  */
 
-const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 let dir: string;
 let child: ChildProcess;
-let stderr = "";
+/** The daemon's stderr so far. */
+let stderr: () => string = () => "";
 let ports: number[] = [];
 let password = "";
 let metricsPort = 0;
 
-const waitFor = (predicate: () => boolean, ms: number) => waitUntil(predicate, ms, () => stderr);
+const waitFor = (predicate: () => boolean, ms: number) => waitUntil(predicate, ms, stderr);
 const session = lineSession;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "holdfast-daemon-"));
-  const config = join(dir, "holdfast.toml");
-  await writeFile(
-    config,
-    [
-      `data_dir = "${join(dir, "data")}"`,
-      "[[listen]]",
-      'host = "127.0.0.1"',
-      "port = 0",
-      "[[listen]]",
-      'host = "127.0.0.1"',
-      "port = 0",
-      "tls = true",
-      "[tls]",
-      `cert = "${join(dir, "tls", "cert.pem")}"`,
-      `key = "${join(dir, "tls", "key.pem")}"`,
-      "[log]",
-      'level = "warn"',
-      "[metrics]",
-      "port = 0",
-      "",
-    ].join("\n"),
-  );
-  child = spawn(process.execPath, [MAIN, "--config", config], { stdio: ["ignore", "ignore", "pipe"] });
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (d: string) => {
-    stderr += d;
-  });
-  await waitFor(() => /listening on/.test(stderr), 20_000);
-  ports = [...stderr.matchAll(/127\.0\.0\.1:(\d+) \(/g)].map((m) => Number(m[1]));
-  metricsPort = Number(/metrics http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)?.[1]);
-  password = /password: (\S+)/.exec(stderr)?.[1] ?? "";
+  const daemon = await spawnDaemon(join(dir, "holdfast.toml"), [
+    `data_dir = "${join(dir, "data")}"`,
+    "[[listen]]",
+    'host = "127.0.0.1"',
+    "port = 0",
+    "[[listen]]",
+    'host = "127.0.0.1"',
+    "port = 0",
+    "tls = true",
+    "[tls]",
+    `cert = "${join(dir, "tls", "cert.pem")}"`,
+    `key = "${join(dir, "tls", "key.pem")}"`,
+    "[log]",
+    'level = "warn"',
+    "[metrics]",
+    "port = 0",
+  ]);
+  child = daemon.child;
+  stderr = daemon.stderr;
+  ports = daemon.ports;
+  metricsPort = Number(/metrics http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr())?.[1]);
+  password = /password: (\S+)/.exec(stderr())?.[1] ?? "";
 });
 
 afterAll(async () => {
@@ -66,7 +57,7 @@ afterAll(async () => {
 describe("holdfast-proxy daemon", () => {
   it("on first start creates the demo user, prints its password once and how to change it", () => {
     expect(password).toMatch(/^[A-Za-z0-9_-]{16}$/);
-    expect(stderr).toContain("npx holdfast-proxy passwd demo");
+    expect(stderr()).toContain("npx holdfast-proxy passwd demo");
     expect(ports).toHaveLength(2);
   });
 
